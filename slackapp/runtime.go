@@ -1,0 +1,466 @@
+// Package slackapp is townhall's Slack runtime: it holds the Socket Mode
+// connection, acknowledges every envelope at once, routes requests to
+// handlers by command name, shortcut callback ID, event type and action ID,
+// and sends everything the app says through one rate-aware Poster.
+//
+// It knows nothing about any integration and must never import
+// townhall/integrations, townhall/scheduler or townhall/store.
+package slackapp
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// Options are the runtime's dependencies; every field may be left zero.
+type Options struct {
+	Logger     *slog.Logger          // nil: discard
+	Registerer prometheus.Registerer // nil: no metrics exported
+	HTTPClient *http.Client          // nil: a client with a 30 s timeout
+	Poster     PosterOptions
+	// PingInterval is how long the client waits for a WebSocket ping from
+	// Slack before it drops the connection and reconnects (default 30 s).
+	PingInterval time.Duration
+	// Unrouted answers requests no handler is registered for (a command of
+	// a disabled integration, say). nil: an ephemeral "not available".
+	Unrouted Handler
+}
+
+// Runtime is a Slack app connected by Socket Mode. Build it with New,
+// Register handlers, then Run it.
+type Runtime struct {
+	cfg    Config
+	log    *slog.Logger
+	m      *metrics
+	api    *slack.Client
+	http   *http.Client
+	poster *Poster
+	staff  *staffChecker
+	opts   Options
+
+	routes   routes
+	dedup    *dedup
+	sem      chan struct{}
+	inflight sync.WaitGroup
+	busy     atomic.Int64
+	idle     chan struct{} // closed and replaced when busy drops to 0; guarded by idleMu
+	idleMu   sync.Mutex
+
+	connected atomic.Bool
+	botUserID atomic.Value // string
+}
+
+// New builds a Runtime from a validated Config.
+func New(cfg Config, opts Options) (*Runtime, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	m := newMetrics(opts.Registerer)
+	api := slack.New(cfg.BotToken.Reveal(),
+		slack.OptionAPIURL(cfg.apiURL()),
+		slack.OptionAppLevelToken(cfg.AppToken.Reveal()),
+		slack.OptionHTTPClient(hc),
+	)
+	rt := &Runtime{
+		cfg: cfg, log: logger, m: m, api: api, http: hc, opts: opts,
+		poster: newPoster(api, logger, m, opts.Poster),
+		staff:  newStaffChecker(api, cfg.StaffUsers),
+		routes: newRoutes(),
+		dedup:  newDedup(10 * time.Minute),
+		sem:    make(chan struct{}, cfg.MaxConcurrentHandlers),
+		idle:   make(chan struct{}),
+	}
+	rt.botUserID.Store("")
+	return rt, nil
+}
+
+// Register adds an integration's handlers. A name registered twice is an
+// error naming it. Register before Run.
+func (rt *Runtime) Register(h Handlers) error { return rt.routes.add(h) }
+
+// Commands lists every registered slash command, sorted by name, for help.
+func (rt *Runtime) Commands() []Command { return rt.routes.commandList() }
+
+// Shortcuts lists every registered shortcut, for help.
+func (rt *Runtime) Shortcuts() []Shortcut { return rt.routes.shortcutList() }
+
+// Poster returns the poster every channel message goes through.
+func (rt *Runtime) Poster() *Poster { return rt.poster }
+
+// API returns the Web API client (bot token) for calls the Poster does not
+// cover, such as conversations.history.
+func (rt *Runtime) API() *slack.Client { return rt.api }
+
+// Connected reports whether a Socket Mode connection is open (for /readyz).
+func (rt *Runtime) Connected() bool { return rt.connected.Load() }
+
+// BotUserID is the bot's own user ID, known once Run has called auth.test.
+func (rt *Runtime) BotUserID() string { return rt.botUserID.Load().(string) }
+
+// IsStaff reports whether user is staff: listed in TOWNHALL_STAFF_USERS, or a
+// workspace admin or owner according to users.info (cached for a few
+// minutes).
+func (rt *Runtime) IsStaff(ctx context.Context, user string) (bool, error) {
+	return rt.staff.isStaff(ctx, user)
+}
+
+// WaitIdle blocks until no handler is running or queued, or ctx is done.
+// The shell uses it to print what a command produced before reading the
+// next line.
+func (rt *Runtime) WaitIdle(ctx context.Context) error {
+	for {
+		rt.idleMu.Lock()
+		if rt.busy.Load() == 0 {
+			rt.idleMu.Unlock()
+			return nil
+		}
+		ch := rt.idle
+		rt.idleMu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Run checks the bot token with auth.test, connects by Socket Mode and
+// serves requests until ctx is cancelled. It then stops taking envelopes,
+// waits up to ShutdownTimeout for in-flight handlers, cancels the rest and
+// returns nil. It returns an error at once if Slack refuses the tokens.
+func (rt *Runtime) Run(ctx context.Context) error {
+	auth, err := rt.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("slack auth.test with SLACK_BOT_TOKEN: %w", err)
+	}
+	rt.botUserID.Store(auth.UserID)
+	rt.log.Info("slack bot authenticated", "team", auth.Team, "bot_user", auth.UserID)
+
+	smOpts := []socketmode.Option{socketmode.OptionLog(log.New(slogWriter{rt.log}, "", 0))}
+	if rt.opts.PingInterval > 0 {
+		smOpts = append(smOpts, socketmode.OptionPingInterval(rt.opts.PingInterval))
+	}
+	sm := socketmode.New(rt.api, smOpts...)
+
+	// Handlers outlive ctx by up to ShutdownTimeout so in-flight work can
+	// finish; handlerCtx is cancelled when that grace ends.
+	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHandlers()
+
+	smCtx, stopSM := context.WithCancel(ctx)
+	defer stopSM()
+	smErr := make(chan error, 1)
+	go func() { smErr <- sm.RunContext(smCtx) }()
+
+	runErr := rt.loop(ctx, handlerCtx, sm, smErr)
+	stopSM()
+	rt.connected.Store(false)
+	rt.m.connected.Set(0)
+	if runErr == nil {
+		<-smErr // socketmode exits promptly once smCtx is cancelled
+	}
+	rt.drain(cancelHandlers)
+	return runErr
+}
+
+// loop reads socketmode's events until ctx is done or the client gives up.
+func (rt *Runtime) loop(ctx, handlerCtx context.Context, sm *socketmode.Client, smErr <-chan error) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-smErr:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("slack socket mode: %w", err)
+		case evt := <-sm.Events:
+			rt.event(handlerCtx, sm, evt)
+		}
+	}
+}
+
+// drain waits for in-flight handlers up to ShutdownTimeout, then cancels them.
+func (rt *Runtime) drain(cancel context.CancelFunc) {
+	done := make(chan struct{})
+	go func() { rt.inflight.Wait(); close(done) }()
+	t := time.NewTimer(rt.cfg.ShutdownTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return
+	case <-t.C:
+		rt.log.Warn("shutdown: handlers still running after grace period; cancelling them",
+			"running", rt.busy.Load(), "grace", rt.cfg.ShutdownTimeout)
+		cancel()
+		<-done
+	}
+}
+
+// event handles one socketmode event: connection state changes, and
+// requests, which are acknowledged before anything else happens.
+func (rt *Runtime) event(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		rt.setConnected(false)
+		rt.log.Debug("slack socket mode connecting")
+	case socketmode.EventTypeConnected:
+		rt.m.connects.WithLabelValues("ok").Inc()
+	case socketmode.EventTypeHello:
+		rt.setConnected(true)
+	case socketmode.EventTypeConnectionError:
+		rt.setConnected(false)
+		rt.m.connects.WithLabelValues("error").Inc()
+		if ce, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+			rt.log.Warn("slack socket mode connection failed; retrying", "attempt", ce.Attempt,
+				"retry_in", ce.Backoff, "error", ce.ErrorObj)
+		}
+	case socketmode.EventTypeInvalidAuth:
+		rt.log.Error("slack refused SLACK_APP_TOKEN (invalid_auth); check the app-level token")
+	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
+		rt.log.Warn("slack socket mode error", "type", string(evt.Type), "error", eventError(evt.Data))
+	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
+		rt.request(ctx, sm, evt)
+	}
+}
+
+func (rt *Runtime) setConnected(up bool) {
+	if rt.connected.Swap(up) == up {
+		return
+	}
+	if up {
+		rt.m.connected.Set(1)
+		rt.log.Info("slack socket mode connected")
+	} else {
+		rt.m.connected.Set(0)
+	}
+}
+
+func eventError(data any) any {
+	switch d := data.(type) {
+	case *slack.IncomingEventError:
+		return d.ErrorObj
+	case *socketmode.ErrorBadMessage:
+		return d.Cause
+	case *socketmode.ErrorWriteFailed:
+		return d.Cause
+	}
+	return data
+}
+
+// request acks a request envelope at once, drops redeliveries, and starts
+// its handler in a goroutine owned by rt.inflight.
+func (rt *Runtime) request(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+	start := time.Now()
+	env := evt.Request
+	if env == nil {
+		return
+	}
+	rt.m.envelopes.WithLabelValues(env.Type).Inc()
+	if err := sm.AckCtx(ctx, env.EnvelopeID, nil); err != nil {
+		rt.m.acks.WithLabelValues("error").Inc()
+		rt.log.Error("slack ack failed", "envelope_id", env.EnvelopeID, "error", err)
+	} else {
+		rt.m.acks.WithLabelValues("ok").Inc()
+		rt.m.ackLatency.Observe(time.Since(start).Seconds())
+	}
+
+	req, route, h := rt.routeRequest(env, evt.Data)
+	if req == nil {
+		return
+	}
+	if !rt.dedup.first(dedupKeys(env, req), start) {
+		rt.m.duplicates.Inc()
+		rt.log.Info("slack redelivery dropped: already handled", "envelope_id", env.EnvelopeID,
+			"retry_attempt", env.RetryAttempt, "retry_reason", env.RetryReason)
+		return
+	}
+	if h == nil {
+		h = rt.unrouted()
+	}
+	rt.start(ctx, req, route, h)
+}
+
+// start runs h for req in its own goroutine, bounded by the concurrency
+// semaphore and the handler timeout, with panics recovered.
+func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Handler) {
+	rt.idleMu.Lock()
+	rt.busy.Add(1)
+	rt.idleMu.Unlock()
+	rt.inflight.Add(1)
+	go func() {
+		defer rt.inflight.Done()
+		defer rt.done()
+		select {
+		case rt.sem <- struct{}{}:
+			defer func() { <-rt.sem }()
+		case <-ctx.Done():
+			return
+		}
+		hctx, cancel := context.WithTimeout(ctx, rt.cfg.HandlerTimeout)
+		defer cancel()
+		start := time.Now()
+		err := safeHandle(hctx, h, req)
+		rt.m.handlerTime.WithLabelValues(string(req.Kind), route).Observe(time.Since(start).Seconds())
+		if err != nil {
+			rt.m.handlerErrs.WithLabelValues(string(req.Kind), route).Inc()
+			rt.log.Error("handler failed", "kind", string(req.Kind), "route", route,
+				"user", req.UserID, "channel", req.ChannelID, "error", err)
+		}
+	}()
+}
+
+func (rt *Runtime) done() {
+	rt.idleMu.Lock()
+	defer rt.idleMu.Unlock()
+	if rt.busy.Add(-1) == 0 {
+		close(rt.idle)
+		rt.idle = make(chan struct{})
+	}
+}
+
+func safeHandle(ctx context.Context, h Handler, r *Request) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("handler panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return h.Handle(ctx, r)
+}
+
+// unrouted answers a request nobody handles.
+func (rt *Runtime) unrouted() Handler {
+	if rt.opts.Unrouted != nil {
+		return rt.opts.Unrouted
+	}
+	return HandlerFunc(func(ctx context.Context, r *Request) error {
+		if r.Kind == KindEvent {
+			return nil
+		}
+		return r.Ephemeral(ctx, Message{Text: "Sorry, that is not available in this workspace."})
+	})
+}
+
+// routeRequest turns an envelope into a Request with the right Responder and
+// finds its handler (nil: unrouted). A nil Request means there is nothing to
+// do (an event type we do not subscribe to, or our own message).
+func (rt *Runtime) routeRequest(env *socketmode.Request, data any) (*Request, string, Handler) {
+	req := &Request{EnvelopeID: env.EnvelopeID}
+	switch d := data.(type) {
+	case slack.SlashCommand:
+		req.Kind = KindCommand
+		req.Command = &d
+		req.UserID, req.ChannelID = d.UserID, d.ChannelID
+		req.Responder = &urlResponder{client: rt.http, url: d.ResponseURL, poster: rt.poster}
+		return req, d.Command, rt.routes.command(d.Command)
+	case slack.InteractionCallback:
+		req.Kind = KindInteractive
+		req.Interaction = &d
+		req.UserID, req.ChannelID = d.User.ID, d.Channel.ID
+		req.ThreadTS = d.Message.ThreadTimestamp
+		req.Responder = &urlResponder{client: rt.http, url: d.ResponseURL, poster: rt.poster}
+		switch d.Type {
+		case slack.InteractionTypeMessageAction, slack.InteractionTypeShortcut:
+			return req, d.CallbackID, rt.routes.shortcut(d.CallbackID)
+		case slack.InteractionTypeBlockActions:
+			for _, a := range d.ActionCallback.BlockActions {
+				if h := rt.routes.action(a.ActionID); h != nil {
+					req.Action = a
+					return req, a.ActionID, h
+				}
+			}
+			// A link button (url set, no handler) also sends block_actions;
+			// Slack only needs the ack.
+			return nil, "", nil
+		}
+		return nil, "", nil
+	case slackevents.EventsAPIEvent:
+		if d.Type != slackevents.CallbackEvent {
+			return nil, "", nil
+		}
+		req.Kind = KindEvent
+		req.Event = &d
+		req.UserID, req.ChannelID, req.ThreadTS = eventWhere(d.InnerEvent.Data)
+		if req.UserID != "" && req.UserID == rt.BotUserID() {
+			return nil, "", nil // never answer ourselves
+		}
+		req.Responder = &eventResponder{poster: rt.poster, channel: req.ChannelID, user: req.UserID, thread: req.ThreadTS}
+		h := rt.routes.event(d.InnerEvent.Type)
+		if h == nil {
+			return nil, "", nil // subscribed for someone else's benefit; nothing to say
+		}
+		return req, d.InnerEvent.Type, h
+	}
+	return nil, "", nil
+}
+
+// eventWhere extracts who and where from the inner events we route.
+func eventWhere(inner any) (user, channel, thread string) {
+	switch e := inner.(type) {
+	case *slackevents.AppMentionEvent:
+		thread = e.ThreadTimeStamp
+		if thread == "" {
+			thread = e.TimeStamp
+		}
+		return e.User, e.Channel, thread
+	case *slackevents.ReactionAddedEvent:
+		return e.User, e.Item.Channel, e.Item.Timestamp
+	case *slackevents.MessageEvent:
+		thread = e.ThreadTimeStamp
+		if thread == "" {
+			thread = e.TimeStamp
+		}
+		return e.User, e.Channel, thread
+	}
+	return "", "", ""
+}
+
+// dedupKeys are the identities under which a request counts as already
+// handled: its envelope, and for events the event_id that Slack keeps
+// across redeliveries (https://api.slack.com/apis/events-api#retries).
+func dedupKeys(env *socketmode.Request, req *Request) []string {
+	keys := []string{"env:" + env.EnvelopeID}
+	if req.Event != nil {
+		if cb, ok := req.Event.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" {
+			keys = append(keys, "event:"+cb.EventID)
+		}
+	}
+	return keys
+}
+
+// slogWriter adapts socketmode's *log.Logger output to slog at debug level.
+// socketmode redacts ticket URLs itself; it never sees our tokens' values
+// in its messages.
+type slogWriter struct{ log *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.log.Debug("socketmode: " + string(trimNewline(p)))
+	return len(p), nil
+}
+
+func trimNewline(p []byte) []byte {
+	for len(p) > 0 && (p[len(p)-1] == '\n' || p[len(p)-1] == '\r') {
+		p = p[:len(p)-1]
+	}
+	return p
+}
