@@ -63,13 +63,20 @@ func isHelp(text string) bool {
 	return false
 }
 
+// defaultZoomTopic names a Zoom meeting started without a topic.
+const defaultZoomTopic = "Townhall call"
+
 // start creates the call: a Zoom meeting if Zoom is configured and answers
 // within the timeout, otherwise a Jitsi room.
 func (i *Integration) start(ctx context.Context, topic string) (call, error) {
 	c := call{topic: topic}
 	if i.zoom != nil {
+		zoomTopic := topic
+		if zoomTopic == "" {
+			zoomTopic = defaultZoomTopic
+		}
 		zctx, cancel := context.WithTimeout(ctx, i.cfg.ZoomTimeout)
-		m, err := i.zoom.CreateMeeting(zctx, topic)
+		m, err := i.zoom.CreateMeeting(zctx, zoomTopic)
 		cancel()
 		if err == nil {
 			err = checkJoinURL(m.JoinURL)

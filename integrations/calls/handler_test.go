@@ -218,10 +218,12 @@ func TestZoom(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name         string
+		text         string // default "Quarterly planning"
 		inject       func(*zoomtest.Server)
 		wantFallback bool
 	}{
 		{name: "zoom"},
+		{name: "zoom_no_topic", text: " "},
 		{name: "zoom_fallback_5xx", inject: func(s *zoomtest.Server) { s.FailNext(zoomtest.EndpointMeetings, 1, http.StatusServiceUnavailable) }, wantFallback: true},
 		{name: "zoom_fallback_oauth", inject: func(s *zoomtest.Server) { s.FailNext(zoomtest.EndpointToken, 1, http.StatusBadRequest) }, wantFallback: true},
 	}
@@ -233,8 +235,15 @@ func TestZoom(t *testing.T) {
 				tt.inject(fake)
 			}
 			b := setup(t, withZoom(fake), calls.Deps{HTTPClient: fake.Client()})
+			text, wantTopic := tt.text, tt.text
+			if text == "" {
+				text, wantTopic = "Quarterly planning", "Quarterly planning"
+			}
+			if strings.TrimSpace(wantTopic) == "" {
+				wantTopic = "Townhall call"
+			}
 			rec := &recorder{}
-			if err := b.run(t, "Quarterly planning", rec); err != nil {
+			if err := b.run(t, text, rec); err != nil {
 				t.Fatalf("handle: %v", err)
 			}
 			replies, _ := rec.sent()
@@ -252,8 +261,8 @@ func TestZoom(t *testing.T) {
 				t.Errorf("logged the fallback: %v, want %v\nlogs: %s", warned, tt.wantFallback, b.logs)
 			}
 			if !tt.wantFallback {
-				if m := fake.Meetings(); len(m) != 1 || m[0].Topic != "Quarterly planning" {
-					t.Errorf("meetings created = %+v, want one about Quarterly planning", m)
+				if m := fake.Meetings(); len(m) != 1 || m[0].Topic != wantTopic {
+					t.Errorf("meetings created = %+v, want one about %q", m, wantTopic)
 				}
 			}
 		})
@@ -542,5 +551,31 @@ func TestRoomsAreUnguessable(t *testing.T) {
 		if utf8.RuneCountInString(m[1])*5 < 80 {
 			t.Fatalf("room %q has fewer than 80 random bits", url)
 		}
+	}
+}
+
+// BenchmarkCallJitsi measures a /call with a topic on the default provider,
+// from command text to the message handed to the Responder.
+func BenchmarkCallJitsi(b *testing.B) {
+	i, err := calls.New(calls.Config{
+		Enabled: true, Provider: "jitsi", JitsiURL: "https://meet.jit.si", MaxTopic: 150,
+		ZoomAPIURL: "https://api.zoom.us/v2", ZoomOAuthURL: "https://zoom.us/oauth/token",
+	}, calls.Deps{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := i.Handlers().Commands[0].Handler
+	rec := &recorder{}
+	req := &slackapp.Request{
+		UserID:    "U0123ABCD",
+		Command:   &slack.SlashCommand{Text: "Révision du budget &amp; <@U999|bob> Q3"},
+		Responder: rec,
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := h.Handle(b.Context(), req); err != nil {
+			b.Fatal(err)
+		}
+		rec.replies = rec.replies[:0]
 	}
 }
