@@ -40,7 +40,6 @@ func (i *Integration) handleCall(ctx context.Context, r *slackapp.Request) error
 		return fmt.Errorf("%s: %s: %w", Name, Command, err)
 	}
 	c.userID = userID
-	log := i.log.With("command", Command, "channel", r.ChannelID, "provider", c.provider)
 	if err := r.Reply(ctx, callMessage(c)); err != nil {
 		err = fmt.Errorf("%s: %s: post call: %w", Name, Command, err)
 		// The call exists; give its link to the one person who can use it.
@@ -50,7 +49,7 @@ func (i *Integration) handleCall(ctx context.Context, r *slackapp.Request) error
 		}
 		return err
 	}
-	log.InfoContext(ctx, "call started", "fallback", c.fellBack)
+	i.log.InfoContext(ctx, "call started", "command", Command, "channel", r.ChannelID, "provider", c.provider, "fallback", c.fellBack)
 	return nil
 }
 

@@ -161,9 +161,9 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Temporary reports whether trying again later might succeed: rate limits
-// and server errors are temporary, a refused credential is not.
-func (e *APIError) Temporary() bool {
+// Retryable reports whether trying again later might succeed: rate limits
+// and server errors might, a refused credential or request will not.
+func (e *APIError) Retryable() bool {
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
 }
 

@@ -170,7 +170,7 @@ func TestErrors(t *testing.T) {
 		name          string
 		inject        func(*zoomtest.Server)
 		wantStatus    int
-		wantTemporary bool
+		wantRetryable bool
 		wantMeetReqs  int
 	}{
 		{
@@ -183,21 +183,21 @@ func TestErrors(t *testing.T) {
 			name:          "5xx on meetings is an error, not retried",
 			inject:        func(s *zoomtest.Server) { s.FailNext(zoomtest.EndpointMeetings, 1, http.StatusServiceUnavailable) },
 			wantStatus:    http.StatusServiceUnavailable,
-			wantTemporary: true,
+			wantRetryable: true,
 			wantMeetReqs:  1,
 		},
 		{
-			name:          "429 is temporary",
+			name:          "429 is retryable",
 			inject:        func(s *zoomtest.Server) { s.FailNext(zoomtest.EndpointMeetings, 1, http.StatusTooManyRequests) },
 			wantStatus:    http.StatusTooManyRequests,
-			wantTemporary: true,
+			wantRetryable: true,
 			wantMeetReqs:  1,
 		},
 		{
 			name:          "5xx on token",
 			inject:        func(s *zoomtest.Server) { s.FailNext(zoomtest.EndpointToken, 1, http.StatusInternalServerError) },
 			wantStatus:    http.StatusInternalServerError,
-			wantTemporary: true,
+			wantRetryable: true,
 			wantMeetReqs:  0,
 		},
 	}
@@ -211,8 +211,8 @@ func TestErrors(t *testing.T) {
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("err = %v, want *zoom.APIError", err)
 			}
-			if apiErr.StatusCode != tt.wantStatus || apiErr.Temporary() != tt.wantTemporary {
-				t.Errorf("err = %v (temporary %v), want status %d temporary %v", err, apiErr.Temporary(), tt.wantStatus, tt.wantTemporary)
+			if apiErr.StatusCode != tt.wantStatus || apiErr.Retryable() != tt.wantRetryable {
+				t.Errorf("err = %v (retryable %v), want status %d retryable %v", err, apiErr.Retryable(), tt.wantStatus, tt.wantRetryable)
 			}
 			if got := b.fake.Requests(zoomtest.EndpointMeetings); got != tt.wantMeetReqs {
 				t.Errorf("meeting requests = %d, want %d", got, tt.wantMeetReqs)

@@ -7,7 +7,7 @@
 // faults. Point a zoom.Client at it with Server.Config.
 //
 // It is for tests only, and imports the zoom client's package only for its
-// Config type; it must never import an integration.
+// Config type and limits; it must never import an integration.
 package zoomtest
 
 import (
