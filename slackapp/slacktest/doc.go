@@ -1,0 +1,69 @@
+// Package slacktest is a fake Slack workspace that speaks Slack's real wire
+// protocol: the Web API over HTTP and Socket Mode over a WebSocket. It is to
+// Slack what net/http/httptest is to HTTP. The real slack-go client and its
+// socketmode client connect to it unchanged:
+//
+//	s := slacktest.New(t)
+//	api := slack.New(s.BotToken(), slack.OptionAPIURL(s.APIURL()), slack.OptionAppLevelToken(s.AppToken()))
+//	sm := socketmode.New(api)
+//
+// A test (or `townhall shell`) drives the app the way a user would, with
+// SlashCommand, Event, MessageShortcut and BlockAction, and asserts what the
+// app did with Posts, WaitPosts, Views, Acks and WaitAck. Every wait is on a
+// signal, never a polling sleep. Faults are injected with FailNext,
+// FailNextError, Disconnect and DropConnections.
+//
+// # Web API
+//
+// The server answers auth.test, apps.connections.open, chat.postMessage,
+// chat.postEphemeral, chat.update, conversations.info, conversations.join,
+// users.info and views.open under APIURL, with form-encoded or JSON bodies
+// and the token in an "Authorization: Bearer" header or a "token" form field.
+// apps.connections.open takes only the app-level token, every other method
+// only the bot token. Errors are Slack's: invalid_auth, not_authed,
+// not_allowed_token_type, channel_not_found, not_in_channel, is_archived,
+// no_text, invalid_blocks, msg_too_long, user_not_found, message_not_found,
+// method_not_supported_for_channel_type, invalid_trigger_id,
+// exchanged_trigger_id and expired_trigger_id, always with HTTP 200 and
+// {"ok":false,"error":...}. An unknown method gets HTTP 404 and unknown_method.
+//
+// Response URLs (/response/<id>) accept a JSON body in the shape of
+// slack.WebhookMessage. As Slack documents, each one may be used five times
+// within thirty minutes of the request that carried it; after that it
+// answers 404 with {"ok":false,"error":"used_url"} or "expired_url".
+//
+// # Socket Mode
+//
+// apps.connections.open returns ws://127.0.0.1:PORT/link/?ticket=...&app_id=...
+// whose ticket is random, single-use and valid for a short time (30 s by
+// default). Slack does not document how it refuses a used or unknown ticket;
+// this fake refuses the WebSocket handshake with HTTP 401, which slack-go
+// reports as a failed dial and retries through apps.connections.open.
+//
+// On connect the server sends hello (num_connections, debug_info,
+// connection_info), then pings every 5 s (slack-go drops a connection that
+// hears no ping for 30 s) and closes a connection that stops answering pings.
+// At most 10 connections may be open at once, as for a Slack app; one more
+// is sent a too_many_websockets disconnect and closed. Each envelope goes to
+// one open connection, round robin; with none open, sending waits for one.
+//
+// Disconnect sends {"type":"disconnect","reason":...} to every open
+// connection, stops routing envelopes to them, and closes them after a grace
+// period (Slack waits about 10 s; the fake 100 ms by default).
+// DropConnections closes every socket without a close frame.
+//
+// Redelivery. Slack retries an Events API delivery that was not acknowledged
+// (up to three times, with retry_attempt and retry_reason set); it does not
+// document what happens to an unacknowledged slash command or interaction
+// whose connection died. This fake is the stricter of the two: every envelope
+// of any type still unacknowledged when its connection closes is sent again,
+// with the same payload, a new envelope_id, retry_attempt+1 and retry_reason
+// "timeout", on the next connection, up to three retries. The fake never
+// times out an ack on its own; Redeliver simulates an ack that Slack lost.
+//
+// # Imports
+//
+// This package is imported by tests and by cmd/townhall's shell, so it must
+// not import "testing" (see TB), nor slackapp (whose own tests use this
+// package), nor anything under integrations/.
+package slacktest
