@@ -26,7 +26,9 @@
 // the next process (whose cursor is still before the occurrence) runs it
 // again. A run interrupted by [Scheduler.Stop] that returns an error gives
 // its claim back, so the next start runs it again; the cursor never moves
-// past an occurrence that did not run.
+// past an occurrence that did not run. An occurrence the store still refuses
+// a lease after it first did, while the job's lock is free, was confirmed by
+// a run whose cursor update failed: the cursor moves past it.
 //
 // # Time zones and daylight saving time
 //

@@ -283,6 +283,7 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	idle, active := s.idle, s.active
 	s.mu.Unlock()
 
+	s.cancelRuns()
 	if stopLoop != nil {
 		stopLoop()
 		select {
@@ -291,7 +292,6 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 			return fmt.Errorf("scheduler: stop: waiting for the loop: %w", ctx.Err())
 		}
 	}
-	s.cancelRuns()
 	if idle == nil {
 		return nil
 	}
