@@ -92,11 +92,11 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		writeJSON(w, http.StatusNotFound, errorBody("invalid_url"))
 		return
-	case s.now().Sub(ru.issued) > responseURLTTL:
-		writeJSON(w, http.StatusNotFound, errorBody("expired_url"))
-		return
 	case ru.uses >= responseURLUses:
 		writeJSON(w, http.StatusNotFound, errorBody("used_url"))
+		return
+	case s.now().Sub(ru.issued) > responseURLTTL:
+		writeJSON(w, http.StatusNotFound, errorBody("expired_url"))
 		return
 	}
 	ru.uses++
