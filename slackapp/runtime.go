@@ -269,13 +269,22 @@ func eventError(data any) any {
 }
 
 // request acks a request envelope at once, drops redeliveries, and starts
-// its handler in a goroutine owned by rt.inflight.
+// its handler in a goroutine owned by rt.inflight. The work is counted as
+// busy before the ack leaves, so whoever sees the ack and then calls
+// WaitIdle also waits for the handler.
 func (rt *Runtime) request(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
 	start := time.Now()
 	env := evt.Request
 	if env == nil {
 		return
 	}
+	rt.begin()
+	started := false
+	defer func() {
+		if !started {
+			rt.done()
+		}
+	}()
 	rt.m.envelopes.WithLabelValues(env.Type).Inc()
 	if err := sm.AckCtx(ctx, env.EnvelopeID, nil); err != nil {
 		rt.m.acks.WithLabelValues("error").Inc()
@@ -298,15 +307,14 @@ func (rt *Runtime) request(ctx context.Context, sm *socketmode.Client, evt socke
 	if h == nil {
 		h = rt.unrouted()
 	}
+	started = true
 	rt.start(ctx, req, route, h)
 }
 
 // start runs h for req in its own goroutine, bounded by the concurrency
-// semaphore and the handler timeout, with panics recovered.
+// semaphore and the handler timeout, with panics recovered. The caller has
+// counted the work with begin; the goroutine ends it with done.
 func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Handler) {
-	rt.idleMu.Lock()
-	rt.busy.Add(1)
-	rt.idleMu.Unlock()
 	rt.inflight.Add(1)
 	go func() {
 		defer rt.inflight.Done()
@@ -328,6 +336,12 @@ func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Hand
 				"user", req.UserID, "channel", req.ChannelID, "error", err)
 		}
 	}()
+}
+
+func (rt *Runtime) begin() {
+	rt.idleMu.Lock()
+	rt.busy.Add(1)
+	rt.idleMu.Unlock()
 }
 
 func (rt *Runtime) done() {
