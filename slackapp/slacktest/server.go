@@ -96,8 +96,8 @@ func WithTokens(appToken, botToken string) Option {
 }
 
 // WithPingInterval sets how often each connection is pinged (default 5 s).
-// A connection that answers no ping for three intervals (at least 10 s) is
-// closed.
+// A connection that answers no ping for three intervals (at least 500 ms)
+// is closed.
 func WithPingInterval(d time.Duration) Option { return func(c *config) { c.pingInterval = d } }
 
 // WithDisconnectGrace sets how long Disconnect waits between sending the
@@ -158,9 +158,8 @@ type Server struct {
 }
 
 // New starts a Server for a test and closes it when the test ends. Unless
-// WithLogger is given, the server logs through tb.Logf. It fails the test
-// through panic only if the server cannot listen, which means the machine
-// has no loopback.
+// WithLogger is given, the server logs through tb.Logf. TB has no Fatal, so
+// New panics if the server cannot start (no loopback, or an invalid Option).
 func New(tb TB, opts ...Option) *Server {
 	tb.Helper()
 	opts = append([]Option{WithLogger(slog.New(slog.NewTextHandler(tbWriter{tb}, nil)))}, opts...)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -147,6 +148,9 @@ func (s *Server) deliver(ctx context.Context, e *envelope) error {
 				return false, nil
 			}
 			e.state, e.conn = envInflight, c
+			if len(c.sent) >= 64 { // keep a long-lived connection's list short
+				c.sent = slices.DeleteFunc(c.sent, func(e *envelope) bool { return e.acked })
+			}
 			c.sent = append(c.sent, e)
 			return true, nil
 		})
@@ -173,6 +177,8 @@ func (s *Server) deliver(ctx context.Context, e *envelope) error {
 		retry := e.state == envInflight && e.conn == c
 		if retry {
 			e.state, e.conn = envPending, nil
+		} else if e.sent.IsZero() {
+			e.sent = sent
 		}
 		s.mu.Unlock()
 		s.log.Debug("envelope write failed", "envelope_id", e.id, "conn", c.id, "err", werr)
@@ -271,8 +277,11 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 }
 
 // pongTimeout is how long a connection may stay silent (no pong, no
-// message) before the server gives up on it.
-func (s *Server) pongTimeout() time.Duration { return max(3*s.cfg.pingInterval, 10*time.Second) }
+// message) before the server gives up on it: three ping intervals, and never
+// less than half a second so that a busy test machine does not lose one.
+func (s *Server) pongTimeout() time.Duration {
+	return max(3*s.cfg.pingInterval, 500*time.Millisecond)
+}
 
 // readLoop reads acknowledgements until the connection fails.
 func (s *Server) readLoop(c *conn) {

@@ -361,3 +361,72 @@ func TestCloseStopsWaiters(t *testing.T) {
 	}
 	srv.Close() // idempotent
 }
+
+// dialRaw opens a Socket Mode connection with a bare WebSocket client and
+// reads the hello.
+func dialRaw(t *testing.T, b *bundle) *websocket.Conn {
+	t.Helper()
+	_, url, err := b.api.StartSocketModeContext(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, _, err := websocket.DefaultDialer.DialContext(t.Context(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	var hello struct{ Type string }
+	if err := ws.ReadJSON(&hello); err != nil || hello.Type != "hello" {
+		t.Fatalf("first message = %+v, %v; want hello", hello, err)
+	}
+	return ws
+}
+
+func TestPings(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{noClient: true, server: []slacktest.Option{slacktest.WithPingInterval(20 * time.Millisecond)}})
+
+	t.Run("answered", func(t *testing.T) {
+		t.Parallel()
+		ws := dialRaw(t, b)
+		pings := make(chan struct{}, 1000)
+		ws.SetPingHandler(func(data string) error {
+			pings <- struct{}{}
+			return ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		})
+		readErr := make(chan error, 1)
+		go func() {
+			_, _, err := ws.ReadMessage()
+			readErr <- err
+		}()
+		// 60 pings take 1.2 s, beyond the 500 ms a silent connection is allowed.
+		ctx := waitCtx(t)
+		for range 60 {
+			select {
+			case <-pings:
+			case err := <-readErr:
+				t.Fatalf("connection closed after answering pings: %v", err)
+			case <-ctx.Done():
+				t.Fatal("pings stopped")
+			}
+		}
+	})
+	t.Run("unanswered", func(t *testing.T) {
+		t.Parallel()
+		ws := dialRaw(t, b)
+		ws.SetPingHandler(func(string) error { return nil }) // no pong
+		readErr := make(chan error, 1)
+		go func() {
+			_, _, err := ws.ReadMessage()
+			readErr <- err
+		}()
+		select {
+		case err := <-readErr:
+			if err == nil {
+				t.Error("read a message, want the connection closed")
+			}
+		case <-waitCtx(t).Done():
+			t.Fatal("a connection that answers no ping was not closed")
+		}
+	})
+}

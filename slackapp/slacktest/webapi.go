@@ -26,22 +26,35 @@ const (
 	appToken
 )
 
+// apiMethod serves one Web API method with the token kind it requires.
 type apiMethod struct {
 	token tokenKind
-	serve func(s *Server, p params) (map[string]any, error)
+	serve func(p params) (map[string]any, error)
 }
 
-// apiMethods are the Web API methods the fake serves.
-var apiMethods = map[string]apiMethod{
-	"auth.test":             {botToken, (*Server).authTest},
-	"apps.connections.open": {appToken, (*Server).appsConnectionsOpen},
-	"chat.postMessage":      {botToken, (*Server).chatPostMessage},
-	"chat.postEphemeral":    {botToken, (*Server).chatPostEphemeral},
-	"chat.update":           {botToken, (*Server).chatUpdate},
-	"conversations.info":    {botToken, (*Server).conversationsInfo},
-	"conversations.join":    {botToken, (*Server).conversationsJoin},
-	"users.info":            {botToken, (*Server).usersInfo},
-	"views.open":            {botToken, (*Server).viewsOpen},
+// method returns the Web API method of that name, if the fake serves it.
+func (s *Server) method(name string) (apiMethod, bool) {
+	switch name {
+	case "auth.test":
+		return apiMethod{botToken, s.authTest}, true
+	case "apps.connections.open":
+		return apiMethod{appToken, s.appsConnectionsOpen}, true
+	case "chat.postMessage":
+		return apiMethod{botToken, s.chatPostMessage}, true
+	case "chat.postEphemeral":
+		return apiMethod{botToken, s.chatPostEphemeral}, true
+	case "chat.update":
+		return apiMethod{botToken, s.chatUpdate}, true
+	case "conversations.info":
+		return apiMethod{botToken, s.conversationsInfo}, true
+	case "conversations.join":
+		return apiMethod{botToken, s.conversationsJoin}, true
+	case "users.info":
+		return apiMethod{botToken, s.usersInfo}, true
+	case "views.open":
+		return apiMethod{botToken, s.viewsOpen}, true
+	}
+	return apiMethod{}, false
 }
 
 // maxTextLen is chat.postMessage's limit on text
@@ -65,7 +78,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	m, ok := apiMethods[name]
+	m, ok := s.method(name)
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]any{"ok": false, "error": "unknown_method", "req_method": name})
 		return
@@ -80,7 +93,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, errorBody(err.Error()))
 		return
 	}
-	resp, err := m.serve(s, p)
+	resp, err := m.serve(p)
 	if err != nil {
 		var code apiError
 		if !errors.As(err, &code) {
