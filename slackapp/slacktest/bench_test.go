@@ -47,7 +47,7 @@ func BenchmarkPostMessage(b *testing.B) {
 	bn := setup(b, setupOptions{noClient: true})
 	ctx := context.Background()
 	for b.Loop() {
-		if _, _, err := bn.api.PostMessageContext(ctx, slacktest.GeneralChannelID, slack.MsgOptionText("hello", false)); err != nil {
+		if _, _, err := bn.api.PostMessageContext(ctx, slacktest.GeneralID, slack.MsgOptionText("hello", false)); err != nil {
 			b.Fatal(err)
 		}
 	}

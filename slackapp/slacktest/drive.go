@@ -9,7 +9,7 @@ import (
 )
 
 // SlashCommand is a slash command a user types. UserID defaults to
-// MemberUserID and ChannelID to GeneralChannelID.
+// MemberID and ChannelID to GeneralID.
 type SlashCommand struct {
 	Command   string // with the slash: "/call"
 	Text      string
@@ -79,10 +79,10 @@ type channelRefJSON struct {
 // lookupLocked checks a request's user and channel. s.mu must be held.
 func (s *Server) lookupLocked(userID, channelID string) (*User, *channel, error) {
 	if userID == "" {
-		userID = MemberUserID
+		userID = MemberID
 	}
 	if channelID == "" {
-		channelID = GeneralChannelID
+		channelID = GeneralID
 	}
 	u, ok := s.users[userID]
 	if !ok {
@@ -169,8 +169,8 @@ func (s *Server) SlashCommand(ctx context.Context, cmd SlashCommand) (Envelope, 
 // Event delivers an Events API event. event is the inner event, a map or a
 // struct that marshals to a JSON object with a "type", such as
 //
-//	map[string]any{"type": "app_mention", "user": slacktest.MemberUserID,
-//		"text": "<@U0BOT> help", "channel": slacktest.GeneralChannelID}
+//	map[string]any{"type": "app_mention", "user": slacktest.MemberID,
+//		"text": "<@U0BOT> help", "channel": slacktest.GeneralID}
 //
 // The server fills event_ts (and ts for messages and mentions) when absent,
 // wraps the event in an event_callback (token, team_id, api_app_id,

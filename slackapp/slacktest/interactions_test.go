@@ -37,7 +37,7 @@ func respond(t *testing.T, responseURL string, msg slack.WebhookMessage) error {
 func TestResponseURL(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOptions{})
-	cmd := command(t, b, slacktest.SlashCommand{Command: "/call", UserID: slacktest.MemberUserID, ChannelID: slacktest.RandomChannelID})
+	cmd := command(t, b, slacktest.SlashCommand{Command: "/call", UserID: slacktest.MemberID, ChannelID: slacktest.RandomID})
 
 	if err := respond(t, cmd.ResponseURL, slack.WebhookMessage{Text: "Only you see this"}); err != nil {
 		t.Fatal(err)
@@ -51,8 +51,8 @@ func TestResponseURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, want := range []slacktest.Post{
-		{Method: slacktest.MethodResponseURL, Channel: slacktest.RandomChannelID, User: slacktest.MemberUserID, Text: "Only you see this", ResponseType: "ephemeral"},
-		{Method: slacktest.MethodResponseURL, Channel: slacktest.RandomChannelID, Text: "Everyone sees this", ResponseType: "in_channel"},
+		{Method: slacktest.MethodResponseURL, Channel: slacktest.RandomID, User: slacktest.MemberID, Text: "Only you see this", ResponseType: "ephemeral"},
+		{Method: slacktest.MethodResponseURL, Channel: slacktest.RandomID, Text: "Everyone sees this", ResponseType: "in_channel"},
 	} {
 		p := posts[i]
 		if p.Method != want.Method || p.Channel != want.Channel || p.User != want.User || p.Text != want.Text || p.ResponseType != want.ResponseType || p.TS == "" {
@@ -129,13 +129,13 @@ func TestViewsOpen(t *testing.T) {
 		Title:  slack.NewTextBlockObject(slack.PlainTextType, "Add feed", false, false),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewDividerBlock()}},
 	}
-	trigger := command(t, b, slacktest.SlashCommand{Command: "/feeds", UserID: slacktest.AdminUserID}).TriggerID
+	trigger := command(t, b, slacktest.SlashCommand{Command: "/feeds", UserID: slacktest.AdminID}).TriggerID
 	resp, err := b.api.OpenViewContext(ctx, trigger, modal)
 	if err != nil {
 		t.Fatal(err)
 	}
 	views := b.srv.Views()
-	if len(views) != 1 || resp.ID == "" || views[0].ID != resp.ID || views[0].UserID != slacktest.AdminUserID || views[0].TriggerID != trigger {
+	if len(views) != 1 || resp.ID == "" || views[0].ID != resp.ID || views[0].UserID != slacktest.AdminID || views[0].TriggerID != trigger {
 		t.Fatalf("views = %+v, response %+v", views, resp.View)
 	}
 	got, err := views[0].Modal()
@@ -165,14 +165,14 @@ func TestBlockAction(t *testing.T) {
 	b := setup(t, setupOptions{})
 	ctx := waitCtx(t)
 	button := slack.NewButtonBlockElement("feeds_remove", "42", slack.NewTextBlockObject(slack.PlainTextType, "Remove", false, false))
-	_, ts, err := b.api.PostMessageContext(ctx, slacktest.GeneralChannelID,
+	_, ts, err := b.api.PostMessageContext(ctx, slacktest.GeneralID,
 		slack.MsgOptionText("Feeds", false),
 		slack.MsgOptionBlocks(slack.NewActionBlock("feeds", button)))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	if _, err := b.srv.BlockAction(ctx, slacktest.BlockAction{ActionID: "feeds_remove", UserID: slacktest.AdminUserID}); err != nil {
+	if _, err := b.srv.BlockAction(ctx, slacktest.BlockAction{ActionID: "feeds_remove", UserID: slacktest.AdminID}); err != nil {
 		t.Fatal(err)
 	}
 	evt := b.next(t)
@@ -180,7 +180,7 @@ func TestBlockAction(t *testing.T) {
 		t.Fatalf("got %v / %q, want interactive", evt.Type, evt.Request.Type)
 	}
 	cb := evt.Data.(slack.InteractionCallback)
-	if cb.Type != slack.InteractionTypeBlockActions || cb.User.ID != slacktest.AdminUserID || cb.Channel.ID != slacktest.GeneralChannelID ||
+	if cb.Type != slack.InteractionTypeBlockActions || cb.User.ID != slacktest.AdminID || cb.Channel.ID != slacktest.GeneralID ||
 		cb.Container.MessageTs != ts || cb.Message.Timestamp != ts || cb.TriggerID == "" || cb.ResponseURL == "" || cb.APIAppID != slacktest.DefaultAppID {
 		t.Errorf("callback = %+v", cb)
 	}
@@ -212,7 +212,7 @@ func TestMessageShortcut(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOptions{})
 	ctx := waitCtx(t)
-	mention, err := b.srv.Event(ctx, map[string]any{"type": "message", "user": slacktest.AdminUserID, "text": "Bonjour tout le monde", "channel": slacktest.GeneralChannelID})
+	mention, err := b.srv.Event(ctx, map[string]any{"type": "message", "user": slacktest.AdminID, "text": "Bonjour tout le monde", "channel": slacktest.GeneralID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,12 +226,12 @@ func TestMessageShortcut(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := b.srv.MessageShortcut(ctx, slacktest.MessageShortcut{CallbackID: "translate", UserID: slacktest.MemberUserID, ChannelID: slacktest.GeneralChannelID, MessageTS: inner.Event.TS}); err != nil {
+	if _, err := b.srv.MessageShortcut(ctx, slacktest.MessageShortcut{CallbackID: "translate", UserID: slacktest.MemberID, ChannelID: slacktest.GeneralID, MessageTS: inner.Event.TS}); err != nil {
 		t.Fatal(err)
 	}
 	cb := b.next(t).Data.(slack.InteractionCallback)
-	if cb.Type != slack.InteractionTypeMessageAction || cb.CallbackID != "translate" || cb.User.ID != slacktest.MemberUserID ||
-		cb.Message.Text != "Bonjour tout le monde" || cb.Message.User != slacktest.AdminUserID || cb.MessageTs != inner.Event.TS || cb.ResponseURL == "" || cb.TriggerID == "" {
+	if cb.Type != slack.InteractionTypeMessageAction || cb.CallbackID != "translate" || cb.User.ID != slacktest.MemberID ||
+		cb.Message.Text != "Bonjour tout le monde" || cb.Message.User != slacktest.AdminID || cb.MessageTs != inner.Event.TS || cb.ResponseURL == "" || cb.TriggerID == "" {
 		t.Errorf("callback = %+v", cb)
 	}
 }

@@ -42,7 +42,7 @@ func TestSlashCommandAck(t *testing.T) {
 	b := setup(t, setupOptions{manualAck: true})
 	ctx := waitCtx(t)
 
-	env, err := b.srv.SlashCommand(ctx, slacktest.SlashCommand{Command: "/call", Text: "budget review", UserID: slacktest.AdminUserID, ChannelID: slacktest.GeneralChannelID})
+	env, err := b.srv.SlashCommand(ctx, slacktest.SlashCommand{Command: "/call", Text: "budget review", UserID: slacktest.AdminID, ChannelID: slacktest.GeneralID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,8 +59,8 @@ func TestSlashCommandAck(t *testing.T) {
 	}
 	want := slack.SlashCommand{
 		TeamID: slacktest.DefaultTeamID, TeamDomain: slacktest.DefaultTeamName,
-		ChannelID: slacktest.GeneralChannelID, ChannelName: "general",
-		UserID: slacktest.AdminUserID, UserName: "admin",
+		ChannelID: slacktest.GeneralID, ChannelName: "general",
+		UserID: slacktest.AdminID, UserName: "admin",
 		Command: "/call", Text: "budget review", APIAppID: slacktest.DefaultAppID,
 	}
 	got := cmd
@@ -103,7 +103,7 @@ func TestAckPayloadIsAPost(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := posts[0]
-	if p.Method != slacktest.MethodAck || p.Text != "Usage: /help" || p.ResponseType != "ephemeral" || p.User != slacktest.MemberUserID || p.Channel != slacktest.GeneralChannelID {
+	if p.Method != slacktest.MethodAck || p.Text != "Usage: /help" || p.ResponseType != "ephemeral" || p.User != slacktest.MemberID || p.Channel != slacktest.GeneralID {
 		t.Errorf("post = %+v", p)
 	}
 }
@@ -139,8 +139,8 @@ func TestEventAndRedeliver(t *testing.T) {
 	ctx := waitCtx(t)
 
 	env, err := b.srv.Event(ctx, map[string]any{
-		"type": "app_mention", "user": slacktest.MemberUserID,
-		"text": "<@U0BOT> help", "channel": slacktest.GeneralChannelID,
+		"type": "app_mention", "user": slacktest.MemberID,
+		"text": "<@U0BOT> help", "channel": slacktest.GeneralID,
 	}, slacktest.EventID("Ev0TEST"))
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestEventAndRedeliver(t *testing.T) {
 			t.Errorf("delivery %d: callback = %+v", i, outer.Data)
 		}
 		mention, ok := outer.InnerEvent.Data.(*slackevents.AppMentionEvent)
-		if !ok || mention.Text != "<@U0BOT> help" || mention.TimeStamp == "" || mention.EventTimeStamp != mention.TimeStamp || mention.Channel != slacktest.GeneralChannelID {
+		if !ok || mention.Text != "<@U0BOT> help" || mention.TimeStamp == "" || mention.EventTimeStamp != mention.TimeStamp || mention.Channel != slacktest.GeneralID {
 			t.Errorf("delivery %d: inner event = %+v", i, outer.InnerEvent.Data)
 		}
 	}

@@ -48,11 +48,11 @@ func TestTokens(t *testing.T) {
 			return err
 		}, "invalid_auth"},
 		{"no bot token", func(ctx context.Context) error {
-			_, _, err := client("", srv.AppToken()).PostMessageContext(ctx, slacktest.GeneralChannelID, slack.MsgOptionText("hi", false))
+			_, _, err := client("", srv.AppToken()).PostMessageContext(ctx, slacktest.GeneralID, slack.MsgOptionText("hi", false))
 			return err
 		}, "not_authed"},
 		{"app token for chat.postMessage", func(ctx context.Context) error {
-			_, _, err := client(srv.AppToken(), srv.AppToken()).PostMessageContext(ctx, slacktest.GeneralChannelID, slack.MsgOptionText("hi", false))
+			_, _, err := client(srv.AppToken(), srv.AppToken()).PostMessageContext(ctx, slacktest.GeneralID, slack.MsgOptionText("hi", false))
 			return err
 		}, "not_allowed_token_type"},
 		{"bot token for apps.connections.open", func(ctx context.Context) error {
@@ -91,7 +91,7 @@ func TestPostMessage(t *testing.T) {
 	blocks := []slack.Block{
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*Call* started", false, false), nil, nil),
 	}
-	ch, ts1, err := b.api.PostMessageContext(ctx, slacktest.GeneralChannelID, slack.MsgOptionText("Call started", false), slack.MsgOptionBlocks(blocks...))
+	ch, ts1, err := b.api.PostMessageContext(ctx, slacktest.GeneralID, slack.MsgOptionText("Call started", false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestPostMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ch != slacktest.GeneralChannelID || ts1 == "" || ts2 <= ts1 {
+	if ch != slacktest.GeneralID || ts1 == "" || ts2 <= ts1 {
 		t.Errorf("channel %q, ts %q then %q: want C0GENERAL and increasing ts", ch, ts1, ts2)
 	}
 
@@ -108,7 +108,7 @@ func TestPostMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := posts[0]
-	if p.Method != slacktest.MethodPostMessage || p.Channel != slacktest.GeneralChannelID || p.Text != "Call started" || p.TS != ts1 || p.ThreadTS != "" {
+	if p.Method != slacktest.MethodPostMessage || p.Channel != slacktest.GeneralID || p.Text != "Call started" || p.TS != ts1 || p.ThreadTS != "" {
 		t.Errorf("first post = %+v", p)
 	}
 	got, err := p.BlockKit()
@@ -153,7 +153,7 @@ func TestJSONBody(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
 		t.Fatal(err)
 	}
-	if !got.OK || got.Channel != slacktest.GeneralChannelID || got.TS == "" || got.Message.Text != "hello" || got.Message.BotID != slacktest.DefaultBotID || len(got.Message.Blocks) != 1 {
+	if !got.OK || got.Channel != slacktest.GeneralID || got.TS == "" || got.Message.Text != "hello" || got.Message.BotID != slacktest.DefaultBotID || len(got.Message.Blocks) != 1 {
 		t.Errorf("response = %+v", got)
 	}
 	posts := b.srv.Posts()
@@ -175,13 +175,13 @@ func TestPostErrors(t *testing.T) {
 		opts    []slack.MsgOption
 		want    string
 	}{
-		{"not a member", slacktest.RandomChannelID, []slack.MsgOption{text}, "not_in_channel"},
+		{"not a member", slacktest.RandomID, []slack.MsgOption{text}, "not_in_channel"},
 		{"unknown channel", "C0NOPE", []slack.MsgOption{text}, "channel_not_found"},
 		{"archived", "C0OLD", []slack.MsgOption{text}, "is_archived"},
 		{"private, not a member", "G0SECRET", []slack.MsgOption{text}, "channel_not_found"},
-		{"no text", slacktest.GeneralChannelID, nil, "no_text"},
-		{"too long", slacktest.GeneralChannelID, []slack.MsgOption{slack.MsgOptionText(strings.Repeat("a", 40001), false)}, "msg_too_long"},
-		{"invalid blocks", slacktest.GeneralChannelID, []slack.MsgOption{text, slack.MsgOptionBlocks(slack.NewDividerBlock(), slack.NewDividerBlock()), dupBlockIDs()}, "invalid_blocks"},
+		{"no text", slacktest.GeneralID, nil, "no_text"},
+		{"too long", slacktest.GeneralID, []slack.MsgOption{slack.MsgOptionText(strings.Repeat("a", 40001), false)}, "msg_too_long"},
+		{"invalid blocks", slacktest.GeneralID, []slack.MsgOption{text, slack.MsgOptionBlocks(slack.NewDividerBlock(), slack.NewDividerBlock()), dupBlockIDs()}, "invalid_blocks"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := b.api.PostMessageContext(t.Context(), tc.channel, tc.opts...)
@@ -206,7 +206,7 @@ func dupBlockIDs() slack.MsgOption {
 func TestDirectMessage(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOptions{noClient: true})
-	ch, _, err := b.api.PostMessageContext(t.Context(), slacktest.AdminUserID, slack.MsgOptionText("psst", false))
+	ch, _, err := b.api.PostMessageContext(t.Context(), slacktest.AdminID, slack.MsgOptionText("psst", false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestDirectMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !info.IsIM || info.User != slacktest.AdminUserID {
+	if !info.IsIM || info.User != slacktest.AdminID {
 		t.Errorf("conversations.info = %+v", info)
 	}
 }
@@ -226,27 +226,27 @@ func TestJoinAndInfo(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOptions{noClient: true})
 	ctx := t.Context()
-	info, err := b.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: slacktest.RandomChannelID})
+	info, err := b.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: slacktest.RandomID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if info.Name != "random" || info.IsMember || !info.IsChannel {
 		t.Errorf("before join: %+v", info.GroupConversation)
 	}
-	ch, warning, _, err := b.api.JoinConversationContext(ctx, slacktest.RandomChannelID)
+	ch, warning, _, err := b.api.JoinConversationContext(ctx, slacktest.RandomID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !ch.IsMember || warning != "" {
 		t.Errorf("join: member %v, warning %q", ch.IsMember, warning)
 	}
-	if _, warning, _, err = b.api.JoinConversationContext(ctx, slacktest.RandomChannelID); err != nil || warning != "already_in_channel" {
+	if _, warning, _, err = b.api.JoinConversationContext(ctx, slacktest.RandomID); err != nil || warning != "already_in_channel" {
 		t.Errorf("second join: warning %q, err %v; want already_in_channel", warning, err)
 	}
-	if _, _, err := b.api.PostMessageContext(ctx, slacktest.RandomChannelID, slack.MsgOptionText("hi", false)); err != nil {
+	if _, _, err := b.api.PostMessageContext(ctx, slacktest.RandomID, slack.MsgOptionText("hi", false)); err != nil {
 		t.Errorf("post after join: %v", err)
 	}
-	if c, _ := b.srv.Channel(slacktest.RandomChannelID); !c.IsMember {
+	if c, _ := b.srv.Channel(slacktest.RandomID); !c.IsMember {
 		t.Errorf("Channel() = %+v, want a member", c)
 	}
 	if _, err := b.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: "C0NOPE"}); err == nil || err.Error() != "channel_not_found" {
@@ -266,8 +266,8 @@ func TestUsersInfo(t *testing.T) {
 		tz                string
 		offset            int
 	}{
-		{slacktest.AdminUserID, "admin", "Ada Admin", true, true, false, "Europe/London", -1},
-		{slacktest.MemberUserID, "member", "Max Member", false, false, false, "America/New_York", -1},
+		{slacktest.AdminID, "admin", "Ada Admin", true, true, false, "Europe/London", -1},
+		{slacktest.MemberID, "member", "Max Member", false, false, false, "America/New_York", -1},
 		{"U0TOKYO", "kenji", "Kenji Sato", false, false, false, "Asia/Tokyo", 9 * 3600},
 		{slacktest.DefaultBotUserID, "townhall", "townhall", false, false, true, "", 0},
 	} {
@@ -291,29 +291,29 @@ func TestEphemeralAndUpdate(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOptions{noClient: true})
 	ctx := t.Context()
-	ts, err := b.api.PostEphemeralContext(ctx, slacktest.GeneralChannelID, slacktest.MemberUserID, slack.MsgOptionText("only you", false))
+	ts, err := b.api.PostEphemeralContext(ctx, slacktest.GeneralID, slacktest.MemberID, slack.MsgOptionText("only you", false))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := b.api.UpdateMessageContext(ctx, slacktest.GeneralChannelID, ts, slack.MsgOptionText("changed", false)); err == nil || err.Error() != "message_not_found" {
+	if _, _, _, err := b.api.UpdateMessageContext(ctx, slacktest.GeneralID, ts, slack.MsgOptionText("changed", false)); err == nil || err.Error() != "message_not_found" {
 		t.Errorf("update of an ephemeral message: err = %v, want message_not_found", err)
 	}
-	if _, err := b.api.PostEphemeralContext(ctx, slacktest.GeneralChannelID, "U0NOPE", slack.MsgOptionText("x", false)); err == nil || err.Error() != "user_not_found" {
+	if _, err := b.api.PostEphemeralContext(ctx, slacktest.GeneralID, "U0NOPE", slack.MsgOptionText("x", false)); err == nil || err.Error() != "user_not_found" {
 		t.Errorf("ephemeral to unknown user: err = %v, want user_not_found", err)
 	}
 
-	_, orig, err := b.api.PostMessageContext(ctx, slacktest.GeneralChannelID, slack.MsgOptionText("v1", false))
+	_, orig, err := b.api.PostMessageContext(ctx, slacktest.GeneralID, slack.MsgOptionText("v1", false))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, got, _, err := b.api.UpdateMessageContext(ctx, slacktest.GeneralChannelID, orig, slack.MsgOptionText("v2", false)); err != nil || got != orig {
+	if _, got, _, err := b.api.UpdateMessageContext(ctx, slacktest.GeneralID, orig, slack.MsgOptionText("v2", false)); err != nil || got != orig {
 		t.Errorf("update: ts %q, err %v; want %s", got, err, orig)
 	}
 	posts := b.srv.Posts()
 	want := []slacktest.Post{
-		{Method: slacktest.MethodPostEphemeral, Channel: slacktest.GeneralChannelID, User: slacktest.MemberUserID, Text: "only you", TS: ts},
-		{Method: slacktest.MethodPostMessage, Channel: slacktest.GeneralChannelID, Text: "v1", TS: orig},
-		{Method: slacktest.MethodUpdate, Channel: slacktest.GeneralChannelID, Text: "v2", TS: orig},
+		{Method: slacktest.MethodPostEphemeral, Channel: slacktest.GeneralID, User: slacktest.MemberID, Text: "only you", TS: ts},
+		{Method: slacktest.MethodPostMessage, Channel: slacktest.GeneralID, Text: "v1", TS: orig},
+		{Method: slacktest.MethodUpdate, Channel: slacktest.GeneralID, Text: "v2", TS: orig},
 	}
 	if len(posts) != len(want) {
 		t.Fatalf("posts = %v", posts)
@@ -331,7 +331,7 @@ func TestFailNext(t *testing.T) {
 	b := setup(t, setupOptions{noClient: true})
 	ctx := t.Context()
 	post := func() error {
-		_, _, err := b.api.PostMessageContext(ctx, slacktest.GeneralChannelID, slack.MsgOptionText("hi", false))
+		_, _, err := b.api.PostMessageContext(ctx, slacktest.GeneralID, slack.MsgOptionText("hi", false))
 		return err
 	}
 
@@ -366,7 +366,7 @@ func TestRateLimitBody(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOptions{noClient: true})
 	b.srv.FailNext("chat.postMessage", http.StatusTooManyRequests, 30*time.Second)
-	form := url.Values{"token": {b.srv.BotToken()}, "channel": {slacktest.GeneralChannelID}, "text": {"hi"}}
+	form := url.Values{"token": {b.srv.BotToken()}, "channel": {slacktest.GeneralID}, "text": {"hi"}}
 	resp, err := http.PostForm(b.srv.APIURL()+"chat.postMessage", form)
 	if err != nil {
 		t.Fatal(err)

@@ -51,23 +51,23 @@ const (
 	DefaultBotID     = "B0BOT"
 	DefaultAppID     = "A0TOWNHALL"
 	DefaultBotName   = "townhall"
-	AdminUserID      = "U0ADMIN"   // a workspace admin and owner, "admin"
-	MemberUserID     = "U0MEMBER"  // a plain member, "member"
-	GeneralChannelID = "C0GENERAL" // #general, the bot is a member
-	RandomChannelID  = "C0RANDOM"  // #random, the bot is not a member
+	AdminID          = "U0ADMIN"   // a workspace admin and owner, "admin"
+	MemberID         = "U0MEMBER"  // a plain member, "member"
+	GeneralID        = "C0GENERAL" // #general, the bot is a member
+	RandomID         = "C0RANDOM"  // #random, the bot is not a member
 )
 
 func defaultUsers() []User {
 	return []User{
-		{ID: AdminUserID, Name: "admin", RealName: "Ada Admin", Email: "admin@townhall.test", TZ: "Europe/London", IsAdmin: true, IsOwner: true},
-		{ID: MemberUserID, Name: "member", RealName: "Max Member", Email: "member@townhall.test", TZ: "America/New_York"},
+		{ID: AdminID, Name: "admin", RealName: "Ada Admin", Email: "admin@townhall.test", TZ: "Europe/London", IsAdmin: true, IsOwner: true},
+		{ID: MemberID, Name: "member", RealName: "Max Member", Email: "member@townhall.test", TZ: "America/New_York"},
 	}
 }
 
 func defaultChannels() []Channel {
 	return []Channel{
-		{ID: GeneralChannelID, Name: "general", IsMember: true},
-		{ID: RandomChannelID, Name: "random"},
+		{ID: GeneralID, Name: "general", IsMember: true},
+		{ID: RandomID, Name: "random"},
 	}
 }
 
@@ -260,7 +260,7 @@ func (c *channel) json(team Team) channelJSON {
 		IsGroup:        c.IsPrivate,
 		IsPrivate:      c.IsPrivate,
 		Created:        c.created,
-		Creator:        AdminUserID,
+		Creator:        AdminID,
 		IsArchived:     c.IsArchived,
 		IsGeneral:      c.Name == "general",
 		IsMember:       c.IsMember,
