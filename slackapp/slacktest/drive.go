@@ -18,9 +18,10 @@ type SlashCommand struct {
 }
 
 // MessageShortcut is a message shortcut a user picks from a message's menu.
-// Without MessageTS, the shortcut is on a new message of MessageText by
-// MessageUser (default: the user); with it, on that message if the server
-// knows it (the app's messages and those sent with Event).
+// UserID defaults to MemberID and ChannelID to GeneralID. With MessageTS of
+// a message the server knows (the app's, and those sent with Event), the
+// shortcut is on that message; otherwise on a message of MessageText by
+// MessageUser (default: the user) with that ts, or a new one.
 type MessageShortcut struct {
 	CallbackID  string
 	UserID      string
@@ -30,10 +31,12 @@ type MessageShortcut struct {
 	MessageUser string
 }
 
-// BlockAction is a click on an interactive element of a message. Without
-// MessageTS (and ChannelID) it clicks the newest message the app posted that
-// has an element with ActionID (and Value, if given), wherever it is. BlockID,
-// Value and the element's type and label are filled from that message.
+// BlockAction is a click on an interactive element (a button, a select) of
+// a message the server knows. It clicks the newest message that has an
+// element with ActionID (and Value, if given), in ChannelID and with
+// MessageTS when those are set. BlockID, Value and the element's type and
+// label are filled from that message. UserID defaults to the user who sees
+// an ephemeral message, else to MemberID.
 type BlockAction struct {
 	ActionID  string
 	BlockID   string
@@ -359,8 +362,8 @@ func findElement(blocks json.RawMessage, actionID, value string) (element, bool)
 			if json.Unmarshal(raw, &el) != nil || el.ActionID != actionID {
 				continue
 			}
-			if value != "" && el.Value != value {
-				continue
+			if value != "" && el.Value != "" && el.Value != value {
+				continue // a select has no value of its own: any value is an option
 			}
 			return element{blockID: b.BlockID, typ: el.Type, text: el.Text, value: el.Value}, true
 		}

@@ -235,3 +235,43 @@ func TestMessageShortcut(t *testing.T) {
 		t.Errorf("callback = %+v", cb)
 	}
 }
+
+func TestBlockActionOnEphemeral(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{})
+	ctx := waitCtx(t)
+	cmd := command(t, b, slacktest.SlashCommand{Command: "/feeds", UserID: slacktest.AdminID})
+	list := slack.Blocks{BlockSet: []slack.Block{
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "feed 1", false, false), nil,
+			slack.NewAccessory(slack.NewButtonBlockElement("feeds_remove", "1", slack.NewTextBlockObject(slack.PlainTextType, "Remove", false, false)))),
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "feed 2", false, false), nil,
+			slack.NewAccessory(slack.NewButtonBlockElement("feeds_remove", "2", slack.NewTextBlockObject(slack.PlainTextType, "Remove", false, false)))),
+	}}
+	if err := respond(t, cmd.ResponseURL, slack.WebhookMessage{Text: "Feeds", Blocks: &list}); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := b.srv.BlockAction(ctx, slacktest.BlockAction{ActionID: "feeds_remove", Value: "2", UserID: slacktest.MemberID}); err == nil {
+		t.Error("another user clicked an ephemeral message: want an error")
+	}
+	if _, err := b.srv.BlockAction(ctx, slacktest.BlockAction{ActionID: "feeds_remove", Value: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	cb := b.next(t).Data.(slack.InteractionCallback)
+	if cb.User.ID != slacktest.AdminID || !cb.Container.IsEphemeral || cb.ActionCallback.BlockActions[0].Value != "2" {
+		t.Errorf("callback: user %s, ephemeral %v, actions %+v", cb.User.ID, cb.Container.IsEphemeral, cb.ActionCallback.BlockActions)
+	}
+	if err := respond(t, cb.ResponseURL, slack.WebhookMessage{DeleteOriginal: true}); err != nil {
+		t.Fatal(err)
+	}
+	posts, err := b.srv.WaitPosts(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := posts[1]; !p.DeleteOriginal || p.TS != posts[0].TS {
+		t.Errorf("delete = %+v, want of %s", p, posts[0].TS)
+	}
+	if _, err := b.srv.BlockAction(ctx, slacktest.BlockAction{ActionID: "feeds_remove"}); err == nil {
+		t.Error("clicked a deleted message: want an error")
+	}
+}

@@ -514,6 +514,9 @@ func (s *Server) Disconnect(ctx context.Context, reason string) {
 		}
 	}
 	s.mu.Unlock()
+	if len(conns) == 0 {
+		return
+	}
 	for _, c := range conns {
 		if _, err := c.write(disconnectMessage(reason, c.host)); err != nil {
 			s.log.Debug("send disconnect", "conn", c.id, "err", err)
