@@ -190,7 +190,7 @@ func (h *Host) Help() slackapp.Message {
 			"*Shortcuts*\n"+strings.Join(shortcuts, "\n"), false, false), nil, nil))
 	}
 	blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType,
-		"Type a command followed by `help` for details, e.g. `/call help`.", false, false)))
+		"Add `help` after any command for details.", false, false)))
 	return slackapp.Message{Text: text, Blocks: blocks}
 }
 

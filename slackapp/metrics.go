@@ -62,6 +62,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Socket Mode connection attempts, by outcome (ok, error).",
 		}, []string{"outcome"}),
 	}
+	// Make the outcomes visible at zero, so a dashboard sees them before
+	// the first envelope arrives.
+	for _, o := range []string{"ok", "error"} {
+		m.acks.WithLabelValues(o)
+		m.connects.WithLabelValues(o)
+	}
 	if reg != nil {
 		reg.MustRegister(m.envelopes, m.acks, m.ackLatency, m.handlerTime, m.handlerErrs,
 			m.duplicates, m.posts, m.retries, m.connected, m.connects)

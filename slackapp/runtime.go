@@ -59,7 +59,9 @@ type Runtime struct {
 	idleMu   sync.Mutex
 
 	connected atomic.Bool
-	botUserID atomic.Value // string
+	connMu    sync.Mutex
+	connUp    chan struct{} // closed while connected; replaced on disconnect
+	botUserID atomic.Value  // string
 }
 
 // New builds a Runtime from a validated Config.
@@ -89,6 +91,7 @@ func New(cfg Config, opts Options) (*Runtime, error) {
 		dedup:  newDedup(10 * time.Minute),
 		sem:    make(chan struct{}, cfg.MaxConcurrentHandlers),
 		idle:   make(chan struct{}),
+		connUp: make(chan struct{}),
 	}
 	rt.botUserID.Store("")
 	return rt, nil
@@ -174,8 +177,7 @@ func (rt *Runtime) Run(ctx context.Context) error {
 
 	runErr := rt.loop(ctx, handlerCtx, sm, smErr)
 	stopSM()
-	rt.connected.Store(false)
-	rt.m.connected.Set(0)
+	rt.setConnected(false)
 	if runErr == nil {
 		<-smErr // socketmode exits promptly once smCtx is cancelled
 	}
@@ -245,14 +247,32 @@ func (rt *Runtime) event(ctx context.Context, sm *socketmode.Client, evt socketm
 }
 
 func (rt *Runtime) setConnected(up bool) {
+	rt.connMu.Lock()
+	defer rt.connMu.Unlock()
 	if rt.connected.Swap(up) == up {
 		return
 	}
 	if up {
+		close(rt.connUp)
 		rt.m.connected.Set(1)
 		rt.log.Info("slack socket mode connected")
 	} else {
+		rt.connUp = make(chan struct{})
 		rt.m.connected.Set(0)
+	}
+}
+
+// WaitConnected blocks until a Socket Mode connection is open (Slack's
+// hello has been read), or ctx is done.
+func (rt *Runtime) WaitConnected(ctx context.Context) error {
+	rt.connMu.Lock()
+	ch := rt.connUp
+	rt.connMu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/townhall/townhall/integrations"
+	"github.com/townhall/townhall/integrations/calls"
+	"github.com/townhall/townhall/scheduler"
+	"github.com/townhall/townhall/slackapp"
+	"github.com/townhall/townhall/store"
+	"github.com/townhall/townhall/store/sqlite"
+)
+
+// app is townhall wired together: the Slack runtime, the scheduler, the
+// store, and the enabled integrations served by the host.
+type app struct {
+	cfg   config
+	log   *slog.Logger
+	reg   *prometheus.Registry
+	store *store.Store
+	rt    *slackapp.Runtime
+	sched *scheduler.Scheduler
+	host  *integrations.Host
+}
+
+// deps are what the environment provides; tests substitute them.
+type deps struct {
+	Logger     *slog.Logger
+	HTTPClient *http.Client
+	Now        func() time.Time
+	Rand       io.Reader // randomness for call rooms; nil: crypto/rand
+}
+
+// newApp builds the app from a validated config. It opens the store; the
+// caller must call run (which closes it) or close.
+func newApp(ctx context.Context, cfg config, d deps) (*app, error) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.HTTPClient == nil {
+		d.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	st, err := sqlite.OpenStore(ctx, cfg.Store.DatabasePath, store.WithClock(d.Now))
+	if err != nil {
+		return nil, fmt.Errorf("TOWNHALL_DATABASE_PATH=%s: %w", cfg.Store.DatabasePath, err)
+	}
+
+	a := &app{cfg: cfg, log: d.Logger, reg: reg, store: st}
+	a.sched, err = scheduler.New(cfg.Scheduler, st, scheduler.Options{
+		Logger: d.Logger.With("component", "scheduler"), Now: d.Now, Registerer: reg,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := a.sched.Add(a.purgeJob(d.Now)); err != nil {
+		st.Close()
+		return nil, err
+	}
+	var host *integrations.Host
+	a.rt, err = slackapp.New(cfg.Slack, slackapp.Options{
+		Logger:     d.Logger.With("component", "slack"),
+		Registerer: reg,
+		HTTPClient: d.HTTPClient,
+		Unrouted: slackapp.HandlerFunc(func(ctx context.Context, r *slackapp.Request) error {
+			return host.Unrouted(ctx, r)
+		}),
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	host = integrations.NewHost(a.rt, a.sched, integrations.HostOptions{
+		Logger: d.Logger, Now: d.Now, Location: cfg.Scheduler.Location(),
+	})
+	a.host = host
+	if err := a.addIntegrations(d); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := host.Start(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// addIntegrations builds the enabled integrations, in the order status
+// lists them. This list is the one place an integration is wired in.
+func (a *app) addIntegrations(d deps) error {
+	if !a.cfg.Calls.Enabled {
+		a.host.Disabled("calls")
+	} else {
+		in, err := calls.New(a.cfg.Calls, calls.Deps{
+			HTTPClient: d.HTTPClient, Logger: d.Logger.With("integration", "calls"), Now: d.Now, Rand: d.Rand,
+		})
+		if err != nil {
+			return fmt.Errorf("calls: %w", err)
+		}
+		if err := a.host.Add(in); err != nil {
+			return err
+		}
+	}
+	// Integrations still to come, listed so status says they exist.
+	for _, name := range []string{"calendar", "feeds", "translate", "archive"} {
+		a.host.Disabled(name)
+	}
+	return nil
+}
+
+// claimRetention is how long a confirmed claim ("this reminder was posted")
+// is kept. It must exceed every catch-up window: a purged claim could be
+// claimed, and posted, again.
+const claimRetention = 30 * 24 * time.Hour
+
+// purgeJob drops confirmed claims past their retention and expired cache
+// entries, daily, so the database does not grow without bound.
+func (a *app) purgeJob(now func() time.Time) scheduler.Job {
+	return scheduler.Job{
+		Name: "store.purge",
+		Spec: "@daily",
+		Run: func(ctx context.Context, _ time.Time) error {
+			claims, err := a.store.PurgeClaims(ctx, now().Add(-claimRetention))
+			if err != nil {
+				return err
+			}
+			cached, err := a.store.PurgeCache(ctx)
+			if err != nil {
+				return err
+			}
+			a.log.Info("store purged", "claims", claims, "cache_entries", cached)
+			return nil
+		},
+	}
+}
+
+// run serves until ctx is cancelled, then shuts down in order: stop taking
+// Slack envelopes and drain handlers, stop the scheduler, close the store.
+func (a *app) run(ctx context.Context) error {
+	defer a.store.Close()
+
+	var srv *http.Server
+	if a.cfg.Ops.HTTPAddr != "" {
+		ln, err := net.Listen("tcp", a.cfg.Ops.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("TOWNHALL_HTTP_ADDR: listen on %s: %w", a.cfg.Ops.HTTPAddr, err)
+		}
+		srv = &http.Server{Handler: a.httpHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("http listener stopped", "error", err)
+			}
+		}()
+		a.log.Info("http listener", "addr", ln.Addr().String())
+	}
+
+	if err := a.sched.Start(ctx); err != nil {
+		return err
+	}
+	runErr := a.rt.Run(ctx)
+
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.Slack.ShutdownTimeout)
+	defer cancel()
+	if err := a.sched.Stop(stopCtx); err != nil {
+		a.log.Warn("scheduler stop", "error", err)
+	}
+	if srv != nil {
+		_ = srv.Shutdown(stopCtx)
+	}
+	a.log.Info("townhall stopped")
+	return runErr
+}
+
+// close releases what newApp opened, for callers that never call run.
+func (a *app) close() error { return a.store.Close() }
+
+// httpHandler serves /healthz, /readyz and /metrics.
+func (a *app) httpHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !a.rt.Connected() {
+			http.Error(w, "not connected to Slack", http.StatusServiceUnavailable)
+			return
+		}
+		if err := a.store.Ping(r.Context()); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
+	return mux
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"reflect"
+	"strings"
+
+	"github.com/kelseyhightower/envconfig"
+	"github.com/townhall/townhall/integrations/calls"
+	"github.com/townhall/townhall/scheduler"
+	"github.com/townhall/townhall/slackapp"
+	"github.com/townhall/townhall/store"
+)
+
+// opsConfig is the binary's own configuration: logging and the optional
+// HTTP listener for health checks and metrics.
+type opsConfig struct {
+	LogFormat string `envconfig:"LOG_FORMAT" default:"text"`
+	LogLevel  string `envconfig:"LOG_LEVEL" default:"info"`
+	HTTPAddr  string `envconfig:"HTTP_ADDR"`
+}
+
+func (c opsConfig) Validate() error {
+	var errs []error
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("TOWNHALL_LOG_FORMAT: must be text or json, got %q", c.LogFormat))
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("TOWNHALL_LOG_LEVEL: must be debug, info, warn or error, got %q", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// config is every package's configuration, composed. Slack's variables
+// have no prefix; every other section is read under TOWNHALL_.
+type config struct {
+	Slack     slackapp.Config
+	Ops       opsConfig
+	Store     store.Config
+	Scheduler scheduler.Config
+	Calls     calls.Config
+}
+
+// sections lists the config's parts with their envconfig prefixes, in the
+// order `townhall check` prints them.
+func (c *config) sections() []section {
+	return []section{
+		{"Slack", "", &c.Slack},
+		{"Operations", "TOWNHALL", &c.Ops},
+		{"Store", "TOWNHALL", &c.Store},
+		{"Scheduler", "TOWNHALL", &c.Scheduler},
+		{"Calls", "TOWNHALL", &c.Calls},
+	}
+}
+
+type section struct {
+	title  string
+	prefix string
+	spec   any // pointer to a struct with envconfig tags and Validate() error
+}
+
+type validator interface{ Validate() error }
+
+// loadConfig reads the environment into every section and validates them,
+// reporting every problem at once, one line each, naming the variable.
+// withSlack false skips the Slack section's validation (townhall shell
+// supplies its own fake workspace).
+func loadConfig(withSlack bool) (config, error) {
+	var c config
+	var errs []error
+	for _, s := range c.sections() {
+		if err := envconfig.Process(s.prefix, s.spec); err != nil {
+			errs = append(errs, parseError(err))
+			continue
+		}
+		if s.spec == &c.Slack && !withSlack {
+			continue
+		}
+		if err := s.spec.(validator).Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// parseError turns envconfig's error into one line naming the variable. It
+// never repeats the value: it may be a secret typed into the wrong variable.
+func parseError(err error) error {
+	var pe *envconfig.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: cannot read the value as %s", pe.KeyName, pe.TypeName)
+	}
+	return err
+}
+
+// printConfig writes the effective configuration, secrets redacted, one
+// variable a line, grouped by section.
+func printConfig(w io.Writer, c *config) {
+	for _, s := range c.sections() {
+		fmt.Fprintf(w, "# %s\n", s.title)
+		v := reflect.ValueOf(s.spec).Elem()
+		t := v.Type()
+		for i := range t.NumField() {
+			name := t.Field(i).Tag.Get("envconfig")
+			if name == "" {
+				continue
+			}
+			if s.prefix != "" {
+				name = s.prefix + "_" + name
+			}
+			fmt.Fprintf(w, "%s=%s\n", name, formatValue(v.Field(i)))
+		}
+	}
+}
+
+func formatValue(v reflect.Value) string {
+	if s, ok := v.Interface().(fmt.Stringer); ok {
+		return s.String()
+	}
+	if v.Kind() == reflect.Slice {
+		parts := make([]string, v.Len())
+		for i := range v.Len() {
+			parts[i] = formatValue(v.Index(i))
+		}
+		return strings.Join(parts, ",")
+	}
+	return fmt.Sprint(v.Interface())
+}
+
+// newLogger builds the process logger from the ops config.
+func newLogger(c opsConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/townhall/townhall/slackapp"
+	"github.com/townhall/townhall/slackapp/slacktest"
+)
+
+const shellHelp = `Type what you would type in Slack:
+  /call budget review        a slash command (try /townhall help)
+  @townhall help             mention the app
+Shell commands:
+  !jobs                      list scheduled jobs
+  !run <job>                 run a scheduled job now
+  !as admin | member         act as a workspace admin (default) or a member
+  !in general | random       type in #general (the bot is a member) or #random (it is not)
+  !help                      this help
+  !quit                      leave (end of input works too)`
+
+// shellWait bounds how long the shell waits for one line's answers.
+const shellWait = 30 * time.Second
+
+// shell runs the real app, wired as in run, against an in-process fake
+// Slack workspace, and lets the user type commands at it.
+func shell(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(false)
+	if err != nil {
+		return errUsage{err}
+	}
+	if _, set := os.LookupEnv("TOWNHALL_LOG_LEVEL"); !set {
+		cfg.Ops.LogLevel = "warn" // keep the conversation readable
+	}
+	log := newLogger(cfg.Ops, stderr)
+
+	ws, err := slacktest.Start(slacktest.WithLogger(log.With("component", "slacktest")))
+	if err != nil {
+		return fmt.Errorf("start fake workspace: %w", err)
+	}
+	defer ws.Close()
+	dir, err := os.MkdirTemp("", "townhall-shell-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	cfg.Slack.AppToken = slackapp.Secret(ws.AppToken())
+	cfg.Slack.BotToken = slackapp.Secret(ws.BotToken())
+	cfg.Slack.APIURL = ws.APIURL()
+	cfg.Store.DatabasePath = filepath.Join(dir, "townhall.db")
+	cfg.Ops.HTTPAddr = ""
+
+	a, err := newApp(ctx, cfg, deps{Logger: log})
+	if err != nil {
+		return err
+	}
+	appCtx, stopApp := context.WithCancel(ctx)
+	defer stopApp()
+	appErr := make(chan error, 1)
+	go func() { appErr <- a.run(appCtx) }()
+
+	waitCtx, cancel := context.WithTimeout(ctx, shellWait)
+	err = a.rt.WaitConnected(waitCtx)
+	cancel()
+	if err != nil {
+		stopApp()
+		return errors.Join(fmt.Errorf("townhall did not connect to the fake workspace: %w", err), <-appErr)
+	}
+
+	sh := &shellSession{ws: ws, app: a, out: stdout, user: slacktest.AdminID, channel: slacktest.GeneralID}
+	interactive := isTerminal(stdin)
+	if interactive {
+		fmt.Fprintln(stdout, "townhall shell: a fake Slack workspace with you as @admin in #general.")
+		fmt.Fprintln(stdout, shellHelp)
+	}
+	sc := bufio.NewScanner(stdin)
+	for {
+		if interactive {
+			fmt.Fprint(stdout, "> ")
+		}
+		if !sc.Scan() {
+			break
+		}
+		line := strings.TrimSpace(sc.Text())
+		if line == "!quit" || line == "exit" {
+			break
+		}
+		if err := sh.line(ctx, line); err != nil {
+			fmt.Fprintln(stdout, "!", err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	stopApp()
+	if err := <-appErr; err != nil {
+		return err
+	}
+	return sc.Err()
+}
+
+// shellSession is one user typing into the fake workspace.
+type shellSession struct {
+	ws      *slacktest.Server
+	app     *app
+	out     io.Writer
+	user    string
+	channel string
+	seen    int // posts already printed
+}
+
+func (s *shellSession) line(ctx context.Context, line string) error {
+	ctx, cancel := context.WithTimeout(ctx, shellWait)
+	defer cancel()
+	switch {
+	case line == "":
+		return nil
+	case line == "!help":
+		fmt.Fprintln(s.out, shellHelp)
+		return nil
+	case line == "!jobs":
+		st := s.app.sched.Status()
+		if len(st) == 0 {
+			fmt.Fprintln(s.out, "(no scheduled jobs: no enabled integration has any yet)")
+		}
+		for _, j := range st {
+			fmt.Fprintf(s.out, "%-28s %-16s next %s\n", j.Name, j.Spec, j.NextRun.Format(time.RFC3339))
+		}
+		return nil
+	case strings.HasPrefix(line, "!run"):
+		name := strings.TrimSpace(strings.TrimPrefix(line, "!run"))
+		if err := s.app.sched.RunNow(ctx, name); err != nil {
+			return err
+		}
+		return s.flush(ctx)
+	case strings.HasPrefix(line, "!as"):
+		switch strings.TrimSpace(strings.TrimPrefix(line, "!as")) {
+		case "admin":
+			s.user = slacktest.AdminID
+		case "member":
+			s.user = slacktest.MemberID
+		default:
+			return errors.New("usage: !as admin | member")
+		}
+		return nil
+	case strings.HasPrefix(line, "!in"):
+		switch strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(line, "!in")), "#") {
+		case "general":
+			s.channel = slacktest.GeneralID
+		case "random":
+			s.channel = slacktest.RandomID
+		default:
+			return errors.New("usage: !in general | random")
+		}
+		return nil
+	case strings.HasPrefix(line, "/"):
+		name, text, _ := strings.Cut(line, " ")
+		env, err := s.ws.SlashCommand(ctx, slacktest.SlashCommand{
+			Command: name, Text: strings.TrimSpace(text), UserID: s.user, ChannelID: s.channel,
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := s.ws.WaitAck(ctx, env.ID); err != nil {
+			return fmt.Errorf("townhall did not acknowledge %s: %w", name, err)
+		}
+		return s.flush(ctx)
+	case strings.HasPrefix(line, "@townhall"):
+		text := "<@" + s.app.rt.BotUserID() + ">" + strings.TrimPrefix(line, "@townhall")
+		env, err := s.ws.Event(ctx, map[string]any{
+			"type": "app_mention", "user": s.user, "channel": s.channel, "text": text,
+			"ts": fmt.Sprintf("%d.000100", time.Now().Unix()),
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := s.ws.WaitAck(ctx, env.ID); err != nil {
+			return fmt.Errorf("townhall did not acknowledge the mention: %w", err)
+		}
+		return s.flush(ctx)
+	default:
+		return errors.New("type a /command, @townhall …, or !help")
+	}
+}
+
+// flush waits for the app to finish what the line started and prints every
+// post it made.
+func (s *shellSession) flush(ctx context.Context) error {
+	if err := s.app.rt.WaitIdle(ctx); err != nil {
+		return fmt.Errorf("still working after %s: %w", shellWait, err)
+	}
+	posts := s.ws.Posts()
+	for _, p := range posts[s.seen:] {
+		fmt.Fprintln(s.out, slacktest.Render(p))
+		fmt.Fprintln(s.out)
+	}
+	s.seen = len(posts)
+	return nil
+}
+
+// isTerminal reports whether r is an interactive terminal, so prompts are
+// printed only to a person and piped runs stay clean.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
