@@ -26,6 +26,7 @@ type Runtime interface {
 	Shortcuts() []slackapp.Shortcut
 	IsStaff(ctx context.Context, user string) (bool, error)
 	Connected() bool
+	RecentErrors() []slackapp.HandlerError
 }
 
 // Scheduler is what the host needs of scheduler.Scheduler.
@@ -47,10 +48,10 @@ type Host struct {
 }
 
 type state struct {
-	name    string
-	in      Integration // nil when disabled
-	jobs    []string
-	summary string
+	name   string
+	in     Integration // nil when disabled
+	jobs   []string
+	routes map[string]bool // what its handlers are routed by, to attribute errors
 }
 
 // HostOptions are the host's optional dependencies.
@@ -81,7 +82,7 @@ func (h *Host) Add(in Integration) error {
 	if err := h.rt.Register(in.Handlers()); err != nil {
 		return fmt.Errorf("integration %s: %w", in.Name(), err)
 	}
-	st := state{name: in.Name(), in: in}
+	st := state{name: in.Name(), in: in, routes: routesOf(in.Handlers())}
 	for _, j := range in.Jobs() {
 		if err := h.sched.Add(j); err != nil {
 			return fmt.Errorf("integration %s: %w", in.Name(), err)
@@ -90,6 +91,23 @@ func (h *Host) Add(in Integration) error {
 	}
 	h.states = append(h.states, st)
 	return nil
+}
+
+func routesOf(h slackapp.Handlers) map[string]bool {
+	routes := make(map[string]bool)
+	for _, c := range h.Commands {
+		routes[c.Name] = true
+	}
+	for _, s := range h.Shortcuts {
+		routes[s.CallbackID] = true
+	}
+	for _, e := range h.Events {
+		routes[e.Type] = true
+	}
+	for _, a := range h.Actions {
+		routes[a.ActionID] = true
+	}
+	return routes
 }
 
 // Disabled records an integration that is switched off, so status can say
@@ -210,26 +228,53 @@ func (h *Host) Status(ctx context.Context) slackapp.Message {
 		slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, conn, false, false)),
 	}
 	text := "townhall status: " + conn
+	section := func(body string) {
+		text += "\n" + body
+		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, body, false, false), nil, nil))
+	}
+	errs := h.rt.RecentErrors()
+	owned := make(map[string]bool)
 	for _, st := range h.states {
 		var b strings.Builder
 		if st.in == nil {
 			fmt.Fprintf(&b, "⚪ *%s* — off (set `TOWNHALL_%s_ENABLED=true` to switch it on)", st.name, strings.ToUpper(st.name))
-		} else {
-			fmt.Fprintf(&b, "🟢 *%s* — on", st.name)
-			for _, name := range st.jobs {
-				b.WriteString("\n" + h.jobLine(jobs[name]))
-			}
-			if rep, ok := st.in.(Reporter); ok {
-				for _, line := range rep.Status(ctx) {
-					b.WriteString("\n" + line)
-				}
+			section(b.String())
+			continue
+		}
+		fmt.Fprintf(&b, "🟢 *%s* — on", st.name)
+		for _, name := range st.jobs {
+			owned[name] = true
+			b.WriteString("\n" + h.jobLine(jobs[name]))
+		}
+		if rep, ok := st.in.(Reporter); ok {
+			for _, line := range rep.Status(ctx) {
+				b.WriteString("\n" + line)
 			}
 		}
-		text += "\n" + b.String()
-		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, b.String(), false, false), nil, nil))
+		shown := 0
+		for _, e := range errs {
+			if st.routes[e.Route] && shown < maxErrorsShown {
+				shown++
+				fmt.Fprintf(&b, "\n    ⚠️ `%s` failed %s: %s", slackapp.Escape(e.Route), h.when(e.At), slackapp.Escape(truncate(e.Err, 200)))
+			}
+		}
+		section(b.String())
+	}
+	// The app's own jobs (store maintenance) belong to no integration.
+	var core []string
+	for _, js := range h.sched.Status() {
+		if !owned[js.Name] {
+			core = append(core, h.jobLine(js))
+		}
+	}
+	if len(core) > 0 {
+		section("⚙️ *townhall*\n" + strings.Join(core, "\n"))
 	}
 	return slackapp.Message{Text: text, Blocks: blocks}
 }
+
+// maxErrorsShown bounds the handler errors status lists per integration.
+const maxErrorsShown = 3
 
 func (h *Host) jobLine(js scheduler.JobStatus) string {
 	line := fmt.Sprintf("    ⏱ `%s` (%s): ", js.Name, slackapp.Escape(js.Spec))

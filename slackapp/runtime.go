@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +59,9 @@ type Runtime struct {
 	busy     atomic.Int64
 	idle     chan struct{} // closed and replaced when busy drops to 0; guarded by idleMu
 	idleMu   sync.Mutex
+
+	errMu  sync.Mutex
+	errors []HandlerError // newest last, at most maxRecentErrors
 
 	connected atomic.Bool
 	connMu    sync.Mutex
@@ -351,11 +356,46 @@ func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Hand
 		err := safeHandle(hctx, h, req)
 		rt.m.handlerTime.WithLabelValues(string(req.Kind), route).Observe(time.Since(start).Seconds())
 		if err != nil {
+			rt.recordError(HandlerError{Kind: req.Kind, Route: route, Err: firstLine(err.Error()), At: time.Now()})
 			rt.m.handlerErrs.WithLabelValues(string(req.Kind), route).Inc()
 			rt.log.Error("handler failed", "kind", string(req.Kind), "route", route,
 				"user", req.UserID, "channel", req.ChannelID, "error", err)
 		}
 	}()
+}
+
+// maxRecentErrors bounds the handler failures kept for status.
+const maxRecentErrors = 50
+
+// HandlerError is a recent handler failure, kept for /townhall status.
+type HandlerError struct {
+	Kind  Kind
+	Route string // command name, callback ID, event type or action ID
+	Err   string // the error's first line
+	At    time.Time
+}
+
+func (rt *Runtime) recordError(e HandlerError) {
+	rt.errMu.Lock()
+	defer rt.errMu.Unlock()
+	rt.errors = append(rt.errors, e)
+	if len(rt.errors) > maxRecentErrors {
+		rt.errors = slices.Delete(rt.errors, 0, len(rt.errors)-maxRecentErrors)
+	}
+}
+
+// RecentErrors returns the most recent handler failures, newest first.
+func (rt *Runtime) RecentErrors() []HandlerError {
+	rt.errMu.Lock()
+	defer rt.errMu.Unlock()
+	out := slices.Clone(rt.errors)
+	slices.Reverse(out)
+	return out
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 func (rt *Runtime) begin() {
@@ -470,14 +510,21 @@ func eventWhere(inner any) (user, channel, thread string) {
 }
 
 // dedupKeys are the identities under which a request counts as already
-// handled: its envelope, and for events the event_id that Slack keeps
-// across redeliveries (https://api.slack.com/apis/events-api#retries).
+// handled: its envelope; for events the event_id that Slack keeps across
+// redeliveries (https://api.slack.com/apis/events-api#retries); for
+// commands and interactions the trigger_id, unique to one invocation, which
+// a redelivered payload carries unchanged under a new envelope ID.
 func dedupKeys(env *socketmode.Request, req *Request) []string {
 	keys := []string{"env:" + env.EnvelopeID}
-	if req.Event != nil {
+	switch {
+	case req.Event != nil:
 		if cb, ok := req.Event.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" {
 			keys = append(keys, "event:"+cb.EventID)
 		}
+	case req.Command != nil && req.Command.TriggerID != "":
+		keys = append(keys, "trigger:"+req.Command.TriggerID)
+	case req.Interaction != nil && req.Interaction.TriggerID != "":
+		keys = append(keys, "trigger:"+req.Interaction.TriggerID)
 	}
 	return keys
 }

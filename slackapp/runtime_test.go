@@ -268,6 +268,37 @@ func TestRedeliveredEventHandledOnce(t *testing.T) {
 	}
 }
 
+// TestRedeliveredCommandHandledOnce: a slash command whose ack was lost
+// and which comes again in a new envelope is answered once.
+func TestRedeliveredCommandHandledOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{handlers: slackapp.Handlers{Commands: []slackapp.Command{{Name: "/echo", Handler: echo("")}}}})
+	ctx := waitCtx(t)
+	env, err := b.ws.SlashCommand(ctx, slacktest.SlashCommand{Command: "/echo", Text: "once", UserID: slacktest.MemberID, ChannelID: slacktest.GeneralID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ws.WaitAck(ctx, env.ID); err != nil {
+		t.Fatal(err)
+	}
+	again, err := b.ws.Redeliver(ctx, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ID == env.ID {
+		t.Fatal("the fake should redeliver in a new envelope")
+	}
+	if _, err := b.ws.WaitAck(ctx, again.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.rt.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if posts := b.ws.Posts(); len(posts) != 1 {
+		t.Fatalf("want one answer, got %d", len(posts))
+	}
+}
+
 func TestPoster(t *testing.T) {
 	t.Parallel()
 	t.Run("429 Retry-After gives exactly one post after the wait", func(t *testing.T) {
