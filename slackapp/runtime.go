@@ -200,7 +200,7 @@ func (rt *Runtime) loop(ctx, handlerCtx context.Context, sm *socketmode.Client, 
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("slack socket mode: %w", err)
+			return fmt.Errorf("slack socket mode with SLACK_APP_TOKEN: %w", err)
 		case evt := <-sm.Events:
 			rt.event(handlerCtx, sm, evt)
 		}
