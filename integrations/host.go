@@ -39,6 +39,7 @@ type Scheduler interface {
 // the runtime and their jobs with the scheduler, and answers the app's own
 // command, /townhall (help and status), and mentions of the app.
 type Host struct {
+	subs   []Subcommand
 	rt     Runtime
 	sched  Scheduler
 	log    *slog.Logger
@@ -89,8 +90,48 @@ func (h *Host) Add(in Integration) error {
 		}
 		st.jobs = append(st.jobs, j.Name)
 	}
+	if sc, ok := in.(Subcommander); ok {
+		for _, sub := range sc.Subcommands() {
+			if sub.Name == "" || sub.Handler == nil || sub.Name == "help" || sub.Name == "status" {
+				return fmt.Errorf("integration %s: subcommand %q needs a handler and a name other than help or status", in.Name(), sub.Name)
+			}
+			for _, have := range h.subs {
+				if have.Name == sub.Name {
+					return fmt.Errorf("integration %s: /townhall %s registered twice", in.Name(), sub.Name)
+				}
+			}
+			h.subs = append(h.subs, sub)
+			st.routes["/townhall "+sub.Name] = true
+		}
+	}
 	h.states = append(h.states, st)
 	return nil
+}
+
+// subcommand finds the subcommand text starts with (the longest name wins)
+// and returns it with the rest of the text.
+func (h *Host) subcommand(text string) (Subcommand, string, bool) {
+	words := strings.Fields(text)
+	var best Subcommand
+	var rest string
+	found := false
+	for _, sub := range h.subs {
+		name := strings.Fields(sub.Name)
+		if len(name) > len(words) || (found && len(name) <= len(strings.Fields(best.Name))) {
+			continue
+		}
+		match := true
+		for i, w := range name {
+			if !strings.EqualFold(w, words[i]) {
+				match = false
+				break
+			}
+		}
+		if match {
+			best, rest, found = sub, strings.Join(words[len(name):], " "), true
+		}
+	}
+	return best, rest, found
 }
 
 func routesOf(h slackapp.Handlers) map[string]bool {
@@ -146,29 +187,48 @@ func (h *Host) Unrouted(ctx context.Context, r *slackapp.Request) error {
 }
 
 func (h *Host) command(ctx context.Context, r *slackapp.Request) error {
-	arg := strings.ToLower(strings.TrimSpace(r.Command.Text))
-	switch arg {
+	switch strings.ToLower(strings.TrimSpace(r.Command.Text)) {
 	case "", "help", "-h", "--help", "?":
 		return r.Ephemeral(ctx, h.Help())
 	case "status":
-		staff, err := h.rt.IsStaff(ctx, r.UserID)
-		if err != nil {
-			_ = r.Ephemeral(ctx, slackapp.Message{Text: "I couldn't check whether you are staff just now; please try again in a minute."})
+		if ok, err := h.staffOnly(ctx, r, "status"); !ok {
 			return err
 		}
-		if !staff {
-			return r.Ephemeral(ctx, slackapp.Message{Text: "Sorry, `/townhall status` is for workspace staff (admins, owners, and the people listed in TOWNHALL_STAFF_USERS)."})
-		}
 		return r.Ephemeral(ctx, h.Status(ctx))
-	default:
-		m := h.Help()
-		m.Text = fmt.Sprintf("I don't know `/townhall %s`. ", slackapp.Escape(r.Command.Text)) + m.Text
-		m.Blocks = append([]slack.Block{slack.NewSectionBlock(
-			slack.NewTextBlockObject(slack.MarkdownType,
-				fmt.Sprintf("I don't know `/townhall %s`. Here is what I can do:", slackapp.Escape(r.Command.Text)), false, false),
-			nil, nil)}, m.Blocks...)
-		return r.Ephemeral(ctx, m)
 	}
+	if sub, rest, ok := h.subcommand(r.Command.Text); ok {
+		if sub.Staff {
+			if ok, err := h.staffOnly(ctx, r, sub.Name); !ok {
+				return err
+			}
+		}
+		cmd := *r.Command
+		cmd.Text = rest
+		sr := *r
+		sr.Command = &cmd
+		return sub.Handler.Handle(ctx, &sr)
+	}
+	intro := fmt.Sprintf("I don't know `/townhall %s`.", slackapp.Escape(r.Command.Text))
+	m := h.Help()
+	m.Text = intro + " " + m.Text
+	m.Blocks = append([]slack.Block{slack.NewSectionBlock(
+		slack.NewTextBlockObject(slack.MarkdownType, intro+" Here is what I can do:", false, false), nil, nil)}, m.Blocks...)
+	return r.Ephemeral(ctx, m)
+}
+
+// staffOnly reports whether r's user is staff, answering them politely
+// when they are not or when Slack could not say.
+func (h *Host) staffOnly(ctx context.Context, r *slackapp.Request, sub string) (bool, error) {
+	staff, err := h.rt.IsStaff(ctx, r.UserID)
+	if err != nil {
+		_ = r.Ephemeral(ctx, slackapp.Message{Text: "I couldn't check whether you are staff just now; please try again in a minute."})
+		return false, err
+	}
+	if !staff {
+		return false, r.Ephemeral(ctx, slackapp.Message{Text: "Sorry, `/townhall " + sub +
+			"` is for workspace staff (admins, owners, and the people listed in TOWNHALL_STAFF_USERS)."})
+	}
+	return true, nil
 }
 
 // mention answers a mention of the app in its thread. Every mention gets
@@ -192,6 +252,19 @@ func (h *Host) Help() slackapp.Message {
 			line += " — " + c.Summary
 		}
 		lines = append(lines, "• "+line)
+		if c.Name == "/townhall" {
+			for _, sub := range h.subs {
+				line := "• `/townhall " + sub.Name
+				if sub.Usage != "" {
+					line += " " + sub.Usage
+				}
+				line += "` — " + sub.Summary
+				if sub.Staff {
+					line += " (staff)"
+				}
+				lines = append(lines, line)
+			}
+		}
 	}
 	var shortcuts []string
 	for _, s := range h.rt.Shortcuts() {

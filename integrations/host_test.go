@@ -218,3 +218,47 @@ func TestUnrouted(t *testing.T) {
 		t.Errorf("got %+v", rec)
 	}
 }
+
+// subIntegration adds /townhall subcommands.
+type subIntegration struct {
+	fakeIntegration
+	subs []integrations.Subcommand
+}
+
+func (s subIntegration) Subcommands() []integrations.Subcommand { return s.subs }
+
+func TestSubcommands(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	answer := func(prefix string) slackapp.Handler {
+		return slackapp.HandlerFunc(func(ctx context.Context, r *slackapp.Request) error {
+			return r.Ephemeral(ctx, slackapp.Message{Text: prefix + "[" + r.Command.Text + "]"})
+		})
+	}
+	err := b.host.Add(subIntegration{fakeIntegration: fakeIntegration{name: "archive"}, subs: []integrations.Subcommand{
+		{Name: "archive", Usage: "…", Summary: "About the archive", Handler: answer("archive")},
+		{Name: "archive join", Summary: "Join every public channel", Staff: true, Handler: answer("join")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ user, text, want string }{
+		{"U0MEMBER", "archive optout", "archive[optout]"},
+		{"U0MEMBER", "Archive", "archive[]"},
+		{"U0ADMIN", "archive join  now", "join[now]"},
+		{"U0MEMBER", "archive join", "Sorry, `/townhall archive join` is for workspace staff"},
+	} {
+		rec := b.townhall(t, tc.user, tc.text)
+		if len(rec.ephemerals) != 1 || !strings.HasPrefix(rec.ephemerals[0].Text, tc.want) {
+			t.Errorf("%s %q: want %q, got %+v", tc.user, tc.text, tc.want, rec.ephemerals)
+		}
+	}
+	help := b.townhall(t, "U0MEMBER", "help").ephemerals[0].Text
+	if !strings.Contains(help, "`/townhall archive join` — Join every public channel (staff)") {
+		t.Errorf("help lacks the subcommand:\n%s", help)
+	}
+	dup := subIntegration{fakeIntegration: fakeIntegration{name: "other"}, subs: []integrations.Subcommand{{Name: "archive", Handler: answer("")}}}
+	if err := b.host.Add(dup); err == nil {
+		t.Error("a subcommand registered twice must be refused")
+	}
+}

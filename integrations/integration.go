@@ -18,3 +18,21 @@ type Integration interface {
 	Handlers() slackapp.Handlers
 	Jobs() []scheduler.Job
 }
+
+// Subcommander is implemented by integrations that add subcommands to the
+// app's own command, such as "/townhall archive status".
+type Subcommander interface {
+	Subcommands() []Subcommand
+}
+
+// Subcommand is "/townhall <Name> [args]". The host routes to the longest
+// matching Name, refuses Staff subcommands to non-staff politely, lists
+// them in help, and hands the handler the request with Command.Text set to
+// what follows Name.
+type Subcommand struct {
+	Name    string // one or more words: "archive status"
+	Usage   string // "[channel]"
+	Summary string
+	Staff   bool
+	Handler slackapp.Handler
+}

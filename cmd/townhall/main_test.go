@@ -187,8 +187,8 @@ func integrationOf(rel string) string {
 		return ""
 	}
 	name, _, found := strings.Cut(rest, "/")
-	if !found {
-		return "" // a file of the integrations package itself
+	if !found || name == "integrationtest" {
+		return "" // the integrations package itself, or the shared test harness
 	}
 	return name
 }
