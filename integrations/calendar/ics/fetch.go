@@ -1,0 +1,160 @@
+package ics
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// MaxFeedSize bounds how much of a feed is read: a year of a busy
+// community's calendar is well under a megabyte.
+const MaxFeedSize = 20 << 20
+
+// Client fetches one feed, from an http(s) URL or a local file, and keeps
+// the last calendar it parsed: an HTTP feed is asked for with If-None-Match
+// and If-Modified-Since, so an unchanged feed costs one 304 and is not
+// parsed again; a file is re-read only when its size or modification time
+// changes. It is safe for concurrent use; fetches are serialised.
+type Client struct {
+	src      string
+	isFile   bool
+	http     *http.Client
+	floating *time.Location
+
+	mu       sync.Mutex
+	etag     string
+	modified string // Last-Modified as sent
+	fileSize int64
+	fileMod  time.Time
+	cal      *Calendar
+}
+
+// NewClient returns a client for src: an http(s) URL, a file path, or a
+// file: URL. hc nil means a client with a 30-second timeout. floating is
+// the zone of floating times (see Parse).
+func NewClient(src string, hc *http.Client, floating *time.Location) (*Client, error) {
+	c := &Client{src: src, http: hc, floating: floating}
+	if c.http == nil {
+		c.http = &http.Client{Timeout: 30 * time.Second}
+	}
+	u, err := url.Parse(src)
+	switch {
+	case err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "":
+	case err == nil && u.Scheme == "file":
+		c.src, c.isFile = u.Path, true
+	case err == nil && u.Scheme == "webcal" && u.Host != "":
+		u.Scheme = "https" // webcal:// is Apple's name for an https feed
+		c.src = u.String()
+	case src != "" && !strings.Contains(src, "://"):
+		c.isFile = true
+	default:
+		return nil, fmt.Errorf("ics: %q is neither an http(s) URL nor a file path", src)
+	}
+	return c, nil
+}
+
+// StatusError is an HTTP status other than 200 or 304.
+type StatusError struct {
+	Code int
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("HTTP %d %s", e.Code, http.StatusText(e.Code))
+}
+
+// Temporary reports whether retrying later may help: server errors,
+// 408 and 429.
+func (e *StatusError) Temporary() bool {
+	return e.Code >= 500 || e.Code == http.StatusRequestTimeout || e.Code == http.StatusTooManyRequests
+}
+
+// Fetch returns the feed's calendar and whether it changed since the last
+// successful fetch. On any error the last good calendar stays in the
+// client (see Last) and is not returned.
+func (c *Client) Fetch(ctx context.Context) (cal *Calendar, changed bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.isFile {
+		return c.fetchFile()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.src, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("ics: fetch: %w", err)
+	}
+	req.Header.Set("Accept", "text/calendar, */*;q=0.5")
+	if c.cal != nil {
+		if c.etag != "" {
+			req.Header.Set("If-None-Match", c.etag)
+		}
+		if c.modified != "" {
+			req.Header.Set("If-Modified-Since", c.modified)
+		}
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		// url.Error carries the URL, which for a "secret address" is a
+		// credential: keep only the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, false, fmt.Errorf("ics: fetch: %w", err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotModified && c.cal != nil:
+		return c.cal, false, nil
+	case resp.StatusCode != http.StatusOK:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil, false, fmt.Errorf("ics: fetch: %w", &StatusError{Code: resp.StatusCode})
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxFeedSize+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("ics: fetch: read body: %w", err)
+	}
+	if len(body) > MaxFeedSize {
+		return nil, false, fmt.Errorf("ics: fetch: feed is larger than %d bytes", MaxFeedSize)
+	}
+	cal, err = Parse(bytes.NewReader(body), c.floating)
+	if err != nil {
+		return nil, false, err
+	}
+	c.cal, c.etag, c.modified = cal, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+	return cal, true, nil
+}
+
+func (c *Client) fetchFile() (*Calendar, bool, error) {
+	fi, err := os.Stat(c.src)
+	if err != nil {
+		return nil, false, fmt.Errorf("ics: read file: %w", err)
+	}
+	if c.cal != nil && fi.Size() == c.fileSize && fi.ModTime().Equal(c.fileMod) {
+		return c.cal, false, nil
+	}
+	f, err := os.Open(c.src)
+	if err != nil {
+		return nil, false, fmt.Errorf("ics: read file: %w", err)
+	}
+	defer f.Close()
+	cal, err := Parse(io.LimitReader(f, MaxFeedSize), c.floating)
+	if err != nil {
+		return nil, false, err
+	}
+	c.cal, c.fileSize, c.fileMod = cal, fi.Size(), fi.ModTime()
+	return cal, true, nil
+}
+
+// Last returns the last calendar fetched successfully, or nil.
+func (c *Client) Last() *Calendar {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cal
+}
