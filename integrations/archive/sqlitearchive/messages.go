@@ -1,0 +1,385 @@
+package sqlitearchive
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/townhall/townhall/integrations/archive"
+)
+
+// indexBody is what the search index holds for a message: its folded,
+// CJK-segmented text and file names, then its CJK characters one by one.
+func indexBody(m archive.Message) string {
+	var b strings.Builder
+	text := unescapeSlack(m.Text)
+	for _, f := range m.Files {
+		text += " " + f.Title + " " + f.Name
+	}
+	folded := archive.Fold(text)
+	for i, t := range archive.Tokens(folded) {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t)
+	}
+	for _, u := range archive.Unigrams(folded) {
+		b.WriteByte(' ')
+		b.WriteString(u)
+	}
+	return b.String()
+}
+
+var slackEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+
+func unescapeSlack(s string) string { return slackEntities.Replace(s) }
+
+// PutMessages implements archive.Archive: one transaction for the batch.
+func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added int, err error) {
+	if len(ms) == 0 {
+		return 0, nil
+	}
+	err = a.writeTx(ctx, fmt.Sprintf("put %d messages", len(ms)), func(tx *sql.Tx) error {
+		removed, err := tx.PrepareContext(ctx, `SELECT 1 FROM archive_removed WHERE channel = ? AND ts = ?`)
+		if err != nil {
+			return err
+		}
+		defer removed.Close()
+		find, err := tx.PrepareContext(ctx, `SELECT id, edited, text, thread_ts, subtype, coalesce(files, ''), coalesce(reactions, ''),
+			user, username FROM archive_messages WHERE channel = ? AND ts = ?`)
+		if err != nil {
+			return err
+		}
+		defer find.Close()
+		insert, err := tx.PrepareContext(ctx, `INSERT INTO archive_messages
+			(channel, ts, thread_ts, user, username, bot_id, subtype, text, edited, files, reactions)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer insert.Close()
+		update, err := tx.PrepareContext(ctx, `UPDATE archive_messages SET thread_ts = ?, user = ?, username = ?, bot_id = ?,
+			subtype = ?, text = ?, edited = ?, files = ?, reactions = ? WHERE id = ?`)
+		if err != nil {
+			return err
+		}
+		defer update.Close()
+		index, err := tx.PrepareContext(ctx, `INSERT INTO archive_fts (rowid, body) VALUES (?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer index.Close()
+		unindex, err := tx.PrepareContext(ctx, `DELETE FROM archive_fts WHERE rowid = ?`)
+		if err != nil {
+			return err
+		}
+		defer unindex.Close()
+
+		for _, m := range ms {
+			if m.TS, err = archive.NormalizeTS(m.TS); err != nil {
+				return fmt.Errorf("message in %s: %w", m.Channel, err)
+			}
+			if m.ThreadTS != "" {
+				if m.ThreadTS, err = archive.NormalizeTS(m.ThreadTS); err != nil {
+					return fmt.Errorf("message %s/%s: thread: %w", m.Channel, m.TS, err)
+				}
+			}
+			var one int
+			switch err := removed.QueryRowContext(ctx, m.Channel, m.TS).Scan(&one); {
+			case err == nil:
+				continue
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+			files, reactions := jsonOrNil(m.Files), jsonOrNil(m.Reactions)
+			var (
+				id                                          int64
+				edited, text, threadTS, subtype, oldF, oldR string
+				user, username                              string
+			)
+			err := find.QueryRowContext(ctx, m.Channel, m.TS).Scan(&id, &edited, &text, &threadTS, &subtype, &oldF, &oldR, &user, &username)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				res, err := insert.ExecContext(ctx, m.Channel, m.TS, m.ThreadTS, m.User, m.Username, m.BotID, m.Subtype, m.Text, m.Edited, files, reactions)
+				if err != nil {
+					return err
+				}
+				if id, err = res.LastInsertId(); err != nil {
+					return err
+				}
+				if _, err := index.ExecContext(ctx, id, indexBody(m)); err != nil {
+					return err
+				}
+				added++
+				continue
+			case err != nil:
+				return err
+			}
+			if m.Edited < edited { // an older copy of a message edited since
+				continue
+			}
+			if m.Text == text && m.Edited == edited && m.ThreadTS == threadTS && m.Subtype == subtype &&
+				strOf(files) == oldF && strOf(reactions) == oldR && m.User == user && m.Username == username {
+				continue // unchanged: a redelivery, or seen live and by catch-up
+			}
+			if _, err := update.ExecContext(ctx, m.ThreadTS, m.User, m.Username, m.BotID, m.Subtype, m.Text, m.Edited, files, reactions, id); err != nil {
+				return err
+			}
+			if m.Text != text || strOf(files) != oldF {
+				if _, err := unindex.ExecContext(ctx, id); err != nil {
+					return err
+				}
+				if _, err := index.ExecContext(ctx, id, indexBody(m)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return added, nil
+}
+
+func jsonOrNil[T any](v []T) any {
+	if len(v) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil { // plain structs of strings and ints: cannot fail
+		return nil
+	}
+	return string(b)
+}
+
+func strOf(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return ""
+}
+
+// messageCols are the columns scanMessage reads, from archive_messages m
+// joined with archive_users u.
+const messageCols = `m.channel, m.ts, m.thread_ts, m.user, m.username, m.bot_id, m.subtype, m.text, m.edited,
+	coalesce(m.files, ''), coalesce(m.reactions, ''), coalesce(u.opted_out, 0)`
+
+const messageFrom = `archive_messages m LEFT JOIN archive_users u ON u.id = m.user`
+
+type scanner interface{ Scan(...any) error }
+
+func scanMessage(s scanner, extra ...any) (archive.Message, error) {
+	var m archive.Message
+	var files, reactions string
+	dest := append([]any{&m.Channel, &m.TS, &m.ThreadTS, &m.User, &m.Username, &m.BotID, &m.Subtype, &m.Text, &m.Edited,
+		&files, &reactions, &m.Hidden}, extra...)
+	if err := s.Scan(dest...); err != nil {
+		return m, err
+	}
+	if files != "" {
+		if err := json.Unmarshal([]byte(files), &m.Files); err != nil {
+			return m, fmt.Errorf("message %s/%s: files: %w", m.Channel, m.TS, err)
+		}
+	}
+	if reactions != "" {
+		if err := json.Unmarshal([]byte(reactions), &m.Reactions); err != nil {
+			return m, fmt.Errorf("message %s/%s: reactions: %w", m.Channel, m.TS, err)
+		}
+	}
+	return m, nil
+}
+
+// replyCols add a parent's reply count and latest reply.
+const replyCols = `, (SELECT count(*) FROM archive_messages r WHERE r.channel = m.channel AND r.thread_ts = m.ts AND r.ts <> m.ts AND m.thread_ts = m.ts),
+	(SELECT coalesce(max(r.ts), '') FROM archive_messages r WHERE r.channel = m.channel AND r.thread_ts = m.ts AND r.ts <> m.ts AND m.thread_ts = m.ts)`
+
+// Message implements archive.Archive.
+func (a *Archive) Message(ctx context.Context, channel, ts string) (archive.Message, bool, error) {
+	n, err := archive.NormalizeTS(ts)
+	if err != nil {
+		return archive.Message{}, false, nil
+	}
+	row := a.read.QueryRowContext(ctx, `SELECT `+messageCols+replyCols+` FROM `+messageFrom+` WHERE m.channel = ? AND m.ts = ?`, channel, n)
+	var replies int
+	var last string
+	m, err := scanMessage(row, &replies, &last)
+	m.ReplyCount, m.LastReply = replies, last
+	if errors.Is(err, sql.ErrNoRows) {
+		return archive.Message{}, false, nil
+	}
+	if err != nil {
+		return archive.Message{}, false, fmt.Errorf("sqlitearchive: message %s/%s: %w", channel, ts, err)
+	}
+	return m, true, nil
+}
+
+// Messages implements archive.Archive.
+func (a *Archive) Messages(ctx context.Context, q archive.MessageQuery) ([]archive.Message, error) {
+	where := []string{"m.channel = ?"}
+	args := []any{q.Channel}
+	if q.Since != "" {
+		where, args = append(where, "m.ts >= ?"), append(args, q.Since)
+	}
+	if q.Before != "" {
+		where, args = append(where, "m.ts < ?"), append(args, q.Before)
+	}
+	if q.ThreadTS != "" {
+		where, args = append(where, "m.thread_ts = ?"), append(args, q.ThreadTS)
+	}
+	if q.TopLevel {
+		where = append(where, "(m.thread_ts = '' OR m.thread_ts = m.ts OR m.subtype = 'thread_broadcast')")
+	}
+	order := "ASC"
+	if q.Desc {
+		order = "DESC"
+	}
+	query := `SELECT ` + messageCols + replyCols + ` FROM ` + messageFrom + ` WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY m.ts ` + order
+	if q.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	rows, err := a.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitearchive: messages of %s: %w", q.Channel, err)
+	}
+	defer rows.Close()
+	var out []archive.Message
+	for rows.Next() {
+		var replies int
+		var last string
+		m, err := scanMessage(rows, &replies, &last)
+		m.ReplyCount, m.LastReply = replies, last
+		if err != nil {
+			return nil, fmt.Errorf("sqlitearchive: messages of %s: %w", q.Channel, err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitearchive: messages of %s: %w", q.Channel, err)
+	}
+	return out, nil
+}
+
+// Each implements archive.Archive.
+func (a *Archive) Each(ctx context.Context, channel, since string, fn func(archive.Message) error) error {
+	rows, err := a.read.QueryContext(ctx, `SELECT `+messageCols+` FROM `+messageFrom+` WHERE m.channel = ? AND m.ts >= ? ORDER BY m.ts`, channel, since)
+	if err != nil {
+		return fmt.Errorf("sqlitearchive: read %s: %w", channel, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return fmt.Errorf("sqlitearchive: read %s: %w", channel, err)
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlitearchive: read %s: %w", channel, err)
+	}
+	return nil
+}
+
+const channelCols = `id, name, topic, purpose, created, archived, messages, last`
+
+func scanChannel(s scanner) (archive.Channel, error) {
+	var c archive.Channel
+	var created int64
+	err := s.Scan(&c.ID, &c.Name, &c.Topic, &c.Purpose, &created, &c.Archived, &c.Messages, &c.Last)
+	if created > 0 {
+		c.Created = time.Unix(created, 0).UTC()
+	}
+	return c, err
+}
+
+// Channel implements archive.Archive.
+func (a *Archive) Channel(ctx context.Context, idOrName string) (archive.Channel, bool, error) {
+	c, err := scanChannel(a.read.QueryRowContext(ctx, `SELECT `+channelCols+` FROM archive_channels WHERE id = ?1 OR name = ?1
+		ORDER BY id = ?1 DESC LIMIT 1`, idOrName))
+	if errors.Is(err, sql.ErrNoRows) {
+		return archive.Channel{}, false, nil
+	}
+	if err != nil {
+		return archive.Channel{}, false, fmt.Errorf("sqlitearchive: channel %s: %w", idOrName, err)
+	}
+	return c, true, nil
+}
+
+// Channels implements archive.Archive.
+func (a *Archive) Channels(ctx context.Context) ([]archive.Channel, error) {
+	rows, err := a.read.QueryContext(ctx, `SELECT `+channelCols+` FROM archive_channels ORDER BY name, id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitearchive: channels: %w", err)
+	}
+	defer rows.Close()
+	var out []archive.Channel
+	for rows.Next() {
+		c, err := scanChannel(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitearchive: channels: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+const userCols = `id, name, real_name, display_name, avatar, bot, deleted, opted_out`
+
+func scanUser(s scanner) (archive.User, error) {
+	var u archive.User
+	err := s.Scan(&u.ID, &u.Name, &u.RealName, &u.DisplayName, &u.Avatar, &u.Bot, &u.Deleted, &u.OptedOut)
+	return u, err
+}
+
+// User implements archive.Archive.
+func (a *Archive) User(ctx context.Context, id string) (archive.User, bool, error) {
+	u, err := scanUser(a.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM archive_users WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return archive.User{}, false, nil
+	}
+	if err != nil {
+		return archive.User{}, false, fmt.Errorf("sqlitearchive: user %s: %w", id, err)
+	}
+	return u, true, nil
+}
+
+// Users implements archive.Archive.
+func (a *Archive) Users(ctx context.Context) ([]archive.User, error) {
+	rows, err := a.read.QueryContext(ctx, `SELECT `+userCols+` FROM archive_users ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitearchive: users: %w", err)
+	}
+	defer rows.Close()
+	var out []archive.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitearchive: users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// Stats implements archive.Archive.
+func (a *Archive) Stats(ctx context.Context) (archive.Stats, error) {
+	var s archive.Stats
+	err := a.read.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM archive_channels),
+		(SELECT coalesce(sum(messages), 0) FROM archive_channels),
+		(SELECT count(*) FROM archive_users),
+		(SELECT count(*) FROM archive_users WHERE opted_out),
+		(SELECT count(*) FROM archive_removed),
+		(SELECT coalesce(max(last), '') FROM archive_channels)`).Scan(&s.Channels, &s.Messages, &s.Users, &s.OptedOut, &s.Removed, &s.Newest)
+	if err != nil {
+		return s, fmt.Errorf("sqlitearchive: stats: %w", err)
+	}
+	return s, nil
+}

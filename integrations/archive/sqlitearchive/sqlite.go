@@ -1,0 +1,322 @@
+// Package sqlitearchive keeps the archive (archive.Archive) in townhall's
+// SQLite database file, in its own tables (archive_*) with its own
+// migrations table (archive_migrations), beside the store's. Search is
+// SQLite's FTS5: text is folded (lower case, accents and combining marks
+// removed) and Chinese, Japanese and Korean runs are indexed as overlapping
+// character pairs before FTS5's unicode61 tokenizer sees it, so "reunion"
+// finds "réunion" and 会议 is found inside 明天的会议.
+//
+// Writes go through one connection (synchronous=NORMAL in WAL mode: a
+// power cut may lose the last moments of capture, which catch-up restores,
+// never corrupt the file); reads use a small pool alongside it. The same
+// limits as store/sqlite apply: one process per file, on a local disk.
+//
+// It imports only the archive package besides its SQLite port and the
+// standard library; it must never import slackapp, another integration or
+// cmd/townhall.
+package sqlitearchive
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	modernc "modernc.org/sqlite"
+
+	"github.com/townhall/townhall/integrations/archive"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+const (
+	busyTimeoutMS = 10000
+	readConns     = 4
+)
+
+var _ archive.Archive = (*Archive)(nil)
+
+// Archive is an archive.Archive over a SQLite database file. It is safe for
+// concurrent use.
+type Archive struct {
+	write *sql.DB // nil when read-only
+	read  *sql.DB
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens (creating if missing) the archive in the SQLite database at
+// path, the same file as TOWNHALL_DATABASE_PATH, and migrates its tables.
+func Open(ctx context.Context, path string) (*Archive, error) {
+	a, err := open(ctx, path, false)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitearchive: open %s: %w", path, err)
+	}
+	return a, nil
+}
+
+// OpenReadOnly opens an existing archive for reading only, as `townhall
+// archive serve` does: every write method fails.
+func OpenReadOnly(ctx context.Context, path string) (*Archive, error) {
+	a, err := open(ctx, path, true)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitearchive: open %s read-only: %w", path, err)
+	}
+	return a, nil
+}
+
+func open(ctx context.Context, p string, readOnly bool) (_ *Archive, err error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return nil, err
+	}
+	a := &Archive{}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, a.Close())
+		}
+	}()
+	common := url.Values{
+		"_busy_timeout": {strconv.Itoa(busyTimeoutMS)},
+		"_dqs":          {"0"},
+	}
+	if !readOnly {
+		w := clone(common)
+		w.Set("_journal_mode", "WAL")
+		w.Set("_synchronous", "NORMAL")
+		w.Set("_txlock", "immediate")
+		if a.write, err = openDB(abs, w); err != nil {
+			return a, fmt.Errorf("writer: %w", err)
+		}
+		a.write.SetMaxOpenConns(1)
+		a.write.SetMaxIdleConns(1)
+		a.write.SetConnMaxLifetime(0)
+		a.write.SetConnMaxIdleTime(0)
+		if err := migrate(ctx, a.write); err != nil {
+			return a, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	r := clone(common)
+	r.Set("_query_only", "on")
+	if readOnly {
+		r.Set("mode", "ro")
+	}
+	if a.read, err = openDB(abs, r); err != nil {
+		return a, fmt.Errorf("reader: %w", err)
+	}
+	a.read.SetMaxOpenConns(readConns)
+	a.read.SetMaxIdleConns(readConns)
+	var n int
+	if err := a.read.QueryRowContext(ctx, `SELECT count(*) FROM archive_migrations`).Scan(&n); err != nil {
+		return a, fmt.Errorf("reader: is this a townhall archive? %w", err)
+	}
+	return a, nil
+}
+
+func openDB(abs string, params url.Values) (*sql.DB, error) {
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	u := url.URL{Scheme: "file", Path: p, RawQuery: params.Encode()}
+	c, err := modernc.NewConnector(u.String())
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(c), nil
+}
+
+func clone(v url.Values) url.Values {
+	c := make(url.Values, len(v))
+	for k, vs := range v {
+		c[k] = slices.Clone(vs)
+	}
+	return c
+}
+
+// migrate applies the embedded migrations not yet recorded in
+// archive_migrations, in one transaction.
+func migrate(ctx context.Context, db *sql.DB) (err error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, tx.Rollback())
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS archive_migrations (
+		version INTEGER NOT NULL PRIMARY KEY,
+		name    TEXT NOT NULL
+	) STRICT`); err != nil {
+		return fmt.Errorf("create archive_migrations: %w", err)
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM archive_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("read version: %w", err)
+	}
+	if current > len(entries) {
+		return fmt.Errorf("archive schema version %d is newer than this townhall's (%d)", current, len(entries))
+	}
+	for i, e := range entries {
+		v := i + 1
+		if !strings.HasPrefix(e.Name(), fmt.Sprintf("%04d_", v)) {
+			return fmt.Errorf("migration %s: want version %d", e.Name(), v)
+		}
+		if v <= current {
+			continue
+		}
+		b, err := fs.ReadFile(migrationFiles, path.Join("migrations", e.Name()))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(b)); err != nil {
+			return fmt.Errorf("apply %s: %w", e.Name(), err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_migrations (version, name) VALUES (?, ?)`, v, e.Name()); err != nil {
+			return fmt.Errorf("record %s: %w", e.Name(), err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// errReadOnly is returned by writes to an archive opened with OpenReadOnly.
+var errReadOnly = errors.New("sqlitearchive: the archive is open read-only")
+
+// Close closes the database; later calls return the first call's result.
+func (a *Archive) Close() error {
+	a.closeOnce.Do(func() {
+		var errs []error
+		if a.read != nil {
+			errs = append(errs, a.read.Close())
+		}
+		if a.write != nil {
+			errs = append(errs, a.write.Close())
+		}
+		a.closeErr = errors.Join(errs...)
+	})
+	return a.closeErr
+}
+
+// Ping checks the database.
+func (a *Archive) Ping(ctx context.Context) error { return a.read.PingContext(ctx) }
+
+// writeTx runs fn in a write transaction.
+func (a *Archive) writeTx(ctx context.Context, op string, fn func(*sql.Tx) error) (err error) {
+	if a.write == nil {
+		return errReadOnly
+	}
+	tx, err := a.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlitearchive: %s: begin: %w", op, err)
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(fmt.Errorf("sqlitearchive: %s: %w", op, err), tx.Rollback())
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlitearchive: %s: commit: %w", op, err)
+	}
+	return nil
+}
+
+func (a *Archive) exec(ctx context.Context, op, query string, args ...any) error {
+	if a.write == nil {
+		return errReadOnly
+	}
+	if _, err := a.write.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("sqlitearchive: %s: %w", op, err)
+	}
+	return nil
+}
+
+// PutChannel implements archive.Archive.
+func (a *Archive) PutChannel(ctx context.Context, c archive.Channel) error {
+	var created int64
+	if !c.Created.IsZero() {
+		created = c.Created.Unix()
+	}
+	return a.exec(ctx, "put channel "+c.ID, `
+		INSERT INTO archive_channels (id, name, topic, purpose, created, archived) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, topic = excluded.topic, purpose = excluded.purpose,
+			created = CASE WHEN excluded.created > 0 THEN excluded.created ELSE created END, archived = excluded.archived`,
+		c.ID, c.Name, c.Topic, c.Purpose, created, c.Archived)
+}
+
+// PutUser implements archive.Archive.
+func (a *Archive) PutUser(ctx context.Context, u archive.User) error {
+	return a.exec(ctx, "put user "+u.ID, `
+		INSERT INTO archive_users (id, name, real_name, display_name, avatar, bot, deleted) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, real_name = excluded.real_name,
+			display_name = excluded.display_name, avatar = excluded.avatar, bot = excluded.bot, deleted = excluded.deleted`,
+		u.ID, u.Name, u.RealName, u.DisplayName, u.Avatar, u.Bot, u.Deleted)
+}
+
+// SetOptOut implements archive.Archive.
+func (a *Archive) SetOptOut(ctx context.Context, user string, out bool) error {
+	return a.exec(ctx, "set opt-out of "+user, `
+		INSERT INTO archive_users (id, opted_out) VALUES (?, ?)
+		ON CONFLICT (id) DO UPDATE SET opted_out = excluded.opted_out`, user, out)
+}
+
+// Delete implements archive.Archive.
+func (a *Archive) Delete(ctx context.Context, channel, ts string) error {
+	return a.forget(ctx, "delete", channel, ts)
+}
+
+// Remove implements archive.Archive.
+func (a *Archive) Remove(ctx context.Context, channel, ts string) error {
+	return a.forget(ctx, "remove", channel, ts)
+}
+
+// forget deletes a message and its search entry and records a tombstone.
+func (a *Archive) forget(ctx context.Context, op, channel, ts string) error {
+	n, err := archive.NormalizeTS(ts)
+	if err != nil {
+		return fmt.Errorf("sqlitearchive: %s %s/%s: %w", op, channel, ts, err)
+	}
+	return a.writeTx(ctx, op+" "+channel+"/"+n, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_removed (channel, ts) VALUES (?, ?) ON CONFLICT DO NOTHING`, channel, n); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM archive_messages WHERE channel = ? AND ts = ?`, channel, n)
+		return err
+	})
+}
+
+// State implements archive.Archive.
+func (a *Archive) State(ctx context.Context, key string) (string, error) {
+	var v string
+	err := a.read.QueryRowContext(ctx, `SELECT value FROM archive_state WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlitearchive: state %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetState implements archive.Archive.
+func (a *Archive) SetState(ctx context.Context, key, value string) error {
+	return a.exec(ctx, "set state "+key, `INSERT INTO archive_state (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+}
