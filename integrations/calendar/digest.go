@@ -1,0 +1,64 @@
+package calendar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/townhall/townhall/slackapp"
+)
+
+// maxDigestSpan bounds a digest's window when the spec runs rarely.
+const maxDigestSpan = 31 * 24 * time.Hour
+
+// postDigest is the digest job: each channel gets the agenda of its
+// calendars from the occurrence 'at' until the spec's next occurrence
+// (a day for a daily spec, a week for a weekly one), grouped by day.
+// Channels with nothing coming up get nothing.
+func (i *Integration) postDigest(ctx context.Context, at time.Time) error {
+	i.digestMu.Lock()
+	defer i.digestMu.Unlock()
+	fetchErr := i.refresh(ctx)
+	to := i.digest.Next(at)
+	if to.IsZero() || to.Sub(at) > maxDigestSpan {
+		to = at.Add(maxDigestSpan)
+	}
+	var channels []string
+	seen := make(map[string]bool)
+	for _, s := range i.sources {
+		for _, ch := range s.Channels {
+			if !seen[ch] {
+				seen[ch] = true
+				channels = append(channels, ch)
+			}
+		}
+	}
+	var errs []error
+	for _, ch := range channels {
+		events := i.eventsFor(ch, at, to)
+		if len(events) == 0 {
+			continue
+		}
+		key := fmt.Sprintf("calendar/digest/%s/%d", ch, at.Unix())
+		ok, err := i.claims.Claim(ctx, key, claimLease)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("calendar: claim digest: %w", err))
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if _, err := i.poster.Post(ctx, ch, digestMessage(i.clock, events, at, to)); err != nil && !slackapp.Permanent(err) {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			errs = append(errs, fmt.Errorf("calendar: post digest to %s: %w", ch, err), i.claims.Release(rctx, key))
+			cancel()
+			continue
+		} else if err != nil {
+			errs = append(errs, fmt.Errorf("calendar: post digest to %s (not retried): %w", ch, err))
+		}
+		errs = append(errs, i.confirm(ctx, key))
+		i.log.InfoContext(ctx, "digest posted", "channel", ch, "events", len(events))
+	}
+	return errors.Join(append(errs, fetchErr)...)
+}

@@ -1,0 +1,182 @@
+package calendar
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/townhall/townhall/slackapp"
+)
+
+// span is the window /events shows.
+type span struct {
+	from, to time.Time
+	name     string // "today", "tomorrow", "this week", "the next 3 days"
+}
+
+// parseSpan reads /events' argument at now, in the community's zone:
+// "" (the next 7 days), "today", "tomorrow", "week" or a number of days.
+func (i *Integration) parseSpan(arg string, now time.Time) (span, error) {
+	now = now.In(i.clock.loc)
+	today := midnight(now)
+	maxDays := int(i.cfg.Lookahead / (24 * time.Hour))
+	switch strings.ToLower(strings.TrimSpace(arg)) {
+	case "", "next", "upcoming":
+		return span{now, now.AddDate(0, 0, 7), "the next 7 days"}, nil
+	case "today":
+		return span{now, today.AddDate(0, 0, 1), "today"}, nil
+	case "tomorrow":
+		return span{today.AddDate(0, 0, 1), today.AddDate(0, 0, 2), "tomorrow"}, nil
+	case "week":
+		return span{now, today.AddDate(0, 0, 7), "this week"}, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(arg), "d"))
+	if err != nil || n < 1 || n > maxDays {
+		return span{}, fmt.Errorf("try `%s`, `%s today`, `%s tomorrow`, `%s week` or a number of days from 1 to %d, such as `%s 3`",
+			Command, Command, Command, Command, maxDays, Command)
+	}
+	name := "the next day"
+	if n > 1 {
+		name = fmt.Sprintf("the next %d days", n)
+	}
+	return span{now, now.AddDate(0, 0, n), name}, nil
+}
+
+// handleEvents answers "/events [today|tomorrow|week|N]" with the events
+// of the calendars mapped to the channel it was typed in (all calendars
+// elsewhere), only to the user who asked.
+func (i *Integration) handleEvents(ctx context.Context, r *slackapp.Request) error {
+	if r.Command == nil {
+		return fmt.Errorf("%s: %s: request has no slash command", Name, Command)
+	}
+	arg := strings.TrimSpace(r.Command.Text)
+	if a := strings.ToLower(arg); a == "help" || a == "-h" || a == "--help" || a == "?" {
+		return i.ephemeral(ctx, r, slackapp.Message{Text: helpText(i.cfg)})
+	}
+	sp, err := i.parseSpan(arg, i.now())
+	if err != nil {
+		return i.ephemeral(ctx, r, slackapp.Message{Text: "I don't know `" + slackapp.Escape(arg) + "`: " + err.Error()})
+	}
+	if err := i.refresh(ctx); err != nil {
+		i.log.WarnContext(ctx, "showing last good events", "command", Command, "error", err)
+	}
+	return i.ephemeral(ctx, r, i.eventsPage(r.ChannelID, sp, 0))
+}
+
+// handleMore answers the More button with the next page.
+func (i *Integration) handleMore(ctx context.Context, r *slackapp.Request) error {
+	if r.Action == nil {
+		return fmt.Errorf("%s: more: request has no action", Name)
+	}
+	sp, channel, offset, err := decodeMore(r.Action.Value, i.clock.loc)
+	if err != nil {
+		return fmt.Errorf("%s: more: %w", Name, err)
+	}
+	return i.ephemeral(ctx, r, i.eventsPage(channel, sp, offset))
+}
+
+func (i *Integration) ephemeral(ctx context.Context, r *slackapp.Request, m slackapp.Message) error {
+	if err := r.Ephemeral(ctx, m); err != nil {
+		return fmt.Errorf("%s: %s: answer: %w", Name, Command, err)
+	}
+	return nil
+}
+
+// eventsPage lists up to PageSize events of sp from offset, with a More
+// button when there are more.
+func (i *Integration) eventsPage(channel string, sp span, offset int) slackapp.Message {
+	events := i.eventsFor(i.channelFilter(channel), sp.from, sp.to)
+	stale := i.staleNote()
+	if len(events) == 0 {
+		text := "📭 No events " + sp.name + "."
+		if stale != "" {
+			text += " " + stale
+		}
+		return slackapp.Message{Text: text}
+	}
+	offset = min(max(offset, 0), len(events))
+	page := events[offset:min(offset+i.cfg.PageSize, len(events))]
+	rest := len(events) - offset - len(page)
+	head := fmt.Sprintf("🗓 %d event%s %s", len(events), pluralS(len(events)), sp.name)
+	if offset > 0 {
+		head += fmt.Sprintf(" (%d–%d)", offset+1, offset+len(page))
+	}
+	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*"+head+"*", false, false), nil, nil)}
+	blocks = append(blocks, agenda(i.clock, page)...)
+	note := "Times are shown in your own time zone."
+	if stale != "" {
+		note += " " + stale
+	}
+	blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, note, false, false)))
+	if rest > 0 {
+		more := slack.NewButtonBlockElement(MoreActionID, encodeMore(sp, channel, offset+len(page)),
+			slack.NewTextBlockObject(slack.PlainTextType, fmt.Sprintf("More (%d)", rest), false, false))
+		blocks = append(blocks, slack.NewActionBlock("", more))
+	}
+	text := head
+	for _, e := range page {
+		text += "\n• " + fallbackWhen(i.clock, e) + " " + safe(title(e))
+	}
+	if rest > 0 {
+		text += fmt.Sprintf("\n…and %d more", rest)
+	}
+	return slackapp.Message{Text: text, Blocks: blocks}
+}
+
+// channelFilter returns channel if some calendar is mapped to it, else ""
+// (every calendar).
+func (i *Integration) channelFilter(channel string) string {
+	for _, s := range i.sources {
+		for _, ch := range s.Channels {
+			if ch == channel {
+				return channel
+			}
+		}
+	}
+	return ""
+}
+
+// staleNote says when a calendar could not be read, so the list may be old.
+func (i *Integration) staleNote() string {
+	for _, s := range i.sources {
+		s.mu.Lock()
+		failing := s.failures > 0
+		s.mu.Unlock()
+		if failing {
+			return "⚠️ Couldn't reach a calendar just now, so this may be out of date; I'll keep trying."
+		}
+	}
+	return ""
+}
+
+// encodeMore packs a page request into a button value (at most 2000
+// characters): the window as Unix seconds, the channel and the offset.
+func encodeMore(sp span, channel string, offset int) string {
+	return fmt.Sprintf("%d:%d:%s:%d:%s", sp.from.Unix(), sp.to.Unix(), channel, offset, sp.name)
+}
+
+func decodeMore(v string, loc *time.Location) (span, string, int, error) {
+	parts := strings.SplitN(v, ":", 5)
+	if len(parts) != 5 {
+		return span{}, "", 0, fmt.Errorf("bad button value %q", v)
+	}
+	from, err1 := strconv.ParseInt(parts[0], 10, 64)
+	to, err2 := strconv.ParseInt(parts[1], 10, 64)
+	offset, err3 := strconv.Atoi(parts[3])
+	if err1 != nil || err2 != nil || err3 != nil || offset < 0 || to < from {
+		return span{}, "", 0, fmt.Errorf("bad button value %q", v)
+	}
+	return span{time.Unix(from, 0).In(loc), time.Unix(to, 0).In(loc), parts[4]}, parts[2], offset, nil
+}
+
+// helpText is /events' usage.
+func helpText(cfg Config) string {
+	return fmt.Sprintf("*%s* shows upcoming community events, only to you.\n"+
+		"• `%s` the next 7 days\n• `%s today` · `%s tomorrow` · `%s week`\n• `%s 14` the next 14 days (up to %d)\n"+
+		"In a channel with its own calendars you see those; elsewhere, every calendar.",
+		Command, Command, Command, Command, Command, Command, int(cfg.Lookahead/(24*time.Hour)))
+}

@@ -1,0 +1,144 @@
+package calendar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/townhall/townhall/slackapp"
+)
+
+// claimLease is how long a reminder's claim holds before a crashed
+// holder's reminder may be claimed again.
+const claimLease = 10 * time.Minute
+
+// lateAfter is how long after its time a reminder counts as late: the job
+// runs every minute, so anything older was missed while the app was down.
+const lateAfter = 5 * time.Minute
+
+// due is a reminder owed now.
+type due struct {
+	event  Event
+	offset time.Duration
+	at     time.Time // when it fell due
+	skip   bool      // superseded by a later offset of the same event, due too
+}
+
+// remind is the reminder job: refresh the calendars that are due, then post
+// every reminder that is due and not yet posted. The occurrence time is
+// not used: what is owed depends on the clock and the claims alone.
+func (i *Integration) remind(ctx context.Context, _ time.Time) error {
+	fetchErr := i.refresh(ctx)
+	if len(i.offsets) == 0 {
+		return fetchErr
+	}
+	now := i.now()
+	var errs []error
+	for _, s := range i.sources {
+		// Events starting within the longest offset, and those with a
+		// reminder in the catch-up window: both start after now.
+		for _, d := range i.owed(s.f.events(now, now.Add(i.offsets[0]+time.Minute)), now) {
+			for _, ch := range s.Channels {
+				if err := i.post(ctx, s.Key(), ch, d, now); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(append(errs, fetchErr)...)
+	}
+	return fetchErr
+}
+
+// owed returns the reminders of events that are due at now: an offset
+// whose time has come, within the catch-up window, for an event that has
+// not started. When several offsets of one event are due (after downtime),
+// only the latest is posted and the others are marked skipped.
+func (i *Integration) owed(events []Event, now time.Time) []due {
+	var out []due
+	for _, e := range events {
+		if !e.Start.After(now) {
+			continue
+		}
+		var mine []due
+		for _, off := range i.offsets {
+			if e.AllDay && off < 24*time.Hour {
+				continue // "starts in 15 minutes" makes no sense for a day
+			}
+			at := e.Start.Add(-off)
+			if at.After(now) || now.Sub(at) > i.cfg.CatchUp {
+				continue
+			}
+			mine = append(mine, due{event: e, offset: off, at: at})
+		}
+		// i.offsets is descending: the last one due is the nearest.
+		for n := range mine {
+			mine[n].skip = n < len(mine)-1
+		}
+		out = append(out, mine...)
+	}
+	return out
+}
+
+// claimKey names a reminder in the store: the calendar, the instance, its
+// start (so a moved event is reminded anew), the offset and the channel
+// (so one failing channel does not repeat the others).
+func claimKey(source string, d due, channel string) string {
+	return fmt.Sprintf("calendar/remind/%s/%s/%d/%d/%s", source, d.event.InstanceID, d.event.Start.Unix(), int(d.offset.Seconds()), channel)
+}
+
+// post claims and posts one reminder to one channel. A permanent refusal
+// (channel_not_found, not_in_channel…) confirms the claim, since retrying
+// cannot help; any other failure releases it for the next run.
+func (i *Integration) post(ctx context.Context, source, channel string, d due, now time.Time) error {
+	key := claimKey(source, d, channel)
+	ok, err := i.claims.Claim(ctx, key, claimLease)
+	if err != nil {
+		return fmt.Errorf("calendar: claim reminder: %w", err)
+	}
+	if !ok {
+		return nil // posted already, or being posted by another run
+	}
+	log := i.log.With("channel", channel, "event_id", d.event.InstanceID, "offset", d.offset.String())
+	if d.skip {
+		i.m.reminders.WithLabelValues("skipped").Inc()
+		log.InfoContext(ctx, "reminder skipped: a later one is due too")
+		return i.confirm(ctx, key)
+	}
+	late := now.Sub(d.at) > lateAfter
+	_, err = i.poster.Post(ctx, channel, reminderMessage(i.clock, d.event, now, late, d.at))
+	switch {
+	case err == nil:
+		outcome := "posted"
+		if late {
+			outcome = "late"
+		}
+		i.m.reminders.WithLabelValues(outcome).Inc()
+		log.InfoContext(ctx, "reminder posted", "late", late)
+		return i.confirm(ctx, key)
+	case slackapp.Permanent(err):
+		i.m.reminders.WithLabelValues("failed").Inc()
+		return errors.Join(fmt.Errorf("calendar: post reminder to %s (not retried): %w", channel, err), i.confirm(ctx, key))
+	default:
+		i.m.reminders.WithLabelValues("failed").Inc()
+		// Released with a fresh context: ctx may be why the post failed.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if rerr := i.claims.Release(rctx, key); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("release claim: %w", rerr))
+		}
+		return fmt.Errorf("calendar: post reminder to %s (retried next minute): %w", channel, err)
+	}
+}
+
+// confirm marks a claim done, even if ctx was cancelled after the post.
+func (i *Integration) confirm(ctx context.Context, key string) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := i.claims.Confirm(cctx, key); err != nil {
+		return fmt.Errorf("calendar: confirm reminder: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,180 @@
+package calendar
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/townhall/townhall/integrations/calendar/gcal"
+	"github.com/townhall/townhall/integrations/calendar/ics"
+)
+
+// Event is one instance of an event, from either kind of source, with
+// times as instants.
+type Event struct {
+	Source      string // Source.Key()
+	InstanceID  string // stable across moves: UID (and original start) or Google's event ID
+	Title       string
+	Description string
+	Location    string
+	URL         string // the event's page, if any
+	JoinURL     string // a video meeting link, if any
+	Start, End  time.Time
+	AllDay      bool
+}
+
+// fetcher reads a source's events for a window.
+type fetcher interface {
+	// fetch refreshes the source for the window [from, to) (an ICS feed
+	// is read whole, and not parsed again when unchanged). On error the
+	// last good events stay.
+	fetch(ctx context.Context, from, to time.Time) (warnings []string, err error)
+	// events returns the last good events overlapping [from, to), nil if
+	// there were never any.
+	events(from, to time.Time) []Event
+}
+
+// sourceState is a source's fetcher and health. The fetcher keeps the last
+// good events, so a failing source keeps showing them.
+type sourceState struct {
+	Source
+	f fetcher
+
+	fetchMu sync.Mutex // serialises fetches
+
+	mu        sync.Mutex
+	ok        bool // a fetch ever succeeded
+	lastGood  time.Time
+	lastErr   string
+	lastErrAt time.Time
+	failures  int
+	nextTry   time.Time
+	warnings  int
+}
+
+// Backoff after a failed fetch: a minute, doubling, at most the poll
+// interval.
+const minBackoff = time.Minute
+
+// refresh fetches the source if it is due at now. It returns the error of
+// a fetch that failed; the source's last good events stay.
+func (s *sourceState) refresh(ctx context.Context, now time.Time, poll, lookahead time.Duration) error {
+	s.fetchMu.Lock()
+	defer s.fetchMu.Unlock()
+	s.mu.Lock()
+	due := !now.Before(s.nextTry)
+	s.mu.Unlock()
+	if !due {
+		return nil
+	}
+	fctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	warnings, err := s.f.fetch(fctx, now.Add(-24*time.Hour), now.Add(lookahead))
+	cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.failures++
+		backoff := min(minBackoff<<min(s.failures-1, 10), poll)
+		s.nextTry = now.Add(backoff)
+		s.lastErr, s.lastErrAt = err.Error(), now
+		return fmt.Errorf("calendar %s: fetch: %w", s.Label(), err)
+	}
+	s.ok, s.lastGood, s.failures, s.nextTry, s.warnings = true, now, 0, now.Add(poll), len(warnings)
+	return nil
+}
+
+// fetchTimeout bounds one fetch of one source.
+const fetchTimeout = 30 * time.Second
+
+// icsFetcher reads an ICS feed.
+type icsFetcher struct {
+	key    string
+	client *ics.Client
+}
+
+func (f *icsFetcher) fetch(ctx context.Context, _, _ time.Time) ([]string, error) {
+	cal, _, err := f.client.Fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return cal.Warnings, nil
+}
+
+func (f *icsFetcher) events(from, to time.Time) []Event {
+	cal := f.client.Last()
+	if cal == nil {
+		return nil
+	}
+	instances := cal.Expand(from, to)
+	out := make([]Event, 0, len(instances))
+	for _, in := range instances {
+		out = append(out, Event{
+			Source: f.key, InstanceID: in.InstanceID, Title: in.Summary, Description: in.Description,
+			Location: in.Location, URL: webURL(in.URL), Start: in.Start, End: in.End, AllDay: in.AllDay,
+		})
+	}
+	return out
+}
+
+// googleFetcher reads a Google calendar's window at each fetch.
+type googleFetcher struct {
+	key, id string
+	client  *gcal.Client
+
+	mu       sync.Mutex
+	from, to time.Time // the window last read
+	list     []Event
+}
+
+func (f *googleFetcher) fetch(ctx context.Context, from, to time.Time) ([]string, error) {
+	list, warns, err := f.client.List(ctx, f.id, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, 0, len(list))
+	for _, g := range list {
+		id := g.ID
+		if g.RecurringEventID != "" && !g.OriginalStart.IsZero() {
+			id = g.RecurringEventID + "/" + g.OriginalStart.UTC().Format("20060102T150405Z")
+		}
+		out = append(out, Event{
+			Source: f.key, InstanceID: id, Title: g.Summary, Description: g.Description, Location: g.Location,
+			URL: webURL(g.HTMLLink), JoinURL: webURL(g.JoinURL), Start: g.Start, End: g.End, AllDay: g.AllDay,
+		})
+	}
+	var warnings []string
+	for _, w := range warns {
+		warnings = append(warnings, fmt.Sprintf("event %s skipped: %v", w.ID, w.Err))
+	}
+	f.mu.Lock()
+	f.from, f.to, f.list = from, to, out
+	f.mu.Unlock()
+	return warnings, nil
+}
+
+func (f *googleFetcher) events(from, to time.Time) []Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Event
+	for _, e := range f.list {
+		if e.Start.Before(to) && (e.End.After(from) || !e.Start.Before(from)) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// webURL returns s if it is an absolute http(s) URL, else "": only such
+// links go behind buttons.
+func webURL(s string) string {
+	s = strings.TrimSpace(s)
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(s) > 3000 {
+		return ""
+	}
+	return s
+}
+
