@@ -91,7 +91,7 @@ type Message struct {
 	Reactions []Reaction
 
 	// Filled on read.
-	ReplyCount int  // replies archived under this message (parents only)
+	ReplyCount int // replies archived under this message (parents only)
 	LastReply  string
 	Hidden     bool // the author opted out: show "hidden at the author's request"
 }

@@ -1,0 +1,231 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// CatchUp archives what was said while the app was not listening: for
+// every public channel the app is in, conversations.history since a little
+// before the newest archived message (CatchUpLookback), and
+// conversations.replies for threads with replies since then. Calls are
+// paced (APIPace) and a 429 is waited out. Only one catch-up runs at a
+// time; a second call while one runs returns at once.
+func (i *Integration) CatchUp(ctx context.Context) error {
+	if !i.catchingUp.TryLock() {
+		return nil
+	}
+	defer i.catchingUp.Unlock()
+	channels, err := i.memberChannels(ctx)
+	if err != nil {
+		return fmt.Errorf("archive: catch-up: %w", err)
+	}
+	var errs []error
+	total := 0
+	for _, ch := range channels {
+		n, err := i.catchUpChannel(ctx, ch)
+		total += n
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			errs = append(errs, fmt.Errorf("#%s: %w", ch.Name, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("archive: catch-up: %w", err)
+	}
+	i.log.Info("archive caught up", "channels", len(channels), "messages", total)
+	return i.a.SetState(ctx, StateLastCatchUp, i.now().UTC().Format(time.RFC3339))
+}
+
+// memberChannels lists the public channels the app is in, storing their
+// details.
+func (i *Integration) memberChannels(ctx context.Context) ([]Channel, error) {
+	var out []Channel
+	cursor := ""
+	for {
+		var page []slack.Channel
+		err := i.pace.call(ctx, func() (err error) {
+			page, cursor, err = i.api.GetConversationsContext(ctx, &slack.GetConversationsParameters{
+				Cursor: cursor, ExcludeArchived: true, Limit: 200, Types: []string{"public_channel"},
+			})
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("conversations.list: %w", err)
+		}
+		for k := range page {
+			ch := &page[k]
+			if !ch.IsMember || !isPublicChannel(ch) {
+				continue
+			}
+			i.remember(ch.ID, true)
+			c := channelOf(ch)
+			if err := i.a.PutChannel(ctx, c); err != nil {
+				return nil, err
+			}
+			out = append(out, c)
+		}
+		if cursor == "" {
+			return out, nil
+		}
+	}
+}
+
+// catchUpChannel reads one channel's history since the newest archived
+// message less the lookback, and the threads with replies in it.
+func (i *Integration) catchUpChannel(ctx context.Context, ch Channel) (int, error) {
+	stored, _, err := i.a.Channel(ctx, ch.ID)
+	if err != nil {
+		return 0, err
+	}
+	oldest := ""
+	if stored.Last != "" {
+		oldest = FormatTS(stored.Time().Add(-i.cfg.CatchUpLookback))
+	}
+	total := 0
+	cursor := ""
+	for {
+		var resp *slack.GetConversationHistoryResponse
+		err := i.pace.call(ctx, func() (err error) {
+			resp, err = i.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+				ChannelID: ch.ID, Cursor: cursor, Oldest: oldest, Inclusive: true, Limit: 200,
+			})
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("conversations.history: %w", err)
+		}
+		batch := make([]Message, 0, len(resp.Messages))
+		var threads []string
+		for _, sm := range resp.Messages {
+			m := FromSlack(ch.ID, sm.Msg)
+			batch = append(batch, m)
+			if sm.ReplyCount > 0 && (oldest == "" || sm.LatestReply >= oldest) {
+				threads = append(threads, sm.Timestamp)
+			}
+		}
+		n, err := i.a.PutMessages(ctx, batch)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		for _, ts := range threads {
+			n, err := i.catchUpThread(ctx, ch.ID, ts, oldest)
+			total += n
+			if err != nil {
+				return total, err
+			}
+		}
+		cursor = resp.ResponseMetaData.NextCursor
+		if !resp.HasMore || cursor == "" {
+			break
+		}
+	}
+	i.m.captured.WithLabelValues("catchup").Add(float64(total))
+	return total, nil
+}
+
+func (i *Integration) catchUpThread(ctx context.Context, channel, ts, oldest string) (int, error) {
+	total := 0
+	cursor := ""
+	for {
+		var msgs []slack.Message
+		var more bool
+		err := i.pace.call(ctx, func() (err error) {
+			msgs, more, cursor, err = i.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+				ChannelID: channel, Timestamp: ts, Cursor: cursor, Oldest: oldest, Inclusive: true, Limit: 200,
+			})
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("conversations.replies %s: %w", ts, err)
+		}
+		batch := make([]Message, 0, len(msgs))
+		for _, sm := range msgs {
+			batch = append(batch, FromSlack(channel, sm.Msg))
+		}
+		n, err := i.a.PutMessages(ctx, batch)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if !more || cursor == "" {
+			return total, nil
+		}
+	}
+}
+
+// Time is the time of the channel's newest archived message (zero if none).
+func (c Channel) Time() time.Time {
+	if c.Last == "" {
+		return time.Time{}
+	}
+	t, _ := ParseTS(c.Last)
+	return t
+}
+
+// maxRateLimitWaits bounds how many 429s in a row one call waits out.
+const maxRateLimitWaits = 5
+
+// pacer spaces Web API calls at least every apart and waits out 429s
+// (Slack's Retry-After, https://api.slack.com/apis/rate-limits).
+type pacer struct {
+	every time.Duration
+	now   func() time.Time
+
+	mu   sync.Mutex
+	next time.Time
+}
+
+// call runs fn when the pace allows, again after a 429's Retry-After.
+func (p *pacer) call(ctx context.Context, fn func() error) error {
+	for attempt := 0; ; attempt++ {
+		if err := p.wait(ctx); err != nil {
+			return err
+		}
+		err := fn()
+		var rl *slack.RateLimitedError
+		if !errors.As(err, &rl) || attempt >= maxRateLimitWaits {
+			return err
+		}
+		if err := sleep(ctx, rl.RetryAfter); err != nil {
+			return err
+		}
+	}
+}
+
+func (p *pacer) wait(ctx context.Context) error {
+	if p.every <= 0 {
+		return nil
+	}
+	p.mu.Lock()
+	now := p.now()
+	at := p.next
+	if at.Before(now) {
+		at = now
+	}
+	p.next = at.Add(p.every)
+	p.mu.Unlock()
+	return sleep(ctx, at.Sub(now))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

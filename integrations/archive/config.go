@@ -1,0 +1,128 @@
+package archive
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Name is the integration's name in configuration, logs and status.
+const Name = "archive"
+
+const envPrefix = "TOWNHALL_"
+
+// Config is the archive's configuration, read by the main package with
+// envconfig.Process("TOWNHALL", &cfg): each tag is the variable's name
+// without the TOWNHALL_ prefix.
+type Config struct {
+	// Enabled switches capture, commands and backups on.
+	Enabled bool `envconfig:"ARCHIVE_ENABLED" default:"false"`
+	// Addr is where the public web archive listens (":8080"); "" serves
+	// no web archive. It must differ from TOWNHALL_HTTP_ADDR (/metrics).
+	Addr string `envconfig:"ARCHIVE_ADDR"`
+	// BaseURL is the web archive's public address, for links in search
+	// output and status ("https://archive.example.org").
+	BaseURL string `envconfig:"ARCHIVE_BASE_URL"`
+	// Title names the web archive on its pages.
+	Title string `envconfig:"ARCHIVE_TITLE" default:"Community archive"`
+	// AutoJoin joins every new public channel when it is created.
+	AutoJoin bool `envconfig:"ARCHIVE_AUTOJOIN" default:"true"`
+	// Channels, when set, are the only channels published on the web
+	// (names without #); Exclude are never published. Capture is not
+	// affected: every public channel the app is in is archived.
+	Channels []string `envconfig:"ARCHIVE_CHANNELS"`
+	Exclude  []string `envconfig:"ARCHIVE_EXCLUDE"`
+	// IndexedChannels may be indexed by search engines; every other page
+	// says noindex.
+	IndexedChannels []string `envconfig:"ARCHIVE_INDEXED_CHANNELS"`
+	// CatchUpSchedule is a cron spec for a catch-up besides the ones at
+	// start and after every reconnect.
+	CatchUpSchedule string `envconfig:"ARCHIVE_CATCHUP_SCHEDULE" default:"@every 30m"`
+	// CatchUpLookback is how far behind the newest archived message
+	// catch-up reads again, to find threads that got new replies.
+	CatchUpLookback time.Duration `envconfig:"ARCHIVE_CATCHUP_LOOKBACK" default:"72h"`
+	// APIPace is the least time between two conversations.history or
+	// conversations.replies calls (Slack's Tier 3: about 50 a minute).
+	APIPace time.Duration `envconfig:"ARCHIVE_API_PACE" default:"1200ms"`
+	// BackupSchedule is a cron spec for backups in Slack's export format;
+	// "" makes none. BackupDir receives them; BackupKeep are kept.
+	BackupSchedule string `envconfig:"ARCHIVE_BACKUP_SCHEDULE"`
+	BackupDir      string `envconfig:"ARCHIVE_BACKUP_DIR"`
+	BackupKeep     int    `envconfig:"ARCHIVE_BACKUP_KEEP" default:"7"`
+}
+
+// Validate reports every problem with an enabled archive's configuration
+// at once, each naming its variable. A disabled archive is not checked.
+func (c Config) Validate() error {
+	if !c.Enabled {
+		return nil
+	}
+	return c.check()
+}
+
+func (c Config) check() error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s%s: %s", envPrefix, name, fmt.Sprintf(format, args...)))
+	}
+	if c.BaseURL != "" {
+		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("ARCHIVE_BASE_URL", "must be an absolute http(s) URL, got %q", c.BaseURL)
+		}
+	}
+	if c.CatchUpSchedule != "" {
+		if _, err := cron.ParseStandard(c.CatchUpSchedule); err != nil {
+			bad("ARCHIVE_CATCHUP_SCHEDULE", "not a cron spec: %v", err)
+		}
+	}
+	if c.CatchUpLookback < 0 {
+		bad("ARCHIVE_CATCHUP_LOOKBACK", "must not be negative, got %s", c.CatchUpLookback)
+	}
+	if c.APIPace < 0 {
+		bad("ARCHIVE_API_PACE", "must not be negative, got %s", c.APIPace)
+	}
+	if c.BackupSchedule != "" {
+		if _, err := cron.ParseStandard(c.BackupSchedule); err != nil {
+			bad("ARCHIVE_BACKUP_SCHEDULE", "not a cron spec: %v", err)
+		}
+		if c.BackupDir == "" {
+			bad("ARCHIVE_BACKUP_DIR", "required when TOWNHALL_ARCHIVE_BACKUP_SCHEDULE is set")
+		}
+	}
+	if c.BackupKeep < 1 {
+		bad("ARCHIVE_BACKUP_KEEP", "must be at least 1, got %d", c.BackupKeep)
+	}
+	return errors.Join(errs...)
+}
+
+// Published reports whether the channel named name appears on the web
+// archive and in its search.
+func (c Config) Published(name string) bool {
+	for _, x := range c.Exclude {
+		if x == name {
+			return false
+		}
+	}
+	if len(c.Channels) == 0 {
+		return true
+	}
+	for _, x := range c.Channels {
+		if x == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Indexed reports whether search engines may index the channel's pages.
+func (c Config) Indexed(name string) bool {
+	for _, x := range c.IndexedChannels {
+		if x == name {
+			return c.Published(name)
+		}
+	}
+	return false
+}

@@ -1,0 +1,310 @@
+package archive
+
+import (
+	"archive/zip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The Slack export format (https://slack.com/help/articles/220556107):
+// channels.json and users.json at the top, then one folder per channel
+// holding one JSON array of messages per day, named YYYY-MM-DD.json (days
+// in UTC here). Private conversations live in groups.json, dms.json and
+// mpims.json and their folders; the archive never reads or writes them.
+
+// exportMessage is a message as Slack exports it.
+type exportMessage struct {
+	Type        string             `json:"type"`
+	Subtype     string             `json:"subtype,omitempty"`
+	User        string             `json:"user,omitempty"`
+	Username    string             `json:"username,omitempty"`
+	BotID       string             `json:"bot_id,omitempty"`
+	Text        string             `json:"text"`
+	TS          string             `json:"ts"`
+	ThreadTS    string             `json:"thread_ts,omitempty"`
+	Edited      *exportEdited      `json:"edited,omitempty"`
+	Files       []exportFile       `json:"files,omitempty"`
+	Reactions   []Reaction         `json:"reactions,omitempty"`
+	Attachments []exportAttachment `json:"attachments,omitempty"`
+	BotProfile  *struct {
+		Name string `json:"name"`
+	} `json:"bot_profile,omitempty"`
+}
+
+type exportEdited struct {
+	User string `json:"user,omitempty"`
+	TS   string `json:"ts"`
+}
+
+type exportFile struct {
+	ID         string `json:"id,omitempty"`
+	Name       string `json:"name,omitempty"`
+	Title      string `json:"title,omitempty"`
+	Mimetype   string `json:"mimetype,omitempty"`
+	Permalink  string `json:"permalink,omitempty"`
+	URLPrivate string `json:"url_private,omitempty"`
+}
+
+type exportAttachment struct {
+	Fallback string `json:"fallback,omitempty"`
+	Text     string `json:"text,omitempty"`
+	Pretext  string `json:"pretext,omitempty"`
+	Title    string `json:"title,omitempty"`
+}
+
+type exportText struct {
+	Value   string `json:"value"`
+	Creator string `json:"creator"`
+	LastSet int64  `json:"last_set"`
+}
+
+type exportChannel struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Created    int64      `json:"created"`
+	Creator    string     `json:"creator"`
+	IsArchived bool       `json:"is_archived"`
+	IsGeneral  bool       `json:"is_general"`
+	Members    []string   `json:"members"`
+	Topic      exportText `json:"topic"`
+	Purpose    exportText `json:"purpose"`
+}
+
+type exportUser struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	RealName string `json:"real_name,omitempty"`
+	Deleted  bool   `json:"deleted"`
+	IsBot    bool   `json:"is_bot"`
+	Profile  struct {
+		RealName    string `json:"real_name"`
+		DisplayName string `json:"display_name"`
+		Image48     string `json:"image_48,omitempty"`
+		Image72     string `json:"image_72,omitempty"`
+	} `json:"profile"`
+}
+
+func (e exportMessage) message(channel string) Message {
+	m := Message{Channel: channel, TS: e.TS, ThreadTS: e.ThreadTS, User: e.User, Username: e.Username,
+		BotID: e.BotID, Subtype: e.Subtype, Text: e.Text, Reactions: e.Reactions}
+	if m.Username == "" && e.BotProfile != nil {
+		m.Username = e.BotProfile.Name
+	}
+	if e.Edited != nil {
+		m.Edited = e.Edited.TS
+	}
+	for _, f := range e.Files {
+		m.Files = append(m.Files, File{ID: f.ID, Name: f.Name, Title: f.Title, Mimetype: f.Mimetype,
+			Permalink: firstOf(f.Permalink, f.URLPrivate)})
+	}
+	if m.Text == "" {
+		for _, a := range e.Attachments {
+			if t := firstOf(a.Fallback, a.Text, a.Pretext, a.Title); t != "" {
+				m.Text += t + "\n"
+			}
+		}
+	}
+	return m
+}
+
+func exportOf(m Message) exportMessage {
+	e := exportMessage{Type: "message", Subtype: m.Subtype, User: m.User, Username: m.Username, BotID: m.BotID,
+		Text: m.Text, TS: m.TS, ThreadTS: m.ThreadTS, Reactions: m.Reactions}
+	if m.Edited != "" {
+		e.Edited = &exportEdited{User: m.User, TS: m.Edited}
+	}
+	for _, f := range m.Files {
+		e.Files = append(e.Files, exportFile{ID: f.ID, Name: f.Name, Title: f.Title, Mimetype: f.Mimetype,
+			Permalink: f.Permalink, URLPrivate: f.Permalink})
+	}
+	return e
+}
+
+// ExportOptions choose what Export writes.
+type ExportOptions struct {
+	Since    time.Time // only messages from then on; zero: everything
+	Channels []string  // channel names or IDs; empty: every channel
+}
+
+// ExportStats count what Export wrote.
+type ExportStats struct {
+	Channels int
+	Days     int
+	Messages int
+	Hidden   int // messages by opted-out members, left out
+}
+
+// Export writes the archive to w as a Slack export zip, which
+// slack-export-viewer and Mattermost's `mmetl transform slack` read, and
+// which Import reads back into the same archive. Messages removed on
+// request are not in the archive, so not in the export; messages by
+// members who opted out are left out too. It streams: one day of one
+// channel is in memory at a time.
+func Export(ctx context.Context, a Archive, w io.Writer, o ExportOptions) (ExportStats, error) {
+	var st ExportStats
+	zw := zip.NewWriter(w)
+	channels, err := a.Channels(ctx)
+	if err != nil {
+		return st, fmt.Errorf("archive: export: %w", err)
+	}
+	if len(o.Channels) > 0 {
+		channels = slices.DeleteFunc(channels, func(c Channel) bool {
+			return !slices.Contains(o.Channels, c.Name) && !slices.Contains(o.Channels, c.ID)
+		})
+	}
+	users, err := a.Users(ctx)
+	if err != nil {
+		return st, fmt.Errorf("archive: export: %w", err)
+	}
+	eu := make([]exportUser, 0, len(users))
+	for _, u := range users {
+		x := exportUser{ID: u.ID, Name: u.Name, RealName: u.RealName, Deleted: u.Deleted, IsBot: u.Bot}
+		x.Profile.RealName, x.Profile.DisplayName, x.Profile.Image48 = u.RealName, u.DisplayName, u.Avatar
+		eu = append(eu, x)
+	}
+	ec := make([]exportChannel, 0, len(channels))
+	for _, c := range channels {
+		x := exportChannel{ID: c.ID, Name: c.Name, IsArchived: c.Archived, IsGeneral: c.Name == "general", Members: []string{},
+			Topic: exportText{Value: c.Topic}, Purpose: exportText{Value: c.Purpose}}
+		if !c.Created.IsZero() {
+			x.Created = c.Created.Unix()
+		}
+		ec = append(ec, x)
+	}
+	if err := writeJSON(zw, "users.json", eu); err != nil {
+		return st, err
+	}
+	if err := writeJSON(zw, "channels.json", ec); err != nil {
+		return st, err
+	}
+	since := ""
+	if !o.Since.IsZero() {
+		since = FormatTS(o.Since)
+	}
+	for _, c := range channels {
+		st.Channels++
+		var day string
+		var msgs []exportMessage
+		flush := func() error {
+			if len(msgs) == 0 {
+				return nil
+			}
+			st.Days++
+			err := writeJSON(zw, exportDir(c)+"/"+day+".json", msgs)
+			msgs = msgs[:0]
+			return err
+		}
+		err := a.Each(ctx, c.ID, since, func(m Message) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if m.Hidden {
+				st.Hidden++
+				return nil
+			}
+			d := m.Time().Format(DateLayout)
+			if d != day {
+				if err := flush(); err != nil {
+					return err
+				}
+				day = d
+			}
+			msgs = append(msgs, exportOf(m))
+			st.Messages++
+			return nil
+		})
+		if err == nil {
+			err = flush()
+		}
+		if err != nil {
+			return st, fmt.Errorf("archive: export #%s: %w", c.Name, err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return st, fmt.Errorf("archive: export: %w", err)
+	}
+	return st, nil
+}
+
+// exportDir is a channel's folder in an export: its name, or its ID when
+// the name cannot be a folder.
+func exportDir(c Channel) string {
+	if c.Name == "" || strings.ContainsAny(c.Name, `/\.`) {
+		return c.ID
+	}
+	return c.Name
+}
+
+func writeJSON(zw *zip.Writer, name string, v any) error {
+	f, err := zw.Create(name)
+	if err != nil {
+		return fmt.Errorf("archive: export %s: %w", name, err)
+	}
+	enc := json.NewEncoder(f)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("archive: export %s: %w", name, err)
+	}
+	return nil
+}
+
+// backupPrefix starts every backup's file name.
+const backupPrefix = "townhall-archive-"
+
+// Backup writes the whole archive as a Slack export into dir, named for at
+// (townhall-archive-20240301T020000Z.zip), then deletes the oldest backups
+// so that keep remain. The file appears complete or not at all.
+func Backup(ctx context.Context, a Archive, dir string, keep int, at time.Time) (string, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", fmt.Errorf("archive: backup: %w", err)
+	}
+	name := filepath.Join(dir, backupPrefix+at.UTC().Format("20060102T150405Z")+".zip")
+	tmp, err := os.CreateTemp(dir, ".backup-*.zip")
+	if err != nil {
+		return "", fmt.Errorf("archive: backup: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	st, err := Export(ctx, a, tmp, ExportOptions{})
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), name)
+	}
+	if err != nil {
+		return "", fmt.Errorf("archive: backup %s: %w", name, err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return name, fmt.Errorf("archive: backup: prune: %w", err)
+	}
+	var backups []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), backupPrefix) && strings.HasSuffix(e.Name(), ".zip") {
+			backups = append(backups, e.Name())
+		}
+	}
+	slices.Sort(backups)
+	var errs []error
+	for len(backups) > keep {
+		errs = append(errs, os.Remove(filepath.Join(dir, backups[0])))
+		backups = backups[1:]
+	}
+	if err := errors.Join(errs...); err != nil {
+		return name, fmt.Errorf("archive: backup: prune: %w", err)
+	}
+	detail := fmt.Sprintf("%s %s, %d messages", at.UTC().Format(time.RFC3339), filepath.Base(name), st.Messages)
+	return name, a.SetState(ctx, StateLastBackup, detail)
+}
