@@ -1,0 +1,223 @@
+// Package feeds posts new items from X (Twitter) accounts and from RSS 2.0,
+// Atom and JSON Feed sources (websites, blogs, and Mastodon's and Bluesky's
+// per-account feeds) into Slack channels: once each, oldest first, never
+// flooding a channel.
+//
+// Subscriptions come from TOWNHALL_FEEDS_SOURCES (see ParseSources) and
+// from "/feed add" (staff), which keeps them in the store. Two scheduled
+// jobs poll them, one per kind ("feeds.x" every TOWNHALL_FEEDS_X_INTERVAL,
+// "feeds.rss" every TOWNHALL_FEEDS_INTERVAL), with at most
+// TOWNHALL_FEEDS_MAX_CONCURRENT fetches in flight. Each (subscription,
+// channel, item) is claimed in the store before it is posted and confirmed
+// after, so restarts and retries never post an item twice; cursors (X's
+// since_id, a feed's ETag, Last-Modified and recent item IDs) persist. A
+// failing source is retried with backoff and shown in /townhall status,
+// and never holds up the others.
+//
+// X is read through feeds/xapi, a small typed client of the X API v2 (the
+// go-twitter library named in the design is archived and speaks only the
+// retired v1.1 API); feeds through github.com/mmcdole/gofeed, on documents
+// this package fetches itself with conditional GET, a size bound and a
+// timeout.
+//
+// It imports integrations, slackapp, scheduler, store and its own
+// subpackages; it must never import another integration or cmd/townhall.
+package feeds
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
+
+	"github.com/townhall/townhall/integrations"
+	"github.com/townhall/townhall/integrations/feeds/xapi"
+	"github.com/townhall/townhall/scheduler"
+	"github.com/townhall/townhall/slackapp"
+	"github.com/townhall/townhall/store"
+)
+
+// Name is the integration's name in configuration, logs and status.
+const Name = "feeds"
+
+// The integration's jobs.
+const (
+	JobX    = "feeds.x"   // polls the X accounts
+	JobFeed = "feeds.rss" // polls the RSS, Atom and JSON feeds
+)
+
+// Poster posts a message in a channel and returns its timestamp;
+// *slackapp.Poster satisfies it. Its errors tell permanent refusals apart
+// with slackapp.Permanent.
+type Poster interface {
+	Post(ctx context.Context, channel string, m slackapp.Message) (string, error)
+}
+
+// Deps are the capabilities the integration uses. Poster, Claims, Cursors
+// and Settings are required.
+type Deps struct {
+	Poster   Poster
+	Claims   store.Claims
+	Cursors  store.Cursors
+	Settings store.Settings
+	// IsStaff says who may add and remove subscriptions; nil means nobody.
+	IsStaff func(ctx context.Context, user string) (bool, error)
+	// API resolves "#name" channel references (conversations.list); nil
+	// means only channel IDs and <#C…|name> references work.
+	API *slack.Client
+	// HTTPClient fetches feeds and calls X; nil means a default client.
+	// The per-request timeout is Config.FetchTimeout either way.
+	HTTPClient *http.Client
+	// Logger receives the integration's logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Location is the community's time zone, for dates in posts and
+	// status; nil means UTC.
+	Location *time.Location
+	// Registerer receives the integration's metrics; nil registers none.
+	Registerer prometheus.Registerer
+}
+
+// Integration is the feeds integration. It is safe for concurrent use.
+type Integration struct {
+	cfg      Config
+	envSubs  []Subscription
+	poster   Poster
+	claims   store.Claims
+	cursors  store.Cursors
+	settings store.Settings
+	isStaff  func(context.Context, string) (bool, error)
+	api      *slack.Client
+	log      *slog.Logger
+	now      func() time.Time
+	loc      *time.Location
+	x        *xapi.Client // nil without a bearer token
+	fetch    *fetcher
+	m        *metrics
+
+	subsMu sync.Mutex // serialises edits of the stored subscriptions
+
+	mu       sync.Mutex
+	locks    map[string]*sync.Mutex // per subscription: one poll at a time
+	health   map[string]*health     // per subscription
+	xPause   time.Time              // X rate limit reached until then
+	channels map[string]string      // "#name" -> channel ID
+}
+
+var (
+	_ integrations.Integration = (*Integration)(nil)
+	_ integrations.Reporter    = (*Integration)(nil)
+)
+
+// New checks cfg (whether or not it is enabled) and builds the integration.
+func New(cfg Config, deps Deps) (*Integration, error) {
+	if err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
+	}
+	if deps.Poster == nil || deps.Claims == nil || deps.Cursors == nil || deps.Settings == nil {
+		return nil, fmt.Errorf("%s: Deps.Poster, Claims, Cursors and Settings are required", Name)
+	}
+	subs, _ := ParseSources(cfg.Sources) // checked above
+	hc := deps.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	i := &Integration{
+		cfg: cfg, envSubs: subs,
+		poster: deps.Poster, claims: deps.Claims, cursors: deps.Cursors, settings: deps.Settings,
+		isStaff: deps.IsStaff, api: deps.API, log: deps.Logger, now: deps.Now, loc: deps.Location,
+		fetch:    &fetcher{hc: hc, maxBytes: cfg.MaxFeedBytes},
+		locks:    map[string]*sync.Mutex{},
+		health:   map[string]*health{},
+		channels: map[string]string{},
+	}
+	if i.log == nil {
+		i.log = slog.New(slog.DiscardHandler)
+	}
+	i.log = i.log.With("integration", Name)
+	if i.now == nil {
+		i.now = time.Now
+	}
+	if i.loc == nil {
+		i.loc = time.UTC
+	}
+	if i.isStaff == nil {
+		i.isStaff = func(context.Context, string) (bool, error) { return false, nil }
+	}
+	if cfg.XBearerToken.IsSet() {
+		x, err := xapi.New(xapi.Config{BaseURL: cfg.XAPIURL, BearerToken: cfg.XBearerToken}, hc, i.now)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", Name, err)
+		}
+		i.x = x
+	}
+	var err error
+	if i.m, err = newMetrics(deps.Registerer); err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
+	}
+	return i, nil
+}
+
+// Name returns "feeds".
+func (i *Integration) Name() string { return Name }
+
+// Handlers returns the /feed command.
+func (i *Integration) Handlers() slackapp.Handlers {
+	return slackapp.Handlers{Commands: []slackapp.Command{{
+		Name:    Command,
+		Usage:   "add <url | @xhandle> [#channel] | remove <id> | list [all]",
+		Summary: "Post new items from X accounts and RSS/Atom feeds in a channel",
+		Handler: slackapp.HandlerFunc(i.handleFeed),
+	}}}
+}
+
+// Jobs returns the two polling jobs; the X one only with a bearer token.
+func (i *Integration) Jobs() []scheduler.Job {
+	jobs := []scheduler.Job{{
+		Name: JobFeed, Spec: "@every " + i.cfg.Interval.String(),
+		Run: func(ctx context.Context, _ time.Time) error { return i.PollAll(ctx, KindFeed) },
+	}}
+	if i.x != nil {
+		jobs = append(jobs, scheduler.Job{
+			Name: JobX, Spec: "@every " + i.cfg.XInterval.String(),
+			Run: func(ctx context.Context, _ time.Time) error { return i.PollAll(ctx, KindX) },
+		})
+	}
+	return jobs
+}
+
+// metrics are the integration's Prometheus metrics.
+type metrics struct {
+	polls  *prometheus.CounterVec   // kind, outcome
+	posted *prometheus.CounterVec   // kind
+	fetch  *prometheus.HistogramVec // kind
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "townhall_feeds_polls_total", Help: "Polls of a feed subscription, by kind and outcome (new, unchanged, failed).",
+		}, []string{"kind", "outcome"}),
+		posted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "townhall_feeds_items_posted_total", Help: "Feed items posted into channels, by kind.",
+		}, []string{"kind"}),
+		fetch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "townhall_feeds_fetch_duration_seconds", Help: "Time to fetch and parse a source, by kind.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 3, 8),
+		}, []string{"kind"}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.polls, m.posted, m.fetch} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("register metrics: %w", err)
+			}
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,168 @@
+package feeds
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/mmcdole/gofeed"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// userAgent identifies townhall to the sites it polls.
+const userAgent = "townhall-feeds/1.0 (+https://github.com/townhall/townhall)"
+
+// errNotFeed is returned (wrapped) when a URL answers with something that
+// is not a feed, such as a web page.
+var errNotFeed = errors.New("not an RSS, Atom or JSON feed")
+
+// fetchError is a failed fetch with the HTTP status, when there was one.
+type fetchError struct {
+	URL    string
+	Status int // 0 for a transport failure
+	Err    error
+}
+
+func (e *fetchError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("fetch %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
+	}
+	return fmt.Sprintf("fetch %s: %v", e.URL, e.Err)
+}
+
+func (e *fetchError) Unwrap() error { return e.Err }
+
+// fetched is the outcome of a conditional GET.
+type fetched struct {
+	notModified  bool
+	body         []byte
+	etag         string
+	lastModified string
+	finalURL     string // after redirects
+}
+
+// fetcher gets feed documents: a conditional GET (If-None-Match,
+// If-Modified-Since), a bounded body, a timeout per request.
+type fetcher struct {
+	hc       *http.Client
+	maxBytes int64
+}
+
+// get fetches u. etag and lastModified are the validators of the copy we
+// have ("" for none).
+func (f *fetcher) get(ctx context.Context, u, etag, lastModified string) (fetched, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fetched{}, &fetchError{URL: u, Err: err}
+	}
+	req.Header.Set("User-Agent", userAgent)
+	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	if lastModified != "" {
+		req.Header.Set("If-Modified-Since", lastModified)
+	}
+	resp, err := f.hc.Do(req)
+	if err != nil {
+		return fetched{}, &fetchError{URL: u, Err: err}
+	}
+	defer resp.Body.Close()
+	out := fetched{etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified"), finalURL: resp.Request.URL.String()}
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // reuse the connection
+		out.notModified = true
+		if out.etag == "" {
+			out.etag = etag
+		}
+		if out.lastModified == "" {
+			out.lastModified = lastModified
+		}
+		return out, nil
+	case resp.StatusCode != http.StatusOK:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return fetched{}, &fetchError{URL: u, Status: resp.StatusCode, Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBytes+1))
+	if err != nil {
+		return fetched{}, &fetchError{URL: u, Err: fmt.Errorf("read body: %w", err)}
+	}
+	if int64(len(body)) > f.maxBytes {
+		return fetched{}, &fetchError{URL: u, Err: fmt.Errorf("the feed is larger than %d bytes", f.maxBytes)}
+	}
+	out.body = body
+	return out, nil
+}
+
+// parseFeed parses a feed document. A web page is errNotFeed, with the
+// feed URLs the page advertises (RSS autodiscovery), if any.
+func parseFeed(body []byte, base string) (*gofeed.Feed, []string, error) {
+	f, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+	if err == nil {
+		return f, nil, nil
+	}
+	if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+		return nil, discover(body, base), errNotFeed
+	}
+	return nil, nil, fmt.Errorf("parse feed: %w", err)
+}
+
+// discover lists the feeds an HTML page links to with
+// <link rel="alternate" type="application/rss+xml" href="…"> (and Atom
+// and JSON Feed), resolved against base.
+func discover(body []byte, base string) []string {
+	bu, err := url.Parse(base)
+	if err != nil {
+		return nil
+	}
+	var found []string
+	z := html.NewTokenizer(bytes.NewReader(body))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return found
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		name, hasAttr := z.TagName()
+		if a := atom.Lookup(name); a == atom.Body {
+			return found
+		} else if a != atom.Link || !hasAttr {
+			continue
+		}
+		var rel, typ, href string
+		for {
+			k, v, more := z.TagAttr()
+			switch string(k) {
+			case "rel":
+				rel = strings.ToLower(string(v))
+			case "type":
+				typ = strings.ToLower(string(v))
+			case "href":
+				href = string(v)
+			}
+			if !more {
+				break
+			}
+		}
+		if !strings.Contains(rel, "alternate") {
+			continue
+		}
+		switch typ {
+		case "application/rss+xml", "application/atom+xml", "application/feed+json", "application/json":
+		default:
+			continue
+		}
+		if u, err := bu.Parse(href); err == nil && httpLink(u.String()) != "" {
+			found = append(found, u.String())
+		}
+	}
+}

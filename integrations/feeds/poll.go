@@ -1,0 +1,469 @@
+package feeds
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/townhall/townhall/integrations/feeds/xapi"
+	"github.com/townhall/townhall/slackapp"
+)
+
+// claimLease is how long a claimed item may stay unconfirmed before
+// another poll may post it: longer than any post takes, even paced.
+const claimLease = 10 * time.Minute
+
+// Backoff of a failing source: the first retry after backoffBase, doubling
+// up to backoffMax. Polls in between skip the source.
+const (
+	backoffBase = time.Minute
+	backoffMax  = 6 * time.Hour
+)
+
+// maxXPages bounds the pages of posts read in one poll of an account after
+// an outage: with FEEDS_X_PAGE_SIZE=100, 300 posts.
+const maxXPages = 3
+
+// health is what status shows about a subscription; it lives in memory.
+type health struct {
+	lastCheck   time.Time
+	lastSuccess time.Time
+	failures    int // consecutive
+	lastErr     string
+	retryAt     time.Time
+	malformed   int // entries skipped in the last document
+}
+
+// PollAll polls every subscription of kind ("x" or "feed") that is not
+// backing off, with at most Config.MaxConcurrent at once, and waits for
+// them. It returns an error counting the sources that failed (each is
+// described in status); one failing source never holds up the others.
+func (i *Integration) PollAll(ctx context.Context, kind string) error {
+	subs, err := i.subscriptions(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: poll: %w", Name, err)
+	}
+	now := i.now()
+	var due []Subscription
+	for _, s := range subs {
+		if s.Kind != kind {
+			continue
+		}
+		if kind == KindX && (i.x == nil || now.Before(i.xPaused())) {
+			continue
+		}
+		if h := i.healthOf(s.ID); now.Before(h.retryAt) {
+			continue
+		}
+		due = append(due, s)
+	}
+	sem := make(chan struct{}, i.cfg.MaxConcurrent)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for _, s := range due {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return ctx.Err()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if kind == KindX && i.now().Before(i.xPaused()) {
+				return // another account hit the rate limit meanwhile
+			}
+			if err := i.Poll(ctx, s); err != nil {
+				failed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		return fmt.Errorf("%s: %d of %d %s sources failed; /townhall status says which", Name, n, len(due), kind)
+	}
+	return nil
+}
+
+// Poll checks one subscription now and posts what is new. Its failure is
+// recorded for status and backoff, and returned.
+func (i *Integration) Poll(ctx context.Context, sub Subscription) error {
+	lock := i.lockOf(sub.ID)
+	lock.Lock()
+	defer lock.Unlock()
+	err := i.poll(ctx, sub)
+	i.record(sub, err)
+	if err != nil {
+		i.m.polls.WithLabelValues(sub.Kind, "failed").Inc()
+		i.log.WarnContext(ctx, "feed poll failed", "subscription", sub.ID, "source", sub.Label(), "error", err)
+	}
+	return err
+}
+
+// batch is what one poll found to post.
+type batch struct {
+	items []Item // oldest first, filtered, at most MaxItems
+	more  int    // items beyond those, not posted
+	// moreAtLeast says more is a lower bound (X had further pages).
+	moreAtLeast bool
+	moreLink    string
+	moreName    string
+}
+
+func (i *Integration) poll(ctx context.Context, sub Subscription) error {
+	st, err := i.loadState(ctx, sub.ID)
+	if err != nil {
+		return err
+	}
+	start := i.now()
+	var b batch
+	var changed bool
+	switch sub.Kind {
+	case KindX:
+		b, changed, err = i.pollX(ctx, sub, &st)
+	default:
+		b, changed, err = i.pollFeed(ctx, sub, &st)
+	}
+	i.m.fetch.WithLabelValues(sub.Kind).Observe(i.now().Sub(start).Seconds())
+	if err != nil {
+		return err
+	}
+	if !changed {
+		i.m.polls.WithLabelValues(sub.Kind, "unchanged").Inc()
+		return nil
+	}
+	i.m.polls.WithLabelValues(sub.Kind, "new").Inc()
+	if err := i.deliver(ctx, sub, b); err != nil {
+		// The cursor stays where it was: the next poll fetches the same
+		// items again, and the claims skip those already posted.
+		return err
+	}
+	if len(b.items) > 0 {
+		st.LastItem = i.now()
+	}
+	return i.saveState(ctx, sub.ID, st)
+}
+
+// select applies the filters, the first poll's backfill and the per-poll
+// cap to fresh items (oldest first).
+func (i *Integration) choose(sub Subscription, fresh []Item, first bool) batch {
+	var b batch
+	for _, it := range fresh {
+		if sub.Filters.keep(&it) {
+			b.items = append(b.items, it)
+		}
+	}
+	limit := i.cfg.MaxItems
+	if first {
+		limit = i.cfg.Backfill
+	}
+	if len(b.items) > limit {
+		if !first {
+			b.more = len(b.items) - limit
+		}
+		b.items = b.items[len(b.items)-limit:]
+	}
+	return b
+}
+
+func (i *Integration) pollFeed(ctx context.Context, sub Subscription, st *state) (batch, bool, error) {
+	fctx, cancel := context.WithTimeout(ctx, i.cfg.FetchTimeout)
+	defer cancel()
+	etag, lm := st.ETag, st.LastModified
+	if !st.Started {
+		etag, lm = "", ""
+	}
+	got, err := i.fetch.get(fctx, sub.Source, etag, lm)
+	if err != nil {
+		return batch{}, false, err
+	}
+	if got.notModified {
+		return batch{}, false, nil
+	}
+	f, _, err := parseFeed(got.body, got.finalURL)
+	if err != nil {
+		return batch{}, false, fmt.Errorf("%s: %w", sub.Source, err)
+	}
+	items, malformed := feedItems(f)
+	i.setMalformed(sub.ID, malformed)
+	if malformed > 0 {
+		i.log.WarnContext(ctx, "skipped malformed feed entries", "subscription", sub.ID, "source", sub.Source, "count", malformed)
+	}
+	seen := make(map[string]bool, len(st.Seen))
+	for _, id := range st.Seen {
+		seen[id] = true
+	}
+	fresh := items
+	if st.Started {
+		fresh = slices.DeleteFunc(slices.Clone(items), func(it Item) bool { return seen[it.ID] })
+	}
+	b := i.choose(sub, fresh, !st.Started)
+	if len(items) > 0 {
+		b.moreName, b.moreLink = items[0].Author.Name, items[0].Author.URL
+	}
+	if b.moreLink == "" {
+		b.moreLink = httpLink(sub.Source)
+	}
+	ids := make([]string, 0, len(items))
+	for _, it := range items {
+		ids = append(ids, it.ID)
+	}
+	if len(ids) > maxSeen {
+		ids = ids[len(ids)-maxSeen:]
+	}
+	st.Started, st.Seen, st.ETag, st.LastModified = true, ids, got.etag, got.lastModified
+	return b, true, nil
+}
+
+func (i *Integration) pollX(ctx context.Context, sub Subscription, st *state) (batch, bool, error) {
+	if i.x == nil {
+		return batch{}, false, errors.New("X accounts need TOWNHALL_FEEDS_X_BEARER_TOKEN")
+	}
+	xctx, cancel := context.WithTimeout(ctx, i.cfg.FetchTimeout*maxXPages)
+	defer cancel()
+	if st.XUser.ID == "" {
+		u, err := i.x.UserByUsername(xctx, sub.Source)
+		if err != nil {
+			i.noteRateLimit(err, xapi.RateLimit{})
+			return batch{}, false, err
+		}
+		st.XUser = u
+	}
+	req := xapi.TweetsRequest{SinceID: st.SinceID, MaxResults: i.cfg.XPageSize,
+		ExcludeReplies: !sub.Filters.Replies, ExcludeRetweets: !sub.Filters.Reposts}
+	pagesAllowed := maxXPages
+	if !st.Started {
+		req.MaxResults = min(max(i.cfg.Backfill*2, xapi.MinMaxResults), xapi.MaxMaxResults)
+		pagesAllowed = 1
+	}
+	var pages []xapi.TweetsPage
+	truncated := false
+	for {
+		page, err := i.x.UserTweets(xctx, st.XUser.ID, req)
+		if err != nil {
+			i.noteRateLimit(err, xapi.RateLimit{})
+			return batch{}, false, err
+		}
+		i.noteRateLimit(nil, page.RateLimit)
+		pages = append(pages, page)
+		if page.Meta.NextToken == "" || req.SinceID == "" {
+			break // without since_id, one page is all a first poll wants
+		}
+		if len(pages) == pagesAllowed {
+			truncated = true
+			break
+		}
+		req.PaginationToken = page.Meta.NextToken
+	}
+	items := tweetItems(st.XUser, pages)
+	if len(items) == 0 {
+		changed := !st.Started
+		st.Started = true
+		return batch{}, changed, nil
+	}
+	b := i.choose(sub, items, !st.Started)
+	b.moreAtLeast = truncated
+	if truncated && b.more == 0 {
+		b.more = 1
+	}
+	b.moreName, b.moreLink = st.XUser.Name, "https://x.com/"+st.XUser.Username
+	st.Started, st.SinceID = true, items[len(items)-1].ID
+	return b, true, nil
+}
+
+// noteRateLimit pauses X polling until the window resets when X said 429
+// or that no request is left.
+func (i *Integration) noteRateLimit(err error, rl xapi.RateLimit) {
+	var rle *xapi.RateLimitError
+	if errors.As(err, &rle) {
+		rl = rle.RateLimit
+	} else if !rl.Known() || rl.Remaining > 0 {
+		return
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if rl.Reset.After(i.xPause) {
+		i.xPause = rl.Reset
+	}
+}
+
+func (i *Integration) xPaused() time.Time {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.xPause
+}
+
+// deliver posts b in each of sub's channels, each item claimed first. A
+// channel Slack refuses for good (deleted, archived) is skipped and
+// reported; any other failure stops the delivery and is returned.
+func (i *Integration) deliver(ctx context.Context, sub Subscription, b batch) error {
+	if len(b.items) == 0 && b.more == 0 {
+		return nil
+	}
+	var refused []error
+	for _, ref := range sub.Channels {
+		ch, err := i.resolveChannel(ctx, ref)
+		if err != nil {
+			refused = append(refused, err)
+			continue
+		}
+		err = i.deliverTo(ctx, sub, ch, b)
+		switch {
+		case err == nil:
+		case slackapp.Permanent(err):
+			refused = append(refused, err)
+		default:
+			return err
+		}
+	}
+	if len(refused) > 0 {
+		return fmt.Errorf("posted where possible, but: %w", errors.Join(refused...))
+	}
+	return nil
+}
+
+func (i *Integration) deliverTo(ctx context.Context, sub Subscription, ch string, b batch) error {
+	prefix := "feeds/" + sub.ID + "/" + ch + "/"
+	for _, it := range b.items {
+		if err := i.postOnce(ctx, prefix+itemKey(it.ID), ch, itemMessage(it, i.loc)); err != nil {
+			return err
+		}
+		i.m.posted.WithLabelValues(sub.Kind).Inc()
+	}
+	if b.more > 0 && len(b.items) > 0 {
+		key := prefix + "more/" + itemKey(b.items[len(b.items)-1].ID)
+		return i.postOnce(ctx, key, ch, moreMessage(b))
+	}
+	return nil
+}
+
+// postOnce posts m unless key was claimed before: claim, post, confirm; a
+// failed post gives the claim back so the next poll retries it.
+func (i *Integration) postOnce(ctx context.Context, key, ch string, m slackapp.Message) error {
+	ok, err := i.claims.Claim(ctx, key, claimLease)
+	if err != nil {
+		return fmt.Errorf("claim %s: %w", key, err)
+	}
+	if !ok {
+		return nil // posted before, or being posted by another poll
+	}
+	if _, err := i.poster.Post(ctx, ch, m); err != nil {
+		if rerr := i.claims.Release(context.WithoutCancel(ctx), key); rerr != nil {
+			i.log.ErrorContext(ctx, "release claim after failed post", "channel", ch, "error", rerr)
+		}
+		return err
+	}
+	if err := i.claims.Confirm(context.WithoutCancel(ctx), key); err != nil {
+		// Posted; the lease still guards it for claimLease.
+		i.log.ErrorContext(ctx, "confirm posted item", "channel", ch, "error", err)
+	}
+	return nil
+}
+
+// resolveChannel turns "#name" into a channel ID through
+// conversations.list (public channels), caching the answer.
+func (i *Integration) resolveChannel(ctx context.Context, ref string) (string, error) {
+	if ref == "" || ref[0] != '#' {
+		return ref, nil
+	}
+	i.mu.Lock()
+	id, ok := i.channels[ref]
+	i.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	if i.api == nil {
+		return "", fmt.Errorf("cannot look up channel %s without the Slack API; use its ID", ref)
+	}
+	params := &slack.GetConversationsParameters{ExcludeArchived: true, Limit: 1000, Types: []string{"public_channel"}}
+	found := ""
+	for {
+		chans, cursor, err := i.api.GetConversationsContext(ctx, params)
+		if err != nil {
+			return "", fmt.Errorf("look up channel %s: conversations.list: %w", ref, err)
+		}
+		i.mu.Lock()
+		for _, c := range chans {
+			i.channels["#"+c.Name] = c.ID
+			if "#"+c.Name == ref {
+				found = c.ID
+			}
+		}
+		i.mu.Unlock()
+		if found != "" || cursor == "" {
+			break
+		}
+		params.Cursor = cursor
+	}
+	if found == "" {
+		return "", fmt.Errorf("channel %s not found (is it public and not archived?)", ref)
+	}
+	return found, nil
+}
+
+func (i *Integration) lockOf(id string) *sync.Mutex {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	l, ok := i.locks[id]
+	if !ok {
+		l = &sync.Mutex{}
+		i.locks[id] = l
+	}
+	return l
+}
+
+// healthOf returns a copy of a subscription's health.
+func (i *Integration) healthOf(id string) health {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if h, ok := i.health[id]; ok {
+		return *h
+	}
+	return health{}
+}
+
+func (i *Integration) setMalformed(id string, n int) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.healthLocked(id).malformed = n
+}
+
+func (i *Integration) healthLocked(id string) *health {
+	h, ok := i.health[id]
+	if !ok {
+		h = &health{}
+		i.health[id] = h
+	}
+	return h
+}
+
+// record notes a poll's outcome and schedules the retry of a failure.
+func (i *Integration) record(sub Subscription, err error) {
+	now := i.now()
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	h := i.healthLocked(sub.ID)
+	h.lastCheck = now
+	if err == nil {
+		h.lastSuccess, h.failures, h.lastErr, h.retryAt = now, 0, "", time.Time{}
+		return
+	}
+	h.failures++
+	h.lastErr = err.Error()
+	wait := backoffMax
+	if h.failures <= 20 {
+		wait = min(backoffBase<<(h.failures-1), backoffMax)
+	}
+	h.retryAt = now.Add(wait)
+	var rle *xapi.RateLimitError
+	if errors.As(err, &rle) && rle.Reset.After(h.retryAt) {
+		h.retryAt = rle.Reset
+	}
+}
