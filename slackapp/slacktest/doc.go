@@ -16,16 +16,37 @@
 // # Web API
 //
 // The server answers auth.test, apps.connections.open, chat.postMessage,
-// chat.postEphemeral, chat.update, conversations.info, conversations.join,
-// users.info and views.open under APIURL, with form-encoded or JSON bodies
-// and the token in an "Authorization: Bearer" header or a "token" form field.
+// chat.postEphemeral, chat.update, chat.getPermalink, conversations.history,
+// conversations.replies, conversations.info, conversations.join,
+// conversations.list, users.info, users.list and views.open under APIURL,
+// with form-encoded or JSON bodies (or a query string) and the token in an
+// "Authorization: Bearer" header or a "token" form field.
 // apps.connections.open takes only the app-level token, every other method
 // only the bot token. Errors are Slack's: invalid_auth, not_authed,
 // not_allowed_token_type, channel_not_found, not_in_channel, is_archived,
 // no_text, invalid_blocks, msg_too_long, user_not_found, message_not_found,
+// thread_not_found, invalid_cursor, invalid_limit, invalid_types,
+// invalid_ts_latest, invalid_ts_oldest,
 // method_not_supported_for_channel_type, invalid_trigger_id,
 // exchanged_trigger_id and expired_trigger_id, always with HTTP 200 and
 // {"ok":false,"error":...}. An unknown method gets HTTP 404 and unknown_method.
+//
+// # History
+//
+// Every conversation has a history: the app's messages (chat.postMessage,
+// in-channel response URL and ack messages; never ephemeral ones), messages
+// sent with Event, and messages a test adds as users would post them with
+// AddMessage, EditMessage, DeleteMessage and AddReaction, which send no
+// event (the app was down), or PostUserMessage, EditUserMessage,
+// DeleteUserMessage and AddUserReaction, which also send the event Slack
+// would. conversations.history returns top-level messages newest first and
+// conversations.replies a thread's parent then its replies oldest first,
+// both with has_more and response_metadata.next_cursor; the history methods
+// read only conversations the bot is in (not_in_channel for a public channel
+// it is not in, channel_not_found for a private one). A reply keeps its
+// parent's reply_count, reply_users and latest_reply current, a deleted
+// parent with replies stays as a tombstone, and the app's messages carry
+// bot_id, app_id and bot_profile, as in Slack.
 //
 // Response URLs (/response/<id>) accept a JSON body in the shape of
 // slack.WebhookMessage. As Slack documents, each one may be used five times

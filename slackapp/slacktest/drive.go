@@ -178,13 +178,15 @@ func (s *Server) SlashCommand(ctx context.Context, cmd SlashCommand) (Envelope, 
 // The server fills event_ts (and ts for messages and mentions) when absent,
 // wraps the event in an event_callback (token, team_id, api_app_id,
 // event_id, event_time, authorizations) and sends it as an events_api
-// envelope with retry_attempt 0. Messages and mentions are remembered, so
-// MessageShortcut can refer to them by ts.
+// envelope with retry_attempt 0, whether or not the bot is in the channel.
+//
+// A message (of no subtype, or bot_message, thread_broadcast, me_message or
+// file_share) or a mention becomes part of its channel's history, unless
+// the channel already has a message with its ts, so that MessageShortcut
+// and the history methods find it. Event does not apply message_changed or
+// message_deleted: EditUserMessage and DeleteUserMessage change history and
+// send those.
 func (s *Server) Event(ctx context.Context, event any, opts ...EventOption) (Envelope, error) {
-	var cfg eventConfig
-	for _, o := range opts {
-		o(&cfg)
-	}
 	raw, err := json.Marshal(event)
 	if err != nil {
 		return Envelope{}, fmt.Errorf("slacktest: marshal event: %w", err)
@@ -208,8 +210,41 @@ func (s *Server) Event(ctx context.Context, event any, opts ...EventOption) (Env
 	if (typ == "message" || typ == "app_mention") && str("ts") == "" {
 		inner["ts"] = jsonString(str("event_ts"))
 	}
-	if typ == "message" || typ == "app_mention" {
-		s.messages = append(s.messages, &message{channel: str("channel"), ts: str("ts"), threadTS: str("thread_ts"), user: str("user"), text: str("text")})
+	if typ == "app_mention" || (typ == "message" && inHistory(str("subtype"))) {
+		m := &message{channel: str("channel"), ts: str("ts"), threadTS: str("thread_ts"), user: str("user"), text: str("text"), botID: str("bot_id")}
+		if typ == "message" {
+			m.subtype = str("subtype")
+		}
+		if blocks, err := validBlocks(inner["blocks"]); err == nil {
+			m.blocks = blocks
+		}
+		s.rememberLocked(m)
+	}
+	e, err := s.eventEnvelopeLocked(inner, opts)
+	s.mu.Unlock()
+	if err != nil {
+		return Envelope{}, err
+	}
+	return s.send(ctx, e)
+}
+
+// inHistory reports whether Event adds a message of this subtype to
+// history: messages people and apps post do, hidden ones
+// (message_changed, message_deleted…) and channel notices do not.
+func inHistory(subtype string) bool {
+	switch subtype {
+	case "", "bot_message", "thread_broadcast", "me_message", "file_share":
+		return true
+	}
+	return false
+}
+
+// eventEnvelopeLocked wraps an inner event in an event_callback and
+// registers its envelope. s.mu must be held.
+func (s *Server) eventEnvelopeLocked(inner any, opts []EventOption) (*envelope, error) {
+	var cfg eventConfig
+	for _, o := range opts {
+		o(&cfg)
 	}
 	if cfg.id == "" {
 		cfg.id = newID("Ev")
@@ -235,12 +270,7 @@ func (s *Server) Event(ctx context.Context, event any, opts ...EventOption) (Env
 		"is_ext_shared_channel": false,
 		"event_context":         "4-" + randomAlnum(40),
 	}
-	e, err := s.newEnvelopeLocked(TypeEventsAPI, payload, false)
-	s.mu.Unlock()
-	if err != nil {
-		return Envelope{}, err
-	}
-	return s.send(ctx, e)
+	return s.newEnvelopeLocked(TypeEventsAPI, payload, false)
 }
 
 func jsonString(v string) json.RawMessage {
@@ -294,7 +324,7 @@ func (s *Server) MessageShortcut(ctx context.Context, sc MessageShortcut) (Envel
 			ts = s.nextTSLocked()
 		}
 		m = &message{channel: ch.ID, ts: ts, user: author, text: sc.MessageText}
-		s.messages = append(s.messages, m)
+		s.rememberLocked(m)
 	}
 	now := s.now()
 	msg := map[string]any{"type": "message", "user": m.user, "text": m.text, "ts": m.ts}

@@ -161,16 +161,25 @@ func (s *Server) recordLocked(p Post) {
 }
 
 // message is a message in the workspace's history, kept so that chat.update,
-// response URLs and BlockAction can find what they refer to.
+// response URLs, BlockAction and the history methods can find what they
+// refer to. Every field is guarded by Server.mu.
 type message struct {
 	channel     string
 	ts          string
+	key         int64 // ts in microseconds, for ordering; 0 if ts does not parse
 	threadTS    string
 	user        string // the author
 	text        string
 	blocks      json.RawMessage
 	ephemeralTo string // non-empty for an ephemeral message
 	deleted     bool
+
+	subtype     string // "", "bot_message", "thread_broadcast", …
+	botID       string // for a bot_message from another app
+	clientMsgID string // for a message a person typed
+	files       []File
+	edited      *Edited
+	reactions   []Reaction
 }
 
 func (s *Server) findMessageLocked(channel, ts string) *message {

@@ -138,7 +138,7 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 		if p.ResponseType == "ephemeral" {
 			m.ephemeralTo = ru.user
 		}
-		s.messages = append(s.messages, m)
+		s.rememberLocked(m)
 		p.TS = m.ts
 		ru.last = m
 	}

@@ -122,9 +122,9 @@ type Server struct {
 	cfg      config
 	log      *slog.Logger
 	now      func() time.Time
-	dir      *directory
-	verifier string // the deprecated verification token carried in payloads
-	base     string // "http://127.0.0.1:PORT"
+	dir      *directory // replaced under mu when a channel is added or renamed
+	verifier string     // the deprecated verification token carried in payloads
+	base     string     // "http://127.0.0.1:PORT"
 	http     *http.Server
 	upgrader websocket.Upgrader
 
@@ -138,14 +138,16 @@ type Server struct {
 	stopping     bool
 	changed      chan struct{} // closed and replaced on every change of state
 	users        map[string]*User
+	userOrder    []string // user IDs in the order users.list lists them
 	channels     map[string]*channel
-	channelOrder []string
+	channelOrder []string // channel IDs in order of creation, DMs included
 	calls        map[string]int
 	faults       map[string][]fault
 	posts        []Post
 	views        []View
 	acks         []Ack
 	messages     []*message
+	timelines    map[string]*timeline // conversation histories by channel ID
 	tickets      map[string]time.Time
 	triggers     map[string]*trigger
 	responseURLs map[string]*responseURL
@@ -228,11 +230,15 @@ func Start(opts ...Option) (*Server, error) {
 		triggers:     map[string]*trigger{},
 		responseURLs: map[string]*responseURL{},
 		envelopes:    map[string]*envelope{},
+		timelines:    map[string]*timeline{},
 	}
 	created := cfg.now().Add(-24 * time.Hour).Unix()
 	dir := &directory{users: map[string]string{}, channels: map[string]string{}}
 	botUser := User{ID: cfg.bot.UserID, Name: cfg.bot.Name, RealName: cfg.bot.Name, IsBot: true}
 	for _, u := range append([]User{botUser}, cfg.users...) {
+		if _, ok := s.users[u.ID]; !ok {
+			s.userOrder = append(s.userOrder, u.ID)
+		}
 		s.users[u.ID] = &u
 		dir.users[u.ID] = u.Name
 	}

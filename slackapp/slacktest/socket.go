@@ -429,7 +429,7 @@ func (s *Server) recordAckMessageLocked(e *envelope, payload json.RawMessage) {
 		p.ResponseType, p.User, m.ephemeralTo = "ephemeral", e.user, e.user
 	}
 	p.TS = m.ts
-	s.messages = append(s.messages, m)
+	s.rememberLocked(m)
 	s.recordLocked(p)
 }
 

@@ -45,12 +45,22 @@ func (s *Server) method(name string) (apiMethod, bool) {
 		return apiMethod{botToken, s.chatPostEphemeral}, true
 	case "chat.update":
 		return apiMethod{botToken, s.chatUpdate}, true
+	case "chat.getPermalink":
+		return apiMethod{botToken, s.chatGetPermalink}, true
+	case "conversations.history":
+		return apiMethod{botToken, s.conversationsHistory}, true
 	case "conversations.info":
 		return apiMethod{botToken, s.conversationsInfo}, true
 	case "conversations.join":
 		return apiMethod{botToken, s.conversationsJoin}, true
+	case "conversations.list":
+		return apiMethod{botToken, s.conversationsList}, true
+	case "conversations.replies":
+		return apiMethod{botToken, s.conversationsReplies}, true
 	case "users.info":
 		return apiMethod{botToken, s.usersInfo}, true
+	case "users.list":
+		return apiMethod{botToken, s.usersList}, true
 	case "views.open":
 		return apiMethod{botToken, s.viewsOpen}, true
 	}
@@ -278,13 +288,11 @@ func (s *Server) resolveLocked(ref string) (*channel, error) {
 	if u, ok := s.users[userID]; ok && u.ID != s.cfg.bot.UserID {
 		ch := &channel{Channel: Channel{ID: dmID(u.ID), IsMember: true, IsPrivate: true}, im: true, user: u.ID, created: s.now().Unix()}
 		s.channels[ch.ID] = ch
+		s.channelOrder = append(s.channelOrder, ch.ID)
 		return ch, nil
 	}
-	name := strings.TrimPrefix(ref, "#")
-	for _, id := range s.channelOrder {
-		if ch := s.channels[id]; ch.Name == name {
-			return ch, nil
-		}
+	if ch := s.channelNamedLocked(strings.TrimPrefix(ref, "#")); ch != nil {
+		return ch, nil
 	}
 	return nil, apiError("channel_not_found")
 }
@@ -325,31 +333,6 @@ func content(p params) (text string, blocks json.RawMessage, err error) {
 	return text, blocks, nil
 }
 
-// messageJSON is a message object as chat.postMessage returns it.
-func (s *Server) messageJSON(m *message) map[string]any {
-	b := s.cfg.bot
-	j := map[string]any{
-		"type":    "message",
-		"subtype": "bot_message",
-		"text":    m.text,
-		"user":    m.user,
-		"bot_id":  b.BotID,
-		"app_id":  b.AppID,
-		"ts":      m.ts,
-		"team":    s.cfg.team.ID,
-		"bot_profile": map[string]any{
-			"id": b.BotID, "app_id": b.AppID, "name": b.Name, "deleted": false, "team_id": s.cfg.team.ID,
-		},
-	}
-	if m.threadTS != "" {
-		j["thread_ts"] = m.threadTS
-	}
-	if m.blocks != nil {
-		j["blocks"] = m.blocks
-	}
-	return j
-}
-
 func (s *Server) chatPostMessage(p params) (map[string]any, error) {
 	text, blocks, err := content(p)
 	if err != nil {
@@ -362,9 +345,12 @@ func (s *Server) chatPostMessage(p params) (map[string]any, error) {
 		return nil, err
 	}
 	m := &message{channel: ch.ID, ts: s.nextTSLocked(), threadTS: p.get("thread_ts"), user: s.cfg.bot.UserID, text: text, blocks: blocks}
-	s.messages = append(s.messages, m)
+	if m.threadTS != "" && truthy(p.get("reply_broadcast")) {
+		m.subtype = "thread_broadcast"
+	}
+	s.rememberLocked(m)
 	s.recordLocked(Post{Method: MethodPostMessage, Channel: ch.ID, Text: text, ThreadTS: m.threadTS, TS: m.ts, Blocks: blocks})
-	return map[string]any{"channel": ch.ID, "ts": m.ts, "message": s.messageJSON(m)}, nil
+	return map[string]any{"channel": ch.ID, "ts": m.ts, "message": s.messageJSONLocked(m)}, nil
 }
 
 func (s *Server) chatPostEphemeral(p params) (map[string]any, error) {
@@ -386,7 +372,7 @@ func (s *Server) chatPostEphemeral(p params) (map[string]any, error) {
 		return nil, apiError("user_not_in_channel")
 	}
 	m := &message{channel: ch.ID, ts: s.nextTSLocked(), threadTS: p.get("thread_ts"), user: s.cfg.bot.UserID, text: text, blocks: blocks, ephemeralTo: user}
-	s.messages = append(s.messages, m)
+	s.rememberLocked(m)
 	s.recordLocked(Post{Method: MethodPostEphemeral, Channel: ch.ID, User: user, Text: text, ThreadTS: m.threadTS, TS: m.ts, Blocks: blocks})
 	return map[string]any{"message_ts": m.ts}, nil
 }
@@ -411,22 +397,15 @@ func (s *Server) chatUpdate(p params) (map[string]any, error) {
 	}
 	m.text, m.blocks = text, blocks
 	s.recordLocked(Post{Method: MethodUpdate, Channel: ch.ID, Text: text, ThreadTS: m.threadTS, TS: m.ts, Blocks: blocks})
-	return map[string]any{"channel": ch.ID, "ts": m.ts, "text": text, "message": s.messageJSON(m)}, nil
+	return map[string]any{"channel": ch.ID, "ts": m.ts, "text": text, "message": s.messageJSONLocked(m)}, nil
 }
 
 func (s *Server) conversationsInfo(p params) (map[string]any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ref := p.get("channel")
-	ch, ok := s.channels[ref]
-	if !ok {
-		if _, isDM := userOfDM(ref); !isDM {
-			return nil, apiError("channel_not_found")
-		}
-		var err error
-		if ch, err = s.resolveLocked(ref); err != nil {
-			return nil, err
-		}
+	ch, err := s.conversationLocked(p.get("channel"))
+	if err != nil {
+		return nil, err
 	}
 	if ch.IsPrivate && !ch.IsMember {
 		return nil, apiError("channel_not_found")

@@ -1,6 +1,8 @@
 package slacktest
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -20,27 +22,37 @@ type Bot struct {
 	Name   string // "townhall"
 }
 
-// User is a member of the workspace, as users.info describes it.
+// User is a member of the workspace, as users.info and users.list describe
+// it.
 type User struct {
-	ID       string
-	Name     string // the handle: "admin"
-	RealName string
-	Email    string
-	TZ       string // IANA name, "Europe/London"
-	IsAdmin  bool
-	IsOwner  bool
-	IsBot    bool
-	Deleted  bool
+	ID          string
+	Name        string // the handle: "admin"
+	RealName    string
+	DisplayName string // the profile's display name; empty: Name
+	Email       string
+	TZ          string // IANA name, "Europe/London"
+	IsAdmin     bool
+	IsOwner     bool
+	IsBot       bool
+	Deleted     bool
 }
 
 // Channel is a conversation in the workspace. IsMember says whether the bot
-// is in it.
+// is in it. Direct messages are not Channels: the bot's DM with a user has
+// the ID "D" + the user ID without its "U" ("U0ADMIN" -> "D0ADMIN") and
+// exists from its first use.
 type Channel struct {
 	ID         string
 	Name       string // without "#"
 	IsMember   bool
 	IsPrivate  bool
 	IsArchived bool
+	Topic      string
+	Purpose    string
+	// NumMembers is what conversations.list reports as num_members; zero
+	// counts every person in the workspace who is not deleted, and the bot
+	// if it is a member.
+	NumMembers int
 }
 
 // The default workspace. Tests may rely on these values.
@@ -74,13 +86,15 @@ func defaultChannels() []Channel {
 // channel is a Channel as the server keeps it, DMs included.
 type channel struct {
 	Channel
-	im      bool   // a direct message between the bot and user
-	user    string // for an im: the other party
-	created int64
+	im            bool   // a direct message between the bot and user
+	user          string // for an im: the other party
+	created       int64
+	previousNames []string // newest first
 }
 
-// directory resolves IDs to names for Render. It is built once at start and
-// never changes (DM IDs are derived from user IDs), so it needs no lock.
+// directory resolves IDs to names for Render. A directory never changes
+// once built (DM IDs are derived from user IDs), so it needs no lock:
+// AddChannel and RenameChannel replace Server.dir with a new one.
 type directory struct {
 	users    map[string]string // user ID -> handle
 	channels map[string]string // channel ID -> name
@@ -142,6 +156,7 @@ type userJSON struct {
 	TZLabel           string      `json:"tz_label"`
 	TZOffset          int         `json:"tz_offset"`
 	Profile           profileJSON `json:"profile"`
+	Locale            string      `json:"locale,omitempty"`
 	IsAdmin           bool        `json:"is_admin"`
 	IsOwner           bool        `json:"is_owner"`
 	IsPrimaryOwner    bool        `json:"is_primary_owner"`
@@ -178,8 +193,8 @@ func (u User) json(team Team, bot Bot, now time.Time) userJSON {
 		Profile: profileJSON{
 			RealName:              u.RealName,
 			RealNameNormalized:    u.RealName,
-			DisplayName:           u.Name,
-			DisplayNameNormalized: u.Name,
+			DisplayName:           cmp.Or(u.DisplayName, u.Name),
+			DisplayNameNormalized: cmp.Or(u.DisplayName, u.Name),
 			Email:                 u.Email,
 			Team:                  team.ID,
 			Image48:               "https://avatars.slack-edge.com/" + u.ID + "_48.png",
@@ -226,6 +241,8 @@ type channelJSON struct {
 	IsExtShared    bool       `json:"is_ext_shared"`
 	IsOrgShared    bool       `json:"is_org_shared"`
 	IsMember       bool       `json:"is_member"`
+	IsUserDeleted  *bool      `json:"is_user_deleted,omitempty"`
+	NumMembers     *int       `json:"num_members,omitempty"`
 	ContextTeamID  string     `json:"context_team_id"`
 	Topic          *topicJSON `json:"topic,omitempty"`
 	Purpose        *topicJSON `json:"purpose,omitempty"`
@@ -266,7 +283,17 @@ func (c *channel) json(team Team) channelJSON {
 		IsMember:       c.IsMember,
 		ContextTeamID:  team.ID,
 		SharedTeamIDs:  []string{team.ID},
-		Topic:          &topicJSON{},
-		Purpose:        &topicJSON{},
+		Topic:          c.topicJSON(c.Topic),
+		Purpose:        c.topicJSON(c.Purpose),
+		PreviousNames:  slices.Clone(c.previousNames),
 	}
+}
+
+// topicJSON is a topic or purpose: set by the workspace's creator when the
+// channel was, if it is set at all.
+func (c *channel) topicJSON(value string) *topicJSON {
+	if value == "" {
+		return &topicJSON{}
+	}
+	return &topicJSON{Value: value, Creator: AdminID, LastSet: c.created}
 }
