@@ -277,7 +277,7 @@ func (c *Calendar) Expand(from, to time.Time) []Event {
 			}
 			continue
 		}
-		for _, t := range s.set.Between(early, to, true) {
+		for _, t := range between(s.set, early, to) {
 			if _, found := slices.BinarySearchFunc(ovs, t, func(o *override, t time.Time) int { return o.recurrence.Compare(t) }); found {
 				continue // replaced or cancelled by its override, seen below
 			}
@@ -310,5 +310,32 @@ func (c *Calendar) Expand(from, to time.Time) []Event {
 		}
 		return strings.Compare(a.InstanceID, b.InstanceID)
 	})
+	return out
+}
+
+// maxSteps bounds how many occurrences of one series are generated per
+// expansion, so a hostile or careless rule (every minute since 1900)
+// cannot stall the app: its instances past the bound are left out.
+const maxSteps = 100_000
+
+// between returns the set's occurrences in [from, to]. rrule-go panics on
+// some rules it accepted; such a series yields nothing rather than take the
+// process down.
+func between(set *rrule.Set, from, to time.Time) (out []time.Time) {
+	defer func() {
+		if recover() != nil {
+			out = nil
+		}
+	}()
+	next := set.Iterator()
+	for range maxSteps {
+		t, ok := next()
+		if !ok || t.After(to) {
+			break
+		}
+		if !t.Before(from) {
+			out = append(out, t)
+		}
+	}
 	return out
 }

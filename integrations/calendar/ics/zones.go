@@ -168,7 +168,14 @@ func (z *zones) parseList(p *ical.IANAProperty, def *time.Location) ([]time.Time
 
 // parseValue reads "20260301", "20260301T090000" or "20260301T090000Z".
 // Dates are midnight in dateLoc.
-func parseValue(v string, loc, dateLoc *time.Location) (time.Time, bool, error) {
+func parseValue(v string, loc, dateLoc *time.Location) (t time.Time, allDay bool, err error) {
+	defer func() {
+		// rrule-go cannot expand rules around year 0 (it panics); no
+		// community meets then.
+		if err == nil && (t.Year() < minYear || t.Year() > maxYear) {
+			t, allDay, err = time.Time{}, false, fmt.Errorf("%q is outside the years %d to %d", v, minYear, maxYear)
+		}
+	}()
 	switch {
 	case len(v) == 8:
 		t, err := time.ParseInLocation("20060102", v, dateLoc)
@@ -182,6 +189,12 @@ func parseValue(v string, loc, dateLoc *time.Location) (time.Time, bool, error) 
 	}
 	return time.Time{}, false, fmt.Errorf("%q is not a date or date-time", v)
 }
+
+// The years a date may have.
+const (
+	minYear = 1900
+	maxYear = 2200
+)
 
 // parseOffset reads a UTC offset such as "+0100" or "-053000" in seconds.
 func parseOffset(v string) (int, error) {
