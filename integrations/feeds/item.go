@@ -145,17 +145,10 @@ func splitFeedTitle(title string) (name, handle string) {
 	return title, ""
 }
 
-// itemImage finds a picture: the item's image, an image enclosure, or
-// Media RSS content (as Mastodon sends attachments).
+// itemImage finds a picture: Media RSS content (as Mastodon sends
+// attachments, with their descriptions), the item's image, or an image
+// enclosure.
 func itemImage(e *gofeed.Item) *Image {
-	if e.Image != nil && httpLink(e.Image.URL) != "" {
-		return &Image{URL: httpLink(e.Image.URL), Alt: e.Image.Title}
-	}
-	for _, enc := range e.Enclosures {
-		if enc != nil && strings.HasPrefix(enc.Type, "image/") && httpLink(enc.URL) != "" {
-			return &Image{URL: httpLink(enc.URL)}
-		}
-	}
 	for _, c := range e.Extensions["media"]["content"] {
 		typ, medium := c.Attrs["type"], c.Attrs["medium"]
 		if (medium == "image" || strings.HasPrefix(typ, "image/")) && httpLink(c.Attrs["url"]) != "" {
@@ -164,6 +157,14 @@ func itemImage(e *gofeed.Item) *Image {
 				img.Alt = strings.TrimSpace(d.Value)
 			}
 			return img
+		}
+	}
+	if e.Image != nil && httpLink(e.Image.URL) != "" {
+		return &Image{URL: httpLink(e.Image.URL), Alt: e.Image.Title}
+	}
+	for _, enc := range e.Enclosures {
+		if enc != nil && strings.HasPrefix(enc.Type, "image/") && httpLink(enc.URL) != "" {
+			return &Image{URL: httpLink(enc.URL)}
 		}
 	}
 	return nil

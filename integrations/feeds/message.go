@@ -64,12 +64,14 @@ func itemMessage(it Item, loc *time.Location) slackapp.Message {
 	case it.Reply:
 		head += " replied"
 	}
-	ctx := []slack.MixedElement{}
-	if av := httpLink(it.Author.AvatarURL); av != "" {
-		ctx = append(ctx, slack.NewImageBlockElement(av, who))
+	if who != "" {
+		ctx := []slack.MixedElement{}
+		if av := httpLink(it.Author.AvatarURL); av != "" {
+			ctx = append(ctx, slack.NewImageBlockElement(av, who))
+		}
+		ctx = append(ctx, slack.NewTextBlockObject(slack.MarkdownType, head, false, true))
+		blocks = append(blocks, slack.NewContextBlock("", ctx...))
 	}
-	ctx = append(ctx, slack.NewTextBlockObject(slack.MarkdownType, head, false, true))
-	blocks = append(blocks, slack.NewContextBlock("", ctx...))
 
 	var body strings.Builder
 	if it.Title != "" {
@@ -124,7 +126,11 @@ func itemMessage(it Item, loc *time.Location) slackapp.Message {
 	if summary == "" {
 		summary = it.Text
 	}
-	text := slackapp.Escape(who) + ": " + slackapp.Escape(truncate(strings.ReplaceAll(summary, "\n", " "), 150))
+	text := "New item: "
+	if who != "" {
+		text = slackapp.Escape(who) + ": "
+	}
+	text += slackapp.Escape(truncate(strings.ReplaceAll(summary, "\n", " "), 150))
 	if l := link(it.Link, ""); l != "" {
 		text += " " + l
 	}

@@ -1,0 +1,268 @@
+package feeds
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/townhall/townhall/integrations/feeds/xapi"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func parseFixture(t testing.TB, name string) []Item {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _, err := parseFeed(b, "https://example.org/")
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	items, _ := feedItems(f)
+	return items
+}
+
+func TestFeedItems(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file       string
+		wantIDs    []string // oldest first
+		wantAuthor Author
+		check      func(t *testing.T, items []Item)
+	}{
+		{
+			file:       "rss.xml",
+			wantIDs:    []string{"blog-1", "blog-2", "blog-3"},
+			wantAuthor: Author{Name: "Example Community Blog", URL: "https://blog.example.org/", AvatarURL: "https://blog.example.org/logo.png"},
+			check: func(t *testing.T, items []Item) {
+				it := items[2]
+				if it.Title != "Spring meetup: call for talks" || it.Image == nil || it.Image.URL != "https://blog.example.org/img/meetup.jpg" {
+					t.Errorf("item = %+v", it)
+				}
+				if want := "Our spring meetup is on April 18. Send a talk & bring a friend!\n\nPing <!channel> <@here> <https://evil.example|click>."; it.Text != want {
+					t.Errorf("text = %q, want %q", it.Text, want)
+				}
+			},
+		},
+		{
+			file:       "atom.xml",
+			wantIDs:    []string{"urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6b", "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"},
+			wantAuthor: Author{Name: "Volunteer Notes", URL: "https://notes.example.net/"},
+			check: func(t *testing.T, items []Item) {
+				if want := "• Budget approved\n• New moderators"; items[1].Text != want {
+					t.Errorf("text = %q, want %q", items[1].Text, want)
+				}
+			},
+		},
+		{
+			file:    "mastodon.rss",
+			wantIDs: []string{"https://mastodon.social/@example/113000000000000001", "https://mastodon.social/@example/113000000000000002"},
+			wantAuthor: Author{Name: "Example Community", URL: "https://mastodon.social/@example",
+				AvatarURL: "https://files.mastodon.social/accounts/avatars/000/000/001/original/avatar.png"},
+			check: func(t *testing.T, items []Item) {
+				it := items[1]
+				if it.Image == nil || it.Image.Alt != "Volunteers holding bags of litter on a beach" {
+					t.Errorf("image = %+v", it.Image)
+				}
+				if it.Text != "Photos from Saturday's cleanup! Thank you all #community" || it.Title != "" {
+					t.Errorf("title %q, text %q", it.Title, it.Text)
+				}
+			},
+		},
+		{
+			file: "bluesky.rss",
+			wantIDs: []string{"at://did:plc:abcdefghijklmnop/app.bsky.feed.post/3lbx1abcde11j",
+				"at://did:plc:abcdefghijklmnop/app.bsky.feed.post/3lbx2abcde22k"},
+			wantAuthor: Author{Name: "Example Community", Handle: "@example.bsky.social", URL: "https://bsky.app/profile/example.bsky.social"},
+		},
+		{
+			file:       "feed.json",
+			wantIDs:    []string{"ep-11", "ep-12"},
+			wantAuthor: Author{Name: "Example Podcast", URL: "https://podcast.example.com/", AvatarURL: "https://podcast.example.com/icon.png"},
+			check: func(t *testing.T, items []Item) {
+				if items[1].Image == nil || items[1].Text != "How to welcome new volunteers." {
+					t.Errorf("item = %+v", items[1])
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			items := parseFixture(t, tt.file)
+			var ids []string
+			for _, it := range items {
+				ids = append(ids, it.ID)
+				if it.Author != tt.wantAuthor {
+					t.Errorf("author = %+v, want %+v", it.Author, tt.wantAuthor)
+				}
+				if it.Link == "" {
+					t.Errorf("%s has no link", it.ID)
+				}
+			}
+			if strings.Join(ids, " ") != strings.Join(tt.wantIDs, " ") {
+				t.Errorf("ids = %q, want %q", ids, tt.wantIDs)
+			}
+			if tt.check != nil {
+				tt.check(t, items)
+			}
+		})
+	}
+}
+
+func TestMalformedEntriesAreSkipped(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("testdata/malformed.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _, err := parseFeed(b, "https://broken.example.org/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, malformed := feedItems(f)
+	if malformed != 3 || len(items) != 2 || items[0].ID != "good-2" || items[1].ID != "good-1" {
+		t.Errorf("items %+v, malformed %d; want good-2, good-1 and 3 malformed", items, malformed)
+	}
+}
+
+func TestNotFeeds(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		file     string
+		notFeed  bool
+		discover []string
+	}{
+		{"page.html", true, nil},
+		{"page_with_feed.html", true, []string{"https://blog.example.org/feed.xml"}},
+		{"truncated.xml", false, nil},
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata", tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, alts, err := parseFeed(b, "https://blog.example.org/")
+		if err == nil {
+			t.Errorf("%s parsed as a feed", tt.file)
+			continue
+		}
+		if isNot := strings.Contains(err.Error(), errNotFeed.Error()); isNot != tt.notFeed {
+			t.Errorf("%s: err = %v, not-a-feed %v", tt.file, err, tt.notFeed)
+		}
+		if strings.Join(alts, " ") != strings.Join(tt.discover, " ") {
+			t.Errorf("%s: discovered %q, want %q", tt.file, alts, tt.discover)
+		}
+	}
+}
+
+func TestTweetItems(t *testing.T) {
+	t.Parallel()
+	user := xapi.User{ID: "1", Name: "Town & Hall", Username: "hq", ProfileImageURL: "https://pbs.twimg.com/hq_normal.jpg"}
+	page := xapi.TweetsPage{
+		Tweets: []xapi.Tweet{
+			{ID: "20", Text: "Look &amp; see https://t.co/abc https://t.co/pic", AuthorID: "1",
+				Attachments: &xapi.Attachments{MediaKeys: []string{"3_1"}},
+				Entities: &xapi.Entities{URLs: []xapi.URLEntity{
+					{URL: "https://t.co/abc", ExpandedURL: "https://example.org/x"},
+					{URL: "https://t.co/pic", ExpandedURL: "https://x.com/hq/status/20/photo/1", MediaKey: "3_1"}}},
+				ReferencedTweets: []xapi.ReferencedTweet{{Type: xapi.RefQuoted, ID: "5"}}},
+			{ID: "9", Text: "older", AuthorID: "1"},
+		},
+		Includes: xapi.Includes{
+			Media:  []xapi.Media{{MediaKey: "3_1", Type: "photo", URL: "https://pbs.twimg.com/media/p.jpg", AltText: "a map"}},
+			Users:  []xapi.User{user, {ID: "2", Name: "Other", Username: "other"}},
+			Tweets: []xapi.Tweet{{ID: "5", Text: "quoted text", AuthorID: "2"}},
+		},
+	}
+	items := tweetItems(user, []xapi.TweetsPage{page})
+	if len(items) != 2 || items[0].ID != "9" {
+		t.Fatalf("items = %+v", items)
+	}
+	it := items[1]
+	if it.Text != "Look & see https://example.org/x" {
+		t.Errorf("text = %q", it.Text)
+	}
+	if it.Image == nil || it.Image.Alt != "a map" || it.Quote == nil || it.Quote.Author != "Other @other" || it.Link != "https://x.com/hq/status/20" {
+		t.Errorf("item = %+v, quote %+v", it, it.Quote)
+	}
+}
+
+// TestMessages checks the Block Kit of posted items against golden files.
+func TestMessages(t *testing.T) {
+	t.Parallel()
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := time.Date(2026, 3, 4, 8, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		item Item
+	}{
+		{"rss_article", parseFixture(t, "rss.xml")[2]},
+		{"mastodon_post", parseFixture(t, "mastodon.rss")[1]},
+		{"bluesky_post", parseFixture(t, "bluesky.rss")[1]},
+		{"x_post_with_quote", Item{ID: "20", Link: "https://x.com/hq/status/20", Text: "Big news <!here> & more",
+			Author:    Author{Name: "Town *Hall*", Handle: "@hq", AvatarURL: "https://pbs.twimg.com/hq_normal.jpg"},
+			Published: pub, Image: &Image{URL: "https://pbs.twimg.com/media/p.jpg", Alt: "a map"},
+			Quote:     &Quote{Author: "Other @other", Text: "first line\nsecond <@U123>", Link: "https://x.com/other/status/5"}}},
+		{"forged_link", Item{ID: "x", Link: "javascript:alert(1)", Title: "<https://evil.example|Click me>", Text: "@channel"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := itemMessage(tt.item, loc)
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(map[string]any{"text": m.Text, "blocks": m.Blocks}); err != nil {
+				t.Fatal(err)
+			}
+			got := bytes.TrimSpace(buf.Bytes())
+			for _, bad := range []string{"<!here>", "<!channel>", "<@U123>", "<https://evil", "javascript:"} {
+				if strings.Contains(string(got), bad) {
+					t.Errorf("message carries %q unescaped", bad)
+				}
+			}
+			golden := filepath.Join("testdata", "messages", tt.name+".json")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if strings.TrimSpace(string(want)) != string(got) {
+				t.Errorf("message differs from %s (run with -update after checking):\n%s", golden, got)
+			}
+		})
+	}
+}
+
+func TestHTMLText(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, want string }{
+		{"plain", "plain"},
+		{"<p>a</p><p>b<br>c</p><script>x()</script>", "a\n\nb\nc"},
+		{"x &lt;y&gt; &amp;", "x <y> &"},
+		{strings.Repeat("é", 20), strings.Repeat("é", 9) + "…"},
+	} {
+		if got := htmlText(tt.in, 10); got != tt.want {
+			t.Errorf("htmlText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
