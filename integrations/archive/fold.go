@@ -53,14 +53,23 @@ func foldRune(b *strings.Builder, r rune) {
 	var buf [utf8.UTFMax]byte
 	n := utf8.EncodeRune(buf[:], r)
 	d := norm.NFKD.Bytes(buf[:n])
+	var out [4 * utf8.UTFMax]byte
+	o := out[:0]
+	voiced := false
 	for len(d) > 0 {
 		c, size := utf8.DecodeRune(d)
 		d = d[size:]
-		if unicode.Is(unicode.Mn, c) && c != 0x3099 && c != 0x309A {
+		if c == 0x3099 || c == 0x309A {
+			voiced = true
+		} else if unicode.Is(unicode.Mn, c) {
 			continue
 		}
-		b.WriteRune(unicode.ToLower(c))
+		o = utf8.AppendRune(o, unicode.ToLower(c))
 	}
+	if voiced { // keep が as one rune: recompose the kana with its mark
+		o = norm.NFC.Bytes(o)
+	}
+	b.Write(o)
 }
 
 // IsCJK reports whether r belongs to a script written without spaces
@@ -160,7 +169,15 @@ func Highlights(text string, terms []Term) []Span {
 				break
 			}
 			s, e := i+j, i+j+len(needle)
-			if t.Phrase || boundary(folded, s, e, strings.HasSuffix(t.Text, "*")) {
+			prefix := !t.Phrase && strings.HasSuffix(t.Text, "*")
+			if t.Phrase || boundary(folded, s, e, prefix) {
+				for prefix && e < len(folded) {
+					r, size := utf8.DecodeRuneInString(folded[e:])
+					if !isWordRune(r) || IsCJK(r) {
+						break
+					}
+					e += size
+				}
 				spans = append(spans, Span{offs[s], endOf(text, offs, e)})
 			}
 			i = e

@@ -132,6 +132,7 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 		rel := strings.TrimPrefix(strings.TrimPrefix(f.Name, "./"), root)
 		dir, _ := path.Split(rel)
 		channel := dirs[strings.TrimSuffix(dir, "/")]
+		clear(day[:cap(day)]) // encoding/json decodes into reused elements without zeroing them
 		day = day[:0]
 		if err := readJSON(f, &day); err != nil {
 			st.Malformed = append(st.Malformed, fmt.Sprintf("%s: %v", rel, err))
