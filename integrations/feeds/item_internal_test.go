@@ -212,7 +212,7 @@ func TestMessages(t *testing.T) {
 		{"x_post_with_quote", Item{ID: "20", Link: "https://x.com/hq/status/20", Text: "Big news <!here> & more",
 			Author:    Author{Name: "Town *Hall*", Handle: "@hq", AvatarURL: "https://pbs.twimg.com/hq_normal.jpg"},
 			Published: pub, Image: &Image{URL: "https://pbs.twimg.com/media/p.jpg", Alt: "a map"},
-			Quote:     &Quote{Author: "Other @other", Text: "first line\nsecond <@U123>", Link: "https://x.com/other/status/5"}}},
+			Quote: &Quote{Author: "Other @other", Text: "first line\nsecond <@U123>", Link: "https://x.com/other/status/5"}}},
 		{"forged_link", Item{ID: "x", Link: "javascript:alert(1)", Title: "<https://evil.example|Click me>", Text: "@channel"}},
 	}
 	for _, tt := range tests {
