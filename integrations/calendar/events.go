@@ -107,7 +107,7 @@ func (i *Integration) eventsPage(channel string, sp span, offset int) slackapp.M
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*"+head+"*", false, false), nil, nil)}
 	blocks = append(blocks, agenda(i.clock, page)...)
-	note := "Times are shown in your own time zone."
+	note := i.clock.zoneNote()
 	if stale != "" {
 		note += " " + stale
 	}

@@ -72,6 +72,12 @@ func (c clock) when(e Event) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", e.Start.Unix(), c.plain(e.Start))
 }
 
+// zoneNote explains lists: days follow the community's zone, times each
+// reader's own.
+func (c clock) zoneNote() string {
+	return "Days are in " + c.loc.String() + " time; times are shown in your own time zone."
+}
+
 // plain is a time in the community's zone, for fallback text.
 func (c clock) plain(t time.Time) string {
 	return t.In(c.loc).Format("Mon 2 Jan 15:04 MST")
@@ -311,7 +317,7 @@ func digestMessage(c clock, events []Event, from, to time.Time) slackapp.Message
 	}
 	blocks = append(blocks, agenda(c, events)...)
 	blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType,
-		"Times are shown in your own time zone. Type `/events` for what's next.", false, false)))
+		c.zoneNote()+" Type `/events` for what's next.", false, false)))
 	if len(blocks) > maxBlocks {
 		blocks = append(blocks[:maxBlocks-1], blocks[len(blocks)-1])
 	}

@@ -55,9 +55,12 @@ type sourceState struct {
 	warnings  int
 }
 
-// Backoff after a failed fetch: a minute, doubling, at most the poll
-// interval.
-const minBackoff = time.Minute
+// Backoff after a failed fetch: a minute, doubling, up to the poll
+// interval or maxBackoff, whichever is longer.
+const (
+	minBackoff = time.Minute
+	maxBackoff = 15 * time.Minute
+)
 
 // refresh fetches the source if it is due at now. It returns the error of
 // a fetch that failed; the source's last good events stay.
@@ -77,7 +80,7 @@ func (s *sourceState) refresh(ctx context.Context, now time.Time, poll, lookahea
 	defer s.mu.Unlock()
 	if err != nil {
 		s.failures++
-		backoff := min(minBackoff<<min(s.failures-1, 10), poll)
+		backoff := min(minBackoff<<min(s.failures-1, 10), max(poll, maxBackoff))
 		s.nextTry = now.Add(backoff)
 		s.lastErr, s.lastErrAt = err.Error(), now
 		return fmt.Errorf("calendar %s: fetch: %w", s.Label(), err)
