@@ -1,0 +1,152 @@
+package calendar_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/townhall/townhall/integrations/calendar"
+	"github.com/townhall/townhall/slackapp"
+)
+
+func TestParseSources(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      string
+		want    []calendar.Source
+		wantErr string
+	}{
+		{name: "empty", in: " ; \n "},
+		{
+			name: "two sources, spaces, newlines and a query with =",
+			in:   " ics:https://cal.example.org/feed.ics?token=abc=C0GENERAL, C0WGIDN ;\n google:abc@group.calendar.google.com=C0GENERAL",
+			want: []calendar.Source{
+				{Kind: "ics", Target: "https://cal.example.org/feed.ics?token=abc", Channels: []string{"C0GENERAL", "C0WGIDN"}},
+				{Kind: "google", Target: "abc@group.calendar.google.com", Channels: []string{"C0GENERAL"}},
+			},
+		},
+		{name: "file path", in: "ics:/srv/cal.ics=G0PRIVATE", want: []calendar.Source{{Kind: "ics", Target: "/srv/cal.ics", Channels: []string{"G0PRIVATE"}}}},
+		{name: "channel name", in: "ics:https://x.org/a.ics=#general", wantErr: `entry 1 (ics:https://x.org/…=#general): channel "#general": give the channel's ID`},
+		{name: "no channel", in: "google:abc@example.com", wantErr: "entry 1 (google:abc@example.com): add =<channel ID>"},
+		{name: "unknown kind", in: "ics:/a.ics=C1X; outlook:abc=C0GENERAL", wantErr: `entry 2 (outlook:abc=C0GENERAL): unknown kind "outlook"`},
+		{name: "bad scheme", in: "ics:ftp://x.org/a.ics=C0GENERAL", wantErr: "the feed must be an http(s) or webcal URL"},
+		{name: "duplicate", in: "ics:/a.ics=C0GENERAL;ics:/a.ics=C0RANDOM", wantErr: "entry 2 (ics:/a.ics=C0RANDOM): the same calendar as entry 1"},
+		{name: "no kind", in: "https://x.org/secret/path.ics=C0GENERAL", wantErr: "unknown kind \"https\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := calendar.ParseSources(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "secret/path") {
+					t.Errorf("the error shows a feed's path: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %+v", got)
+			}
+			for i := range got {
+				if got[i].Kind != tt.want[i].Kind || got[i].Target != tt.want[i].Target || strings.Join(got[i].Channels, ",") != strings.Join(tt.want[i].Channels, ",") {
+					t.Errorf("source %d = %+v, want %+v", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func FuzzParseSources(f *testing.F) {
+	f.Add("ics:https://cal.example.org/feed.ics?token=abc=C0GENERAL,C0WGIDN; google:abc@group.calendar.google.com=C0GENERAL")
+	f.Add("ics:/srv/a.ics=#general\nics:webcal://x/y=G12")
+	f.Fuzz(func(t *testing.T, in string) {
+		srcs, err := calendar.ParseSources(in)
+		if err != nil {
+			return
+		}
+		for _, s := range srcs {
+			if s.Target == "" || len(s.Channels) == 0 || (s.Kind != calendar.KindICS && s.Kind != calendar.KindGoogle) {
+				t.Fatalf("accepted %+v from %q", s, in)
+			}
+			if s.Key() == "" || strings.Contains(s.Key(), s.Target) {
+				t.Fatalf("key %q", s.Key())
+			}
+		}
+	})
+}
+
+func valid() calendar.Config {
+	return calendar.Config{
+		Enabled: true, Sources: "ics:https://cal.example.org/a.ics=C0GENERAL", Reminders: "24h,15m",
+		PollInterval: 5 * time.Minute, CatchUp: 24 * time.Hour, Lookahead: 720 * time.Hour, PageSize: 10,
+	}
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	if err := (calendar.Config{}).Validate(); err != nil {
+		t.Errorf("disabled config: %v", err)
+	}
+	if err := valid().Validate(); err != nil {
+		t.Errorf("valid config: %v", err)
+	}
+	tests := []struct {
+		name   string
+		modify func(*calendar.Config)
+		want   []string
+	}{
+		{"no sources", func(c *calendar.Config) { c.Sources = "" }, []string{"TOWNHALL_CALENDAR_SOURCES: required"}},
+		{"google without credentials", func(c *calendar.Config) { c.Sources = "google:abc@example.com=C0GENERAL" }, []string{"TOWNHALL_CALENDAR_GOOGLE_API_KEY: a Google calendar is configured"}},
+		{"both credentials", func(c *calendar.Config) {
+			c.GoogleAPIKey, c.GoogleCredentialsFile = slackapp.Secret("AIza-very-secret"), "/nonexistent.json"
+		}, []string{"TOWNHALL_CALENDAR_GOOGLE_CREDENTIALS_FILE: set either"}},
+		{"missing key file", func(c *calendar.Config) {
+			c.Sources, c.GoogleCredentialsFile = "google:abc@example.com=C0GENERAL", "/nonexistent/key.json"
+		}, []string{"TOWNHALL_CALENDAR_GOOGLE_CREDENTIALS_FILE: cannot read"}},
+		{"everything wrong at once", func(c *calendar.Config) {
+			c.Reminders, c.Digest, c.PollInterval, c.CatchUp, c.Lookahead, c.PageSize, c.GoogleEndpoint = "24h,soon,15m,15m", "every monday", time.Second, -time.Hour, time.Hour, 0, "not a url"
+		}, []string{
+			`TOWNHALL_CALENDAR_REMINDERS: offset 2 ("soon")`, "TOWNHALL_CALENDAR_DIGEST:", "TOWNHALL_CALENDAR_POLL_INTERVAL:",
+			"TOWNHALL_CALENDAR_CATCH_UP:", "TOWNHALL_CALENDAR_LOOKAHEAD:", "TOWNHALL_CALENDAR_PAGE_SIZE:", "TOWNHALL_CALENDAR_GOOGLE_ENDPOINT:",
+		}},
+		{"duplicate offset", func(c *calendar.Config) { c.Reminders = "1h,60m" }, []string{`offset 2 ("60m") is given twice`}},
+		{"offset too long for the lookahead", func(c *calendar.Config) { c.Reminders, c.Lookahead = "10d", 7*24*time.Hour }, []string{"TOWNHALL_CALENDAR_LOOKAHEAD: must be at least"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := valid()
+			tt.modify(&c)
+			err := c.Validate()
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.HasPrefix(line, "TOWNHALL_CALENDAR_") {
+					t.Errorf("line does not name its variable: %q", line)
+				}
+			}
+			if strings.Contains(err.Error(), "very-secret") {
+				t.Error("the API key was echoed")
+			}
+		})
+	}
+}
+
+func TestNewRequiresDeps(t *testing.T) {
+	t.Parallel()
+	if _, err := calendar.New(valid(), calendar.Deps{}); err == nil {
+		t.Error("New without a poster and claims succeeded")
+	}
+}

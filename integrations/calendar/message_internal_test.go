@@ -1,0 +1,91 @@
+package calendar
+
+import (
+	"testing"
+	"time"
+)
+
+func TestJoinURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		e    Event
+		want string
+	}{
+		{Event{JoinURL: "https://meet.google.com/abc"}, "https://meet.google.com/abc"},
+		{Event{Location: "https://us02web.zoom.us/j/123?pwd=x."}, "https://us02web.zoom.us/j/123?pwd=x"},
+		{Event{Location: "Room 4", Description: "Agenda https://example.org/a then https://teams.microsoft.com/l/meetup-join/1"}, "https://teams.microsoft.com/l/meetup-join/1"},
+		{Event{Description: "(https://jitsi.example.org/room)"}, "https://jitsi.example.org/room"},
+		{Event{Description: "https://acme.webex.com/meet/x"}, "https://acme.webex.com/meet/x"},
+		{Event{Description: "http://zoom.us/j/1 is not https"}, ""},
+		{Event{Description: "https://notzoom.us/j/1"}, ""},
+	}
+	for _, tt := range tests {
+		if got := joinURL(tt.e); got != tt.want {
+			t.Errorf("joinURL(%+v) = %q, want %q", tt.e, got, tt.want)
+		}
+	}
+}
+
+func TestUntilAndDuration(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for d, want := range map[time.Duration]string{
+		15 * time.Minute: "in 15 minutes", time.Minute: "in 1 minute", 90 * time.Minute: "in 90 minutes",
+		time.Hour: "in 1 hour", 24 * time.Hour: "in 24 hours", 72 * time.Hour: "in 3 days", 20 * time.Second: "now",
+	} {
+		if got := until(now, now.Add(d)); got != want {
+			t.Errorf("until(%s) = %q, want %q", d, got, want)
+		}
+	}
+	for d, want := range map[time.Duration]string{0: "", 45 * time.Minute: "45 min", 2 * time.Hour: "2 h", 150 * time.Minute: "2 h 30 min"} {
+		if got := duration(Event{Start: now, End: now.Add(d)}); got != want {
+			t.Errorf("duration(%s) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestSummaryAndSafe(t *testing.T) {
+	t.Parallel()
+	if got := summary("<p>Hello&nbsp;<b>world</b></p><br>next  line\n\n", 100); got != "Hello world next line" {
+		t.Errorf("summary = %q", got)
+	}
+	if got := safe("<!here> @channel & <https://evil|x>"); got != "&lt;!here&gt; @\u2060channel &amp; &lt;https://evil|x&gt;" {
+		t.Errorf("safe = %q", got)
+	}
+	if got := oneLine("abcdef", 4); got != "abc…" {
+		t.Errorf("oneLine = %q", got)
+	}
+}
+
+func TestOwedAllDayAndOffsets(t *testing.T) {
+	t.Parallel()
+	i := &Integration{offsets: []time.Duration{24 * time.Hour, 15 * time.Minute}, cfg: Config{CatchUp: time.Hour}}
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	allDay := Event{InstanceID: "d", Start: now.Add(24 * time.Hour), End: now.Add(48 * time.Hour), AllDay: true}
+	timed := Event{InstanceID: "t", Start: now.Add(15 * time.Minute)}
+	got := i.owed([]Event{allDay, timed, {InstanceID: "past", Start: now.Add(-time.Minute)}}, now)
+	if len(got) != 2 || got[0].event.InstanceID != "d" || got[0].offset != 24*time.Hour || got[1].offset != 15*time.Minute {
+		t.Errorf("owed = %+v", got)
+	}
+	if got := i.owed([]Event{{Start: now.Add(15*time.Minute + time.Second), AllDay: true}}, now); len(got) != 0 {
+		t.Errorf("an all-day event got a 15 min reminder: %+v", got)
+	}
+	// Beyond the catch-up window nothing is owed.
+	if got := i.owed([]Event{{Start: now.Add(22 * time.Hour)}}, now); len(got) != 0 {
+		t.Errorf("catch-up beyond the window: %+v", got)
+	}
+}
+
+func TestMoreValueRoundTrip(t *testing.T) {
+	t.Parallel()
+	sp := span{from: time.Unix(1772434800, 0).UTC(), to: time.Unix(1773014400, 0).UTC(), name: "the next 7 days: a:b"}
+	got, ch, off, err := decodeMore(encodeMore(sp, "C0GENERAL", 10), time.UTC)
+	if err != nil || ch != "C0GENERAL" || off != 10 || !got.from.Equal(sp.from) || !got.to.Equal(sp.to) || got.name != sp.name {
+		t.Errorf("round trip: %+v %q %d %v", got, ch, off, err)
+	}
+	for _, bad := range []string{"", "1:2:C:x:n", "5:1:C:0:n", "1:2:C:-1:n"} {
+		if _, _, _, err := decodeMore(bad, time.UTC); err == nil {
+			t.Errorf("decodeMore(%q) accepted", bad)
+		}
+	}
+}
