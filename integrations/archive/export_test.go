@@ -87,10 +87,10 @@ func sampleExport(t testing.TB) *bytes.Reader {
 			{"type": "message", "subtype": "file_share", "user": "U2", "text": "minutes", "ts": "1700050200.000600",
 				"files": []msg{{"id": "F1", "name": "minutes.pdf", "title": "Minutes", "permalink": "https://slack/files/F1"}}},
 		},
-		"general/2023-11-16.json":        "[{\"type\": \"message\", \"ts\": ",
-		"dev/2023-11-14.json":            []msg{{"type": "message", "user": "U2", "text": "会议 at noon", "ts": "1699990000.000700"}},
-		"secret-group/2023-11-14.json":   []msg{{"type": "message", "user": "U1", "text": "PRIVATE", "ts": "1699990000.000800"}},
-		"D1/2023-11-14.json":             []msg{{"type": "message", "user": "U1", "text": "PRIVATE DM", "ts": "1699990000.000900"}},
+		"general/2023-11-16.json":         "[{\"type\": \"message\", \"ts\": ",
+		"dev/2023-11-14.json":             []msg{{"type": "message", "user": "U2", "text": "会议 at noon", "ts": "1699990000.000700"}},
+		"secret-group/2023-11-14.json":    []msg{{"type": "message", "user": "U1", "text": "PRIVATE", "ts": "1699990000.000800"}},
+		"D1/2023-11-14.json":              []msg{{"type": "message", "user": "U1", "text": "PRIVATE DM", "ts": "1699990000.000900"}},
 		"mpdm-ada--bob-1/2023-11-14.json": []msg{{"type": "message", "user": "U1", "text": "PRIVATE MPIM", "ts": "1699990000.001000"}},
 	})
 }

@@ -1,0 +1,155 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/townhall/townhall/integrations/archive"
+	"github.com/townhall/townhall/integrations/archive/sqlitearchive"
+	"github.com/townhall/townhall/integrations/archive/web"
+)
+
+// Seed fills a with two channels, a thread, an Arabic message, a hostile
+// message and an opted-out member's message, on 2024-03-01 (UTC).
+func seed(t testing.TB, a archive.Archive) {
+	t.Helper()
+	ctx := t.Context()
+	at := func(h, m int) string { return archive.FormatTS(time.Date(2024, 3, 1, h, m, 0, 0, time.UTC)) }
+	for _, c := range []archive.Channel{
+		{ID: "C1", Name: "general", Topic: "Everything", Purpose: "Talk about the community"},
+		{ID: "C2", Name: "hidden-channel"},
+	} {
+		if err := a.PutChannel(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range []archive.User{{ID: "U1", Name: "ada", RealName: "Ada Lovelace"}, {ID: "U2", Name: "bob", RealName: "Bob Quiet"}} {
+		if err := a.PutUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.PutMessages(ctx, []archive.Message{
+		{Channel: "C1", TS: at(9, 0), ThreadTS: at(9, 0), User: "U1", Text: "The *réunion* is on Friday, <@U2>", Reactions: []archive.Reaction{{Name: "tada", Count: 2}}},
+		{Channel: "C1", TS: at(9, 5), ThreadTS: at(9, 0), User: "U2", Text: "I'll bring the agenda"},
+		{Channel: "C1", TS: at(9, 10), ThreadTS: at(9, 0), User: "U1", Text: "Thanks!", Edited: at(9, 11)},
+		{Channel: "C1", TS: at(10, 0), User: "U1", Text: "اجتماع اللجنة غداً"},
+		{Channel: "C1", TS: at(11, 0), User: "U1", Text: "&lt;script&gt;alert('x')&lt;/script&gt; <javascript:alert(1)|click>"},
+		{Channel: "C1", TS: at(12, 0), User: "U3", Text: "my private thoughts"},
+		{Channel: "C2", TS: at(9, 0), User: "U1", Text: "not published"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetOptOut(ctx, "U3", true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func server(t testing.TB, cfg archive.Config) *httptest.Server {
+	t.Helper()
+	a, err := sqlitearchive.Open(t.Context(), filepath.Join(t.TempDir(), "townhall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	seed(t, a)
+	h, err := web.New(cfg, a, web.Options{Now: func() time.Time { return time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func get(t testing.TB, srv *httptest.Server, path string) (*http.Response, string) {
+	t.Helper()
+	resp, err := srv.Client().Get(srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestPages(t *testing.T) {
+	t.Parallel()
+	srv := server(t, archive.Config{Title: "Townhall archive", Exclude: []string{"hidden-channel"}, IndexedChannels: []string{"general"}})
+	tests := []struct {
+		path    string
+		status  int
+		want    []string
+		notWant []string
+	}{
+		{"/", 200, []string{`<main id="main">`, "#general", "Talk about the community", "6 messages", `href="/c/general/2024-03-01"`, `role="search"`, `<meta name="robots" content="noindex">`}, []string{"hidden-channel"}},
+		{"/c/general/", 200, []string{"Friday 1 March 2024", `href="/c/general/2024-03-01"`}, []string{"noindex"}},
+		{"/c/general/2024-03-01", 200, []string{
+			`The <strong>réunion</strong> is on Friday, <span class="mention">@Bob Quiet</span>`,
+			`<summary>2 replies</summary>`, "I&#39;ll bring the agenda", `(edited)`, `dir="auto"`, "🎉 2",
+			`اجتماع اللجنة غداً`, "&lt;script&gt;alert(", "hidden at the author's request",
+			`href="/c/general/p1709283600000000"`,
+		}, []string{"<script>", "my private thoughts", `href="javascript:`}},
+		{"/c/general/p1709284200000000", 200, []string{"I&#39;ll bring the agenda", `class="msg focus"`, "2 replies", "The <strong>réunion</strong>"}, nil},
+		{"/c/general/p1709283600000000", 200, []string{"2 replies", "Thanks!"}, nil},
+		{"/c/general/p1", 404, []string{"not a message link"}, nil},
+		{"/c/general/p1709290000000000", 404, []string{"not in the archive"}, nil},
+		{"/c/general/2024-02-30", 404, nil, nil},
+		{"/c/general/2024-02-01", 404, []string{"No messages that day"}, nil},
+		{"/c/hidden-channel/", 404, nil, []string{"not published"}},
+		{"/c/nope/2024-03-01", 404, nil, nil},
+		{"/search?q=reunion", 200, []string{"<mark>réunion</mark>", "in #general", "noindex"}, nil},
+		{"/search?q=not+published", 200, []string{"Nothing matches"}, nil},
+		{"/search?q=thoughts", 200, []string{"Nothing matches"}, nil},
+		{"/search?q=اللجنة&sort=newest", 200, []string{"<mark>اللجنة</mark>", "Newest first"}, nil},
+		{"/search?q=before:soon", 200, []string{`role="alert"`, "before:soon is not a date"}, nil},
+		{"/about", 200, []string{"/townhall archive optout", "Remove from archive", "never stored"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
+			resp, body := get(t, srv, tt.path)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status = %d, want %d\n%s", resp.StatusCode, tt.status, body)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("page lacks %q:\n%s", w, body)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(body, w) {
+					t.Errorf("page has %q", w)
+				}
+			}
+			if resp.StatusCode == 200 && resp.Header.Get("Cache-Control") == "" {
+				t.Error("no Cache-Control")
+			}
+		})
+	}
+}
+
+func TestRobotsAndHeaders(t *testing.T) {
+	t.Parallel()
+	srv := server(t, archive.Config{IndexedChannels: []string{"general", "hidden-channel"}, Exclude: []string{"hidden-channel"}})
+	_, body := get(t, srv, "/robots.txt")
+	if want := "User-agent: *\nAllow: /c/general/\nDisallow: /\n"; body != want {
+		t.Errorf("robots.txt = %q, want %q", body, want)
+	}
+	resp, _ := get(t, srv, "/c/general/2024-03-01")
+	if resp.Header.Get("X-Robots-Tag") != "" || !strings.Contains(resp.Header.Get("Cache-Control"), "max-age=3600") {
+		t.Errorf("headers = %v", resp.Header)
+	}
+	resp, _ = get(t, srv, "/search?q=x")
+	if resp.Header.Get("X-Robots-Tag") != "noindex" || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("search headers = %v", resp.Header)
+	}
+	resp, css := get(t, srv, "/style.css")
+	if resp.StatusCode != 200 || !strings.Contains(css, "prefers-color-scheme") {
+		t.Errorf("style.css = %d", resp.StatusCode)
+	}
+}
