@@ -358,8 +358,10 @@ func (i *Integration) readMessage(ctx context.Context, channel, ts string) (slac
 		}
 	}
 	// A reply in a thread is not in the channel's history; its thread is.
+	// Slack lists the thread's parent first, whatever the window, then the
+	// replies in it: here only the one at ts.
 	msgs, _, _, err := i.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-		ChannelID: channel, Timestamp: ts, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
+		ChannelID: channel, Timestamp: ts, Latest: ts, Oldest: ts, Inclusive: true, Limit: 2,
 	})
 	if err != nil {
 		return slack.Message{}, fmt.Errorf("conversations.replies %s %s: %w", channel, ts, err)

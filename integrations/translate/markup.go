@@ -318,8 +318,8 @@ func restore(doc string, items []protected) string {
 	var out strings.Builder
 	used := make([]bool, len(items))
 	z := nethtml.NewTokenizer(strings.NewReader(doc))
-	skip := 0       // depth inside a protected span
-	link := -1      // the link whose label is being written
+	skip := 0  // depth inside a protected span
+	link := -1 // the link whose label is being written
 	lineStart := true
 	lastText := false // the last thing written was text (so trailing spaces may go)
 	trimTrailing := func() {
