@@ -265,7 +265,7 @@ func parseEntry(entry string) (Subscription, error) {
 	if !ok {
 		return Subscription{}, errors.New(`expected "<source> -> <channel>", with "->" between them`)
 	}
-	chans, filters, _ := strings.Cut(rest, "|")
+	chans, filters := cutFilters(rest)
 	sub, err := parseSource(strings.TrimSpace(src))
 	if err != nil {
 		return Subscription{}, err
@@ -282,6 +282,25 @@ func parseEntry(entry string) (Subscription, error) {
 	}
 	sub.Filters, err = parseFilters(strings.Fields(filters))
 	return sub, err
+}
+
+// cutFilters splits "<channels> | <filters>" at the first "|" outside a
+// Slack reference such as <#C0123ABCD|name>.
+func cutFilters(s string) (channels, filters string) {
+	depth := 0
+	for k, r := range s {
+		switch r {
+		case '<':
+			depth++
+		case '>':
+			depth = max(depth-1, 0)
+		case '|':
+			if depth == 0 {
+				return s[:k], s[k+1:]
+			}
+		}
+	}
+	return s, ""
 }
 
 // parseSource reads "@username" or a feed URL.
