@@ -52,3 +52,32 @@ func BenchmarkPostMessage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHistoryPage measures one conversations.history page of 200
+// through the real client, in a channel of 20,000 messages with threads
+// (a reply every fifth message), as an archive catch-up reads it.
+func BenchmarkHistoryPage(b *testing.B) {
+	bn := setup(b, setupOptions{noClient: true})
+	var parent string
+	for i := range 20000 {
+		m := slacktest.Message{Text: "message", TS: ts(i)}
+		if i%5 == 4 {
+			m.ThreadTS = parent
+		}
+		if added := bn.srv.AddMessage(m); i%5 == 0 {
+			parent = added.TS
+		}
+	}
+	ctx := context.Background()
+	p := slack.GetConversationHistoryParameters{ChannelID: slacktest.GeneralID, Limit: 200}
+	for b.Loop() {
+		h, err := bn.api.GetConversationHistoryContext(ctx, &p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(h.Messages) != 200 {
+			b.Fatalf("page of %d messages", len(h.Messages))
+		}
+		p.Cursor = h.ResponseMetaData.NextCursor // the next page, back to the first after the last
+	}
+}

@@ -10,8 +10,8 @@ import (
 )
 
 // Message is a message in a conversation, as people (or other apps) post
-// them. AddMessage and PostUserMessage read the fields above the line;
-// Message and the methods that return a Message fill them all.
+// them. AddMessage and PostUserMessage read the fields up to Files and
+// ignore the rest; the methods that return a Message fill them all.
 type Message struct {
 	Channel  string // the conversation: "C…", or "D…" for the bot's DM with a user; default GeneralID
 	User     string // the author; default MemberID, or the other party in a DM
@@ -212,7 +212,7 @@ func (s *Server) PostUserMessage(ctx context.Context, m Message, opts ...EventOp
 	}
 	out := s.publicLocked(msg)
 	var e *envelope
-	if s.deliversLocked(ch) {
+	if ch.delivers() {
 		ev := s.messageJSONLocked(msg)
 		ev["channel"] = ch.ID
 		ev["event_ts"] = msg.ts
@@ -240,7 +240,7 @@ func (s *Server) EditUserMessage(ctx context.Context, channel, ts, text string, 
 	s.editLocked(m, text)
 	out := s.publicLocked(m)
 	var e *envelope
-	if s.deliversLocked(ch) {
+	if ch.delivers() {
 		e, err = s.eventEnvelopeLocked(map[string]any{
 			"type":             "message",
 			"subtype":          "message_changed",
@@ -272,7 +272,7 @@ func (s *Server) DeleteUserMessage(ctx context.Context, channel, ts string, opts
 	prev := s.messageJSONLocked(m)
 	m.deleted = true
 	var e *envelope
-	if s.deliversLocked(ch) {
+	if ch.delivers() {
 		evTS := s.nextTSLocked()
 		e, err = s.eventEnvelopeLocked(map[string]any{
 			"type":             "message",
@@ -303,7 +303,7 @@ func (s *Server) AddUserReaction(ctx context.Context, channel, ts, user, name st
 		return Envelope{}, err
 	}
 	var e *envelope
-	if s.deliversLocked(ch) {
+	if ch.delivers() {
 		ev := map[string]any{
 			"type":     "reaction_added",
 			"user":     user,
@@ -328,9 +328,9 @@ func (s *Server) sendIf(ctx context.Context, e *envelope, err error) (Envelope, 
 	return s.send(ctx, e)
 }
 
-// deliversLocked reports whether Slack would send the app events from a
+// delivers reports whether Slack would send the app events from a
 // conversation: its DMs, and the channels the bot is in.
-func (s *Server) deliversLocked(ch *channel) bool { return ch.im || ch.IsMember }
+func (c *channel) delivers() bool { return c.im || c.IsMember }
 
 // channelType is the channel_type of message events
 // (https://docs.slack.dev/reference/events/message.groups).

@@ -48,6 +48,27 @@
 // parent with replies stays as a tombstone, and the app's messages carry
 // bot_id, app_id and bot_profile, as in Slack.
 //
+// Slack sends a bot events only from conversations it is in, and so do the
+// event-sending helpers: from any other they send nothing and return a zero
+// Envelope. Their message events carry channel_type "channel", "group" (a
+// private channel) or "im" (the bot's DM with a user, "D" + the user ID
+// without "U"). The fake does not send app_mention for a message that
+// mentions the bot, nor an event for the app's own posts; a test sends
+// those with Event.
+//
+// conversations.list pages through conversations in order of creation and,
+// like Slack, drops the ones its filters rule out after cutting the page,
+// so a page may be short (or empty) with a next_cursor: clients must follow
+// the cursor until it is empty. It lists public channels, the private
+// channels the bot is in, and the bot's DMs. users.list lists every user,
+// the bot first, deleted users included (Slackbot is not modelled).
+//
+// conversations.history pages run newest first even when only oldest is
+// given (Slack's docs describe no other order). Not modelled: mpims,
+// reactions.add, chat.delete,
+// rich_text blocks synthesised for messages people type (a Message carries
+// the Blocks a test gives it), scopes and rate-limit tiers.
+//
 // Response URLs (/response/<id>) accept a JSON body in the shape of
 // slack.WebhookMessage. As Slack documents, each one may be used five times
 // within thirty minutes of the request that carried it; after that it

@@ -269,12 +269,17 @@ func (c *channel) json(team Team) channelJSON {
 			ContextTeamID: team.ID,
 		}
 	}
+	// Private channels created since March 2021 have C IDs and is_channel
+	// true; only the older G ones are groups
+	// (https://docs.slack.dev/reference/objects/group-object). is_private
+	// is what tells private from public.
+	group := c.IsPrivate && strings.HasPrefix(c.ID, "G")
 	return channelJSON{
 		ID:             c.ID,
 		Name:           c.Name,
 		NameNormalized: c.Name,
-		IsChannel:      !c.IsPrivate,
-		IsGroup:        c.IsPrivate,
+		IsChannel:      !group,
+		IsGroup:        group,
 		IsPrivate:      c.IsPrivate,
 		Created:        c.created,
 		Creator:        AdminID,
