@@ -69,6 +69,11 @@ type Deps struct {
 	Poster Poster
 	// Claims make each reminder and digest happen once.
 	Claims store.Claims
+	// Cursors remember when each calendar was first seen, so reminders
+	// that fell due before it was configured are not caught up (a new
+	// install would otherwise post a day of late reminders). nil: every
+	// reminder within TOWNHALL_CALENDAR_CATCH_UP is caught up.
+	Cursors store.Cursors
 	// HTTPClient fetches ICS feeds; nil means a client with a 30-second
 	// timeout. (The Google client makes its own, with its credentials.)
 	HTTPClient *http.Client
@@ -91,6 +96,7 @@ type Integration struct {
 	sources []*sourceState
 	poster  Poster
 	claims  store.Claims
+	cursors store.Cursors
 	log     *slog.Logger
 	now     func() time.Time
 	clock   clock
@@ -116,7 +122,7 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 	}
 	i := &Integration{
 		cfg: cfg, offsets: p.offsets, digest: p.digest,
-		poster: deps.Poster, claims: deps.Claims, log: deps.Logger, now: deps.Now,
+		poster: deps.Poster, claims: deps.Claims, cursors: deps.Cursors, log: deps.Logger, now: deps.Now,
 		clock: clock{loc: deps.Location},
 	}
 	if i.log == nil {

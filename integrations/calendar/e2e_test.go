@@ -68,6 +68,13 @@ type bundle struct {
 // start runs the app at the clock's time with cfg (Enabled, short poll).
 func start(t *testing.T, clock *fakeClock, loc *time.Location, cfg calendar.Config, db string, ws *slacktest.Server) bundle {
 	t.Helper()
+	return startWith(t, clock, loc, cfg, db, ws, false)
+}
+
+// startWith is start, with the store's cursors given to the integration
+// when cursors is set (a calendar's first run is then remembered).
+func startWith(t *testing.T, clock *fakeClock, loc *time.Location, cfg calendar.Config, db string, ws *slacktest.Server, cursors bool) bundle {
+	t.Helper()
 	cfg.Enabled = true
 	if cfg.Reminders == "" {
 		cfg.Reminders = "24h,15m"
@@ -85,9 +92,11 @@ func start(t *testing.T, clock *fakeClock, loc *time.Location, cfg calendar.Conf
 	}
 	e := integrationtest.Start(t, integrationtest.Options{Now: clock.Now, Location: loc, DatabasePath: db, Workspace: ws},
 		func(e *integrationtest.Env) (integrations.Integration, error) {
-			return calendar.New(cfg, calendar.Deps{
-				Poster: e.Runtime.Poster(), Claims: e.Store, Now: e.Now, Location: e.Location,
-			})
+			deps := calendar.Deps{Poster: e.Runtime.Poster(), Claims: e.Store, Now: e.Now, Location: e.Location}
+			if cursors {
+				deps.Cursors = e.Store
+			}
+			return calendar.New(cfg, deps)
 		})
 	return bundle{Env: e, clock: clock, db: db}
 }
@@ -458,5 +467,30 @@ END:VEVENT`))
 	}
 	if posts := env.Command(t, slacktest.MemberID, slacktest.GeneralID, "/events", "today"); len(posts) != 1 || !strings.Contains(posts[0].Text, "No events today") {
 		t.Fatalf("/events today: %s", texts(posts))
+	}
+}
+
+// TestNewCalendarIsNotCaughtUp: with cursors, a calendar's first run does
+// not post reminders that fell due before it was configured; a restart
+// after downtime still catches up what fell due while it was down.
+func TestNewCalendarIsNotCaughtUp(t *testing.T) {
+	t.Parallel()
+	srv := icstest.New(t, feed(`BEGIN:VEVENT
+UID:a@example.org
+DTSTART:20260310T120000Z
+SUMMARY:Event A
+END:VEVENT`))
+	cfg := calendar.Config{Sources: "ics:" + srv.URL() + "=" + slacktest.GeneralID}
+	clock := &fakeClock{}
+	b := startWith(t, clock, time.UTC, cfg, "", nil, true)
+	if posts := b.run(t, time.Date(2026, 3, 9, 18, 0, 0, 0, time.UTC)); len(posts) != 0 {
+		t.Fatalf("first run caught up a reminder due before the calendar was configured: %s", texts(posts))
+	}
+	b.Stop(t)
+	// Down from 18:00 until after the 15 min reminder fell due.
+	b2 := startWith(t, clock, time.UTC, cfg, b.db, b.WS, true)
+	posts := b2.run(t, time.Date(2026, 3, 10, 11, 52, 0, 0, time.UTC))
+	if len(posts) != 1 || !strings.HasPrefix(posts[0].Text, "Late reminder: Event A starts in 8 minutes") {
+		t.Fatalf("after downtime: %s", texts(posts))
 	}
 }

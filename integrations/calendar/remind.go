@@ -36,9 +36,17 @@ func (i *Integration) remind(ctx context.Context, _ time.Time) error {
 	now := i.now()
 	var errs []error
 	for _, s := range i.sources {
+		since, err := i.since(ctx, s, now)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		// Events starting within the longest offset, and those with a
 		// reminder in the catch-up window: both start after now.
 		for _, d := range i.owed(s.f.events(now, now.Add(i.offsets[0]+time.Minute)), now) {
+			if d.at.Before(since) {
+				continue // due before this calendar was configured: nothing was missed
+			}
 			for _, ch := range s.Channels {
 				if err := i.post(ctx, s.Key(), ch, d, now); err != nil {
 					errs = append(errs, err)
@@ -50,6 +58,30 @@ func (i *Integration) remind(ctx context.Context, _ time.Time) error {
 		return errors.Join(append(errs, fetchErr)...)
 	}
 	return fetchErr
+}
+
+// since returns when the source was first seen by a reminder run,
+// recording now on its first run; the zero time without Deps.Cursors.
+func (i *Integration) since(ctx context.Context, s *sourceState, now time.Time) (time.Time, error) {
+	if i.cursors == nil {
+		return time.Time{}, nil
+	}
+	name := "calendar/since/" + s.Key()
+	v, ok, err := i.cursors.Cursor(ctx, name)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("calendar: read cursor: %w", err)
+	}
+	if ok {
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return t, nil
+		}
+	}
+	// A minute early, so a reminder due at this very run is still posted.
+	t := now.Add(-time.Minute).Truncate(time.Second)
+	if err := i.cursors.SetCursor(ctx, name, t.UTC().Format(time.RFC3339)); err != nil {
+		return time.Time{}, fmt.Errorf("calendar: set cursor: %w", err)
+	}
+	return t, nil
 }
 
 // owed returns the reminders of events that are due at now: an offset
