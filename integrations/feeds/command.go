@@ -122,6 +122,7 @@ func (i *Integration) cmdAdd(ctx context.Context, r *slackapp.Request, words []s
 	}
 	// Check the source before storing anything.
 	var note string
+	var xUser xapi.User
 	switch sub.Kind {
 	case KindX:
 		if i.x == nil {
@@ -138,15 +139,14 @@ func (i *Integration) cmdAdd(ctx context.Context, r *slackapp.Request, words []s
 			i.log.WarnContext(ctx, "look up X account for /feed add", "command", Command, "error", err)
 			return refusal("X didn't answer just now (%s); nothing was added. Please try again later.", slackapp.Escape(shortError(err))), nil
 		}
-		sub.Source = u.Username // X's own capitalisation
+		sub.Source, xUser = u.Username, u // X's own capitalisation
 	default:
-		feedURL, found, msg := i.checkFeed(ctx, sub.Source)
+		feedURL, msg := i.checkFeed(ctx, sub.Source)
 		if msg != nil {
 			return *msg, nil
 		}
 		if feedURL != sub.Source {
 			note = fmt.Sprintf(" (the feed %s advertises)", link(feedURL, ""))
-			_ = found
 		}
 		sub.Source = feedURL
 	}
@@ -158,6 +158,11 @@ func (i *Integration) cmdAdd(ctx context.Context, r *slackapp.Request, words []s
 	sub, err = i.add(ctx, sub)
 	if err != nil {
 		return slackapp.Message{}, err
+	}
+	if xUser.ID != "" { // spare the first poll a second lookup
+		if err := i.saveState(ctx, sub.ID, state{XUser: xUser}); err != nil {
+			i.log.WarnContext(ctx, "save looked-up X account", "subscription", sub.ID, "error", err)
+		}
 	}
 	i.log.InfoContext(ctx, "subscription added", "command", Command, "subscription", sub.ID, "source", sub.Label(), "channel", channel)
 
@@ -185,33 +190,32 @@ func plural(n int, one, many string) string {
 // checkFeed fetches u and checks that it is a feed. A web page that
 // advertises a feed is followed to it. msg is the refusal to show when u
 // will not do.
-func (i *Integration) checkFeed(ctx context.Context, u string) (feedURL string, items int, msg *slackapp.Message) {
+func (i *Integration) checkFeed(ctx context.Context, u string) (feedURL string, msg *slackapp.Message) {
 	for range 2 { // the URL, then the feed a page advertises
 		fctx, cancel := context.WithTimeout(ctx, i.cfg.FetchTimeout)
 		got, err := i.fetch.get(fctx, u, "", "")
 		cancel()
 		if err != nil {
 			m := refusal("I couldn't fetch %s (%s); nothing was added.", link(u, ""), slackapp.Escape(shortError(err)))
-			return "", 0, &m
+			return "", &m
 		}
 		f, alts, err := parseFeed(got.body, got.finalURL)
 		switch {
-		case err == nil:
-			n, _ := feedItems(f)
-			return u, len(n), nil
+		case err == nil && f != nil:
+			return u, nil
 		case errors.Is(err, errNotFeed) && len(alts) > 0 && alts[0] != u:
 			u = alts[0]
 			continue
 		case errors.Is(err, errNotFeed):
 			m := refusal("%s is a web page or another document, not an RSS, Atom or JSON feed, and it links to none. Look for an RSS or Atom link on the site; for Mastodon use `https://<instance>/@<user>.rss`, for Bluesky `https://bsky.app/profile/<handle>/rss`.", link(u, ""))
-			return "", 0, &m
+			return "", &m
 		default:
 			m := refusal("%s looks like a feed but I can't read it (%s); nothing was added.", link(u, ""), slackapp.Escape(shortError(err)))
-			return "", 0, &m
+			return "", &m
 		}
 	}
 	m := refusal("%s points to a page that points to another page, not to a feed; nothing was added.", link(u, ""))
-	return "", 0, &m
+	return "", &m
 }
 
 // shortError is an error for users: the HTTP status or the last part of
@@ -364,7 +368,8 @@ func (i *Integration) listLine(s Subscription, withChannels bool) string {
 // when formats a time for status lines.
 func (i *Integration) when(t time.Time) string {
 	t = t.In(i.loc)
-	if y, m, d := t.Date(); y == i.now().In(i.loc).Year() && m == i.now().In(i.loc).Month() && d == i.now().In(i.loc).Day() {
+	ny, nm, nd := i.now().In(i.loc).Date()
+	if y, m, d := t.Date(); y == ny && m == nm && d == nd {
 		return t.Format("15:04")
 	}
 	return t.Format("Jan 2 15:04")

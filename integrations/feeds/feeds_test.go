@@ -280,6 +280,9 @@ func TestXAccount(t *testing.T) {
 	if last.Get("since_id") == "" || last.Get("pagination_token") == "" || last.Get("exclude") != "replies,retweets" {
 		t.Errorf("last request %v: want since_id, a page token and exclude", last)
 	}
+	if strings.Contains(b.env.Logs.String(), b.x.Token.Reveal()) {
+		t.Error("the X bearer token appears in the logs")
+	}
 	blocks := string(posts[0].Blocks)
 	if !strings.Contains(blocks, "hq_normal.jpg") || !strings.Contains(blocks, "View on X") {
 		t.Errorf("post blocks lack the avatar or link: %s", blocks)
@@ -413,9 +416,16 @@ func TestFeedCommands(t *testing.T) {
 		t.Errorf("duplicate add: %q", got)
 	}
 	// X, in the channel the command is typed in.
+	lookups := b.x.Requests(xapitest.EndpointUserByUsername)
 	posts = cmd(admin, general, "add @HQ")
 	if got := ephemeral(t, posts); !strings.Contains(got, "Added `2`") || !strings.Contains(got, "@hq") {
 		t.Errorf("add @HQ: %q", got)
+	}
+	if !strings.Contains(strings.Join(texts(posts), "\n"), "hq says hi") {
+		t.Errorf("add @HQ did not post the latest post: %q", texts(posts))
+	}
+	if n := b.x.Requests(xapitest.EndpointUserByUsername) - lookups; n != 1 {
+		t.Errorf("add @HQ looked the account up %d times, want once", n)
 	}
 
 	list := ephemeral(t, cmd(member, random, "list"))
@@ -460,5 +470,25 @@ func TestAddXWithoutToken(t *testing.T) {
 		if j.Name == feeds.JobX {
 			t.Error("the X job is scheduled without a token")
 		}
+	}
+}
+
+func TestChannelNamesAreResolved(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{sources: "{feeds}/blog.xml -> #random"})
+	b.feeds.set("/blog.xml", rssDoc([2]string{"1", "Into random"}), "application/rss+xml")
+	b.feeds.set("/other.xml", rssDoc([2]string{"1", "Into general"}), "application/rss+xml")
+	posts, err := b.run(t, feeds.JobFeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPosts(t, posts, slacktest.RandomID, "Into random") // joined: #random is public
+
+	posts = b.env.Command(t, slacktest.AdminID, slacktest.RandomID, "/feed", "add "+b.feeds.URL+"/other.xml #general")
+	if got := ephemeral(t, posts); !strings.Contains(got, "<#"+slacktest.GeneralID+">") {
+		t.Errorf("add #general: %q", got)
+	}
+	if list := ephemeral(t, b.env.Command(t, slacktest.MemberID, slacktest.RandomID, "/feed", "list")); !strings.Contains(list, "blog.xml") {
+		t.Errorf("list in #random misses the #random subscription: %q", list)
 	}
 }
