@@ -10,7 +10,8 @@
 // {"message": "…"}.
 //
 // With tag_handling=html it honours translate="no", class="notranslate"
-// and ignore_tags (fakemt). It counts billed characters, and injects faults
+// and ignore_tags (fakemt). It counts billed characters (tags excluded, as
+// DeepL bills), and injects faults
 // (FailNext: 456 quota exceeded, 429, 5xx) and latency (Hold).
 //
 // It is for tests only, and must never import an integration.
@@ -135,7 +136,9 @@ func (s *Server) Requests() []Request {
 	return slices.Clone(s.requests)
 }
 
-// Characters returns the characters billed: those of the texts sent.
+// Characters returns the characters billed: those of the texts sent, not
+// counting tags when tag_handling is html or xml, as DeepL bills
+// (https://support.deepl.com/hc/en-us/articles/360020685720).
 func (s *Server) Characters() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -235,7 +238,12 @@ func (s *Server) serveTranslate(w http.ResponseWriter, r *http.Request) {
 	chars := 0
 	target := strings.ToLower(req.TargetLang)
 	for i, text := range req.Text {
-		chars += utf8.RuneCountInString(text)
+		if req.TagHandling == "html" || req.TagHandling == "xml" {
+			// Tags and their attributes are not billed.
+			chars += utf8.RuneCountInString(fakemt.StripTags(text))
+		} else {
+			chars += utf8.RuneCountInString(text)
+		}
 		if req.TagHandling == "html" || req.TagHandling == "xml" {
 			out[i].Text = fakemt.HTML(text, target, ignore)
 		} else {
