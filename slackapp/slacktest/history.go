@@ -525,7 +525,6 @@ func (s *Server) fillContentLocked(j map[string]any, m *message) {
 			files[i] = s.fileJSON(f, m)
 		}
 		j["files"] = files
-		j["upload"] = false
 	}
 	if m.edited != nil {
 		j["edited"] = map[string]any{"user": m.edited.User, "ts": m.edited.TS}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -209,17 +210,26 @@ func TestHistoryErrors(t *testing.T) {
 
 func TestReplies(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOptions{noClient: true})
+	clock := newFakeClock() // the app posts an hour after the seeded messages
+	clock.Advance(time.Hour)
+	b := setup(t, setupOptions{noClient: true, server: []slacktest.Option{slacktest.WithClock(clock.Now)}})
 	srv := b.srv
 	parent := srv.AddMessage(slacktest.Message{User: slacktest.AdminID, Text: "parent", TS: ts(1)})
 	for i := 2; i <= 5; i++ {
 		srv.AddMessage(slacktest.Message{Text: fmt.Sprintf("r%d", i-1), TS: ts(i), ThreadTS: parent.TS})
 	}
 	lonely := srv.AddMessage(slacktest.Message{Text: "no replies", TS: ts(10)})
-	// The app replies too, through the Web API.
-	_, appTS, err := b.api.PostMessageContext(t.Context(), slacktest.GeneralID, slack.MsgOptionText("r5", false), slack.MsgOptionTS(parent.TS))
+	// The app replies too, through the Web API, and to the channel as well.
+	_, appTS, err := b.api.PostMessageContext(t.Context(), slacktest.GeneralID, slack.MsgOptionText("r5", false), slack.MsgOptionTS(parent.TS), slack.MsgOptionBroadcast())
 	if err != nil {
 		t.Fatal(err)
+	}
+	h, err := b.api.GetConversationHistoryContext(t.Context(), &slack.GetConversationHistoryParameters{ChannelID: slacktest.GeneralID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(h.Messages); !slices.Equal(got, []string{"r5", "no replies", "parent"}) || h.Messages[0].SubType != "thread_broadcast" {
+		t.Errorf("history = %q, want the broadcast reply in it", got)
 	}
 
 	all := []string{"parent", "r1", "r2", "r3", "r4", "r5"}
