@@ -37,7 +37,9 @@ func texts(msgs []slack.Message) []string {
 
 func TestHistoryShapes(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOptions{noClient: true})
+	clock := newFakeClock() // the app posts an hour after the seeded messages
+	clock.Advance(time.Hour)
+	b := setup(t, setupOptions{noClient: true, server: []slacktest.Option{slacktest.WithClock(clock.Now)}})
 	srv, ctx := b.srv, t.Context()
 
 	srv.AddMessage(slacktest.Message{Text: "hello", TS: ts(1)})
