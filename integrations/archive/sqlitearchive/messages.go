@@ -38,47 +38,47 @@ var slackEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 
 func unescapeSlack(s string) string { return slackEntities.Replace(s) }
 
+// ftsChunk is how many rows one INSERT adds to the search index. FTS5
+// flushes its pending terms at every statement savepoint, so one statement
+// per row would flush per message; one per chunk is many times faster.
+const ftsChunk = 200
+
 // PutMessages implements archive.Archive: one transaction for the batch.
 func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added int, err error) {
 	if len(ms) == 0 {
 		return 0, nil
 	}
 	err = a.writeTx(ctx, fmt.Sprintf("put %d messages", len(ms)), func(tx *sql.Tx) error {
+		var tombstones int
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM archive_removed)`).Scan(&tombstones); err != nil {
+			return err
+		}
 		removed, err := tx.PrepareContext(ctx, `SELECT 1 FROM archive_removed WHERE channel = ? AND ts = ?`)
 		if err != nil {
 			return err
 		}
 		defer removed.Close()
+		insert, err := tx.PrepareContext(ctx, `INSERT INTO archive_messages
+			(channel, ts, thread_ts, user, username, bot_id, subtype, text, edited, files, reactions)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, ts) DO NOTHING RETURNING id`)
+		if err != nil {
+			return err
+		}
+		defer insert.Close()
 		find, err := tx.PrepareContext(ctx, `SELECT id, edited, text, thread_ts, subtype, coalesce(files, ''), coalesce(reactions, ''),
 			user, username FROM archive_messages WHERE channel = ? AND ts = ?`)
 		if err != nil {
 			return err
 		}
 		defer find.Close()
-		insert, err := tx.PrepareContext(ctx, `INSERT INTO archive_messages
-			(channel, ts, thread_ts, user, username, bot_id, subtype, text, edited, files, reactions)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer insert.Close()
 		update, err := tx.PrepareContext(ctx, `UPDATE archive_messages SET thread_ts = ?, user = ?, username = ?, bot_id = ?,
 			subtype = ?, text = ?, edited = ?, files = ?, reactions = ? WHERE id = ?`)
 		if err != nil {
 			return err
 		}
 		defer update.Close()
-		index, err := tx.PrepareContext(ctx, `INSERT INTO archive_fts (rowid, body) VALUES (?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer index.Close()
-		unindex, err := tx.PrepareContext(ctx, `DELETE FROM archive_fts WHERE rowid = ?`)
-		if err != nil {
-			return err
-		}
-		defer unindex.Close()
 
+		idx := newPendingIndex()
 		for _, m := range ms {
 			if m.TS, err = archive.NormalizeTS(m.TS); err != nil {
 				return fmt.Errorf("message in %s: %w", m.Channel, err)
@@ -88,35 +88,28 @@ func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added 
 					return fmt.Errorf("message %s/%s: thread: %w", m.Channel, m.TS, err)
 				}
 			}
-			var one int
-			switch err := removed.QueryRowContext(ctx, m.Channel, m.TS).Scan(&one); {
-			case err == nil:
-				continue
-			case !errors.Is(err, sql.ErrNoRows):
-				return err
+			if tombstones == 1 {
+				var one int
+				switch err := removed.QueryRowContext(ctx, m.Channel, m.TS).Scan(&one); {
+				case err == nil:
+					continue
+				case !errors.Is(err, sql.ErrNoRows):
+					return err
+				}
 			}
 			files, reactions := jsonOrNil(m.Files), jsonOrNil(m.Reactions)
-			var (
-				id                                          int64
-				edited, text, threadTS, subtype, oldF, oldR string
-				user, username                              string
-			)
-			err := find.QueryRowContext(ctx, m.Channel, m.TS).Scan(&id, &edited, &text, &threadTS, &subtype, &oldF, &oldR, &user, &username)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				res, err := insert.ExecContext(ctx, m.Channel, m.TS, m.ThreadTS, m.User, m.Username, m.BotID, m.Subtype, m.Text, m.Edited, files, reactions)
-				if err != nil {
-					return err
-				}
-				if id, err = res.LastInsertId(); err != nil {
-					return err
-				}
-				if _, err := index.ExecContext(ctx, id, indexBody(m)); err != nil {
-					return err
-				}
+			var id int64
+			err := insert.QueryRowContext(ctx, m.Channel, m.TS, m.ThreadTS, m.User, m.Username, m.BotID, m.Subtype, m.Text, m.Edited, files, reactions).Scan(&id)
+			if err == nil {
+				idx.add(id, indexBody(m))
 				added++
 				continue
-			case err != nil:
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			var edited, text, threadTS, subtype, oldF, oldR, user, username string
+			if err := find.QueryRowContext(ctx, m.Channel, m.TS).Scan(&id, &edited, &text, &threadTS, &subtype, &oldF, &oldR, &user, &username); err != nil {
 				return err
 			}
 			if m.Edited < edited { // an older copy of a message edited since
@@ -130,20 +123,60 @@ func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added 
 				return err
 			}
 			if m.Text != text || strOf(files) != oldF {
-				if _, err := unindex.ExecContext(ctx, id); err != nil {
-					return err
-				}
-				if _, err := index.ExecContext(ctx, id, indexBody(m)); err != nil {
-					return err
+				if !idx.replace(id, indexBody(m)) {
+					if _, err := tx.ExecContext(ctx, `DELETE FROM archive_fts WHERE rowid = ?`, id); err != nil {
+						return err
+					}
+					idx.add(id, indexBody(m))
 				}
 			}
 		}
-		return nil
+		return idx.flush(ctx, tx)
 	})
 	if err != nil {
 		return 0, err
 	}
 	return added, nil
+}
+
+// pendingIndex collects a batch's rows for the search index.
+type pendingIndex struct {
+	ids    []int64
+	bodies []string
+	at     map[int64]int
+}
+
+func newPendingIndex() *pendingIndex { return &pendingIndex{at: make(map[int64]int)} }
+
+func (p *pendingIndex) add(id int64, body string) {
+	p.at[id] = len(p.ids)
+	p.ids = append(p.ids, id)
+	p.bodies = append(p.bodies, body)
+}
+
+// replace changes the body of a row not yet written, reporting whether
+// there was one.
+func (p *pendingIndex) replace(id int64, body string) bool {
+	k, ok := p.at[id]
+	if ok {
+		p.bodies[k] = body
+	}
+	return ok
+}
+
+func (p *pendingIndex) flush(ctx context.Context, tx *sql.Tx) error {
+	for start := 0; start < len(p.ids); start += ftsChunk {
+		end := min(start+ftsChunk, len(p.ids))
+		args := make([]any, 0, 2*(end-start))
+		for k := start; k < end; k++ {
+			args = append(args, p.ids[k], p.bodies[k])
+		}
+		q := `INSERT INTO archive_fts (rowid, body) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?),", end-start), ",")
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+	}
+	return nil
 }
 
 func jsonOrNil[T any](v []T) any {
