@@ -186,7 +186,7 @@ func (f Filters) String() string {
 	return strings.Join(parts, " ")
 }
 
-// Keep reports whether an item passes the keyword filters.
+// keep reports whether an item passes the filters.
 func (f Filters) keep(it *Item) bool {
 	if (it.Reply && !f.Replies) || (it.Repost && !f.Reposts) {
 		return false

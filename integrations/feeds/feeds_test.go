@@ -492,3 +492,26 @@ func TestChannelNamesAreResolved(t *testing.T) {
 		t.Errorf("list in #random misses the #random subscription: %q", list)
 	}
 }
+
+func TestMissingChannelDoesNotHoldOthersBack(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{sources: "{feeds}/blog.xml -> #gone, " + slacktest.GeneralID})
+	b.feeds.set("/blog.xml", rssDoc([2]string{"1", "First"}), "application/rss+xml")
+	posts, err := b.run(t, feeds.JobFeed)
+	if err == nil {
+		t.Error("a missing channel was not reported")
+	}
+	wantPosts(t, posts, slacktest.GeneralID, "First")
+	status := b.env.Command(t, slacktest.AdminID, slacktest.GeneralID, "/townhall", "status")[0].Text
+	if !strings.Contains(status, "channel #gone not found") {
+		t.Errorf("status does not name the missing channel:\n%s", status)
+	}
+	// The cursor moved on: the next poll is a conditional GET, answered 304.
+	b.clock.Add(time.Hour)
+	if posts, _ := b.run(t, feeds.JobFeed); len(posts) != 0 {
+		t.Errorf("re-posted: %q", texts(posts))
+	}
+	if _, cond := b.feeds.count("/blog.xml"); cond != 1 {
+		t.Errorf("%d conditional requests, want 1", cond)
+	}
+}

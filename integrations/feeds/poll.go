@@ -140,7 +140,8 @@ func (i *Integration) poll(ctx context.Context, sub Subscription) error {
 		return nil
 	}
 	i.m.polls.WithLabelValues(sub.Kind, "new").Inc()
-	if err := i.deliver(ctx, sub, b); err != nil {
+	refused, err := i.deliver(ctx, sub, b)
+	if err != nil {
 		// The cursor stays where it was: the next poll fetches the same
 		// items again, and the claims skip those already posted.
 		return err
@@ -148,10 +149,12 @@ func (i *Integration) poll(ctx context.Context, sub Subscription) error {
 	if len(b.items) > 0 {
 		st.LastItem = i.now()
 	}
-	return i.saveState(ctx, sub.ID, st)
+	// A channel that refuses for good does not hold the cursor back (no
+	// retry would help), but it is reported.
+	return errors.Join(i.saveState(ctx, sub.ID, st), refused)
 }
 
-// select applies the filters, the first poll's backfill and the per-poll
+// choose applies the filters, the first poll's backfill and the per-poll
 // cap to fresh items (oldest first).
 func (i *Integration) choose(sub Subscription, fresh []Item, first bool) batch {
 	var b batch
@@ -301,32 +304,33 @@ func (i *Integration) xPaused() time.Time {
 }
 
 // deliver posts b in each of sub's channels, each item claimed first. A
-// channel Slack refuses for good (deleted, archived) is skipped and
-// reported; any other failure stops the delivery and is returned.
-func (i *Integration) deliver(ctx context.Context, sub Subscription, b batch) error {
+// channel that cannot be found or that Slack refuses for good (deleted,
+// archived) is skipped and returned in refused; any other failure stops
+// the delivery and is returned in err.
+func (i *Integration) deliver(ctx context.Context, sub Subscription, b batch) (refused, err error) {
 	if len(b.items) == 0 && b.more == 0 {
-		return nil
+		return nil, nil
 	}
-	var refused []error
+	var errs []error
 	for _, ref := range sub.Channels {
 		ch, err := i.resolveChannel(ctx, ref)
 		if err != nil {
-			refused = append(refused, err)
+			errs = append(errs, err)
 			continue
 		}
 		err = i.deliverTo(ctx, sub, ch, b)
 		switch {
 		case err == nil:
 		case slackapp.Permanent(err):
-			refused = append(refused, err)
+			errs = append(errs, err)
 		default:
-			return err
+			return nil, err
 		}
 	}
-	if len(refused) > 0 {
-		return fmt.Errorf("posted where possible, but: %w", errors.Join(refused...))
+	if len(errs) > 0 {
+		return fmt.Errorf("posted where possible, but: %w", errors.Join(errs...)), nil
 	}
-	return nil
+	return nil, nil
 }
 
 func (i *Integration) deliverTo(ctx context.Context, sub Subscription, ch string, b batch) error {
