@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/townhall/townhall/integrations"
+	"github.com/townhall/townhall/integrations/calendar"
 	"github.com/townhall/townhall/integrations/calls"
 	"github.com/townhall/townhall/scheduler"
 	"github.com/townhall/townhall/slackapp"
@@ -104,21 +105,40 @@ func newApp(ctx context.Context, cfg config, d deps) (*app, error) {
 // addIntegrations builds the enabled integrations, in the order status
 // lists them. This list is the one place an integration is wired in.
 func (a *app) addIntegrations(d deps) error {
-	if !a.cfg.Calls.Enabled {
-		a.host.Disabled("calls")
-	} else {
-		in, err := calls.New(a.cfg.Calls, calls.Deps{
-			HTTPClient: d.HTTPClient, Logger: d.Logger.With("integration", "calls"), Now: d.Now, Rand: d.Rand,
-		})
+	loc := a.cfg.Scheduler.Location()
+	logger := func(name string) *slog.Logger { return d.Logger.With("integration", name) }
+	wired := []struct {
+		name    string
+		enabled bool
+		build   func() (integrations.Integration, error)
+	}{
+		{calls.Name, a.cfg.Calls.Enabled, func() (integrations.Integration, error) {
+			return calls.New(a.cfg.Calls, calls.Deps{
+				HTTPClient: d.HTTPClient, Logger: logger(calls.Name), Now: d.Now, Rand: d.Rand,
+			})
+		}},
+		{calendar.Name, a.cfg.Calendar.Enabled, func() (integrations.Integration, error) {
+			return calendar.New(a.cfg.Calendar, calendar.Deps{
+				Poster: a.rt.Poster(), Claims: a.store, Cursors: a.store, HTTPClient: d.HTTPClient,
+				Logger: logger(calendar.Name), Now: d.Now, Location: loc, Registerer: a.reg,
+			})
+		}},
+	}
+	for _, w := range wired {
+		if !w.enabled {
+			a.host.Disabled(w.name)
+			continue
+		}
+		in, err := w.build()
 		if err != nil {
-			return fmt.Errorf("calls: %w", err)
+			return fmt.Errorf("%s: %w", w.name, err)
 		}
 		if err := a.host.Add(in); err != nil {
 			return err
 		}
 	}
 	// Integrations still to come, listed so status says they exist.
-	for _, name := range []string{"calendar", "feeds", "translate", "archive"} {
+	for _, name := range []string{"feeds", "translate", "archive"} {
 		a.host.Disabled(name)
 	}
 	return nil

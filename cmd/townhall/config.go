@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kelseyhightower/envconfig"
+	"github.com/townhall/townhall/integrations/calendar"
 	"github.com/townhall/townhall/integrations/calls"
 	"github.com/townhall/townhall/scheduler"
 	"github.com/townhall/townhall/slackapp"
@@ -43,6 +44,7 @@ type config struct {
 	Store     store.Config
 	Scheduler scheduler.Config
 	Calls     calls.Config
+	Calendar  calendar.Config
 }
 
 // sections lists the config's parts with their envconfig prefixes, in the
@@ -54,6 +56,7 @@ func (c *config) sections() []section {
 		{"Store", "TOWNHALL", &c.Store},
 		{"Scheduler", "TOWNHALL", &c.Scheduler},
 		{"Calls", "TOWNHALL", &c.Calls},
+		{"Calendar", "TOWNHALL", &c.Calendar},
 	}
 }
 

@@ -96,7 +96,7 @@ func WithTokens(appToken, botToken string) Option {
 }
 
 // WithPingInterval sets how often each connection is pinged (default 5 s).
-// A connection that answers no ping for three intervals (at least 500 ms)
+// A connection that answers no ping for three intervals (at least 2 s, so a loaded test machine does not drop a healthy client)
 // is closed.
 func WithPingInterval(d time.Duration) Option { return func(c *config) { c.pingInterval = d } }
 

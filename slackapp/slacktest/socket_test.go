@@ -399,9 +399,9 @@ func TestPings(t *testing.T) {
 			_, _, err := ws.ReadMessage()
 			readErr <- err
 		}()
-		// 60 pings take 1.2 s, beyond the 500 ms a silent connection is allowed.
+		// 150 pings take 3 s, beyond the 2 s a silent connection is allowed.
 		ctx := waitCtx(t)
-		for range 60 {
+		for range 150 {
 			select {
 			case <-pings:
 			case err := <-readErr:
