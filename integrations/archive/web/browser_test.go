@@ -1,0 +1,156 @@
+package web_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/townhall/townhall/integrations/archive"
+)
+
+var screenshots = flag.String("screenshots", "", "directory to save the browser test's screenshots in (default: the test's temporary directory)")
+
+// chromium finds Debian's chromium (or CHROMIUM_PATH).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("CHROMIUM_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	t.Skip("headless Chromium not found: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH; .ci/run installs it")
+	return ""
+}
+
+// TestInABrowser opens the channel list, a day, a thread permalink and a
+// search in headless Chromium and checks what a visitor sees, saving a
+// screenshot of each.
+func TestInABrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real browser is slow; skipped with -short")
+	}
+	exe := chromium(t)
+	srv := server(t, archive.Config{Title: "Townhall archive"})
+	dir := *screenshots
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(412, 915), // a phone
+	)
+	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+
+	// step runs one action, failing the test on error.
+	step := func(what string, a chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, a); err != nil {
+			t.Fatalf("browser: %s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("browser: text of %s: %v", sel, err)
+		}
+		return s
+	}
+	eval := func(js string) bool {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err != nil {
+			t.Fatalf("browser: %s: %v", js, err)
+		}
+		return v
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("browser: screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	step("open the archive", chromedp.Navigate(srv.URL+"/"))
+	index := text("main")
+	shot("channels")
+
+	step("open #general", chromedp.Click(chromedp.CSS(`a[href="/c/general/"]`)))
+	step("wait for the days", chromedp.WaitVisible(chromedp.CSS(`a[href="/c/general/2024-03-01"]`)))
+	step("open a day", chromedp.Click(chromedp.CSS(`a[href="/c/general/2024-03-01"]`)))
+	step("wait for the messages", chromedp.WaitVisible(chromedp.CSS(`ol.messages`)))
+	heading := text("h1")
+	dirAuto := eval(`[...document.querySelectorAll(".text")].every(e => e.getAttribute("dir") === "auto")`)
+	foldedBefore := !eval(`document.querySelector("details").open`)
+	shot("day")
+	step("unfold the thread", chromedp.Click(chromedp.CSS("summary")))
+	openAfter := eval(`document.querySelector("details").open`)
+	repliesShown := eval(`document.querySelector("ol.replies").offsetHeight > 0`)
+	shot("day-thread-open")
+
+	step("open a permalink", chromedp.Navigate(srv.URL+"/c/general/p1709284200000000"))
+	thread := text("main")
+	shot("permalink")
+
+	step("back home", chromedp.Navigate(srv.URL+"/"))
+	step("type a search", chromedp.SendKeys(chromedp.CSS("#q"), "reunion"))
+	step("submit it", chromedp.Submit(chromedp.CSS("#q")))
+	step("wait for results", chromedp.WaitVisible(chromedp.CSS("mark")))
+	search := text("main")
+	shot("search")
+
+	checks := []struct {
+		what, got string
+		want      []string
+	}{
+		{"channel list", index, []string{"#general", "Talk about the community", "6 messages"}},
+		{"day heading", heading, []string{"#general"}},
+		{"thread permalink", thread, []string{"I'll bring the agenda", "2 replies", "The réunion is on Friday"}},
+		{"search", search, []string{"réunion", "in #general"}},
+	}
+	for _, c := range checks {
+		for _, w := range c.want {
+			if !strings.Contains(c.got, w) {
+				t.Errorf("%s: a visitor does not see %q in:\n%s", c.what, w, c.got)
+			}
+		}
+	}
+	if !foldedBefore || !openAfter || !repliesShown {
+		t.Errorf("thread folding: folded at first %v, open after a click %v, replies shown %v", foldedBefore, openAfter, repliesShown)
+	}
+	if !dirAuto {
+		t.Error(`a message's text lacks dir="auto"`)
+	}
+	t.Logf("screenshots in %s", dir)
+}
