@@ -16,6 +16,8 @@ import (
 	"github.com/townhall/townhall/integrations"
 	"github.com/townhall/townhall/integrations/calendar"
 	"github.com/townhall/townhall/integrations/calls"
+	"github.com/townhall/townhall/integrations/feeds"
+	"github.com/townhall/townhall/integrations/translate"
 	"github.com/townhall/townhall/scheduler"
 	"github.com/townhall/townhall/slackapp"
 	"github.com/townhall/townhall/store"
@@ -123,6 +125,19 @@ func (a *app) addIntegrations(d deps) error {
 				Logger: logger(calendar.Name), Now: d.Now, Location: loc, Registerer: a.reg,
 			})
 		}},
+		{feeds.Name, a.cfg.Feeds.Enabled, func() (integrations.Integration, error) {
+			return feeds.New(a.cfg.Feeds, feeds.Deps{
+				Poster: a.rt.Poster(), Claims: a.store, Cursors: a.store, Settings: a.store,
+				IsStaff: a.rt.IsStaff, API: a.rt.API(), HTTPClient: d.HTTPClient,
+				Logger: logger(feeds.Name), Now: d.Now, Location: loc, Registerer: a.reg,
+			})
+		}},
+		{translate.Name, a.cfg.Translate.Enabled, func() (integrations.Integration, error) {
+			return translate.New(a.cfg.Translate, translate.Deps{
+				Poster: a.rt.Poster(), API: a.rt.API(), Claims: a.store, Cache: a.store, Settings: a.store,
+				HTTPClient: d.HTTPClient, Logger: logger(translate.Name), Registerer: a.reg,
+			})
+		}},
 	}
 	for _, w := range wired {
 		if !w.enabled {
@@ -138,7 +153,7 @@ func (a *app) addIntegrations(d deps) error {
 		}
 	}
 	// Integrations still to come, listed so status says they exist.
-	for _, name := range []string{"feeds", "translate", "archive"} {
+	for _, name := range []string{"archive"} {
 		a.host.Disabled(name)
 	}
 	return nil

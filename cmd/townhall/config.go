@@ -11,6 +11,8 @@ import (
 	"github.com/kelseyhightower/envconfig"
 	"github.com/townhall/townhall/integrations/calendar"
 	"github.com/townhall/townhall/integrations/calls"
+	"github.com/townhall/townhall/integrations/feeds"
+	"github.com/townhall/townhall/integrations/translate"
 	"github.com/townhall/townhall/scheduler"
 	"github.com/townhall/townhall/slackapp"
 	"github.com/townhall/townhall/store"
@@ -45,6 +47,8 @@ type config struct {
 	Scheduler scheduler.Config
 	Calls     calls.Config
 	Calendar  calendar.Config
+	Feeds     feeds.Config
+	Translate translate.Config
 }
 
 // sections lists the config's parts with their envconfig prefixes, in the
@@ -57,6 +61,8 @@ func (c *config) sections() []section {
 		{"Scheduler", "TOWNHALL", &c.Scheduler},
 		{"Calls", "TOWNHALL", &c.Calls},
 		{"Calendar", "TOWNHALL", &c.Calendar},
+		{"Feeds", "TOWNHALL", &c.Feeds},
+		{"Translate", "TOWNHALL", &c.Translate},
 	}
 }
 

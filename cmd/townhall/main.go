@@ -106,6 +106,9 @@ func check(stdout io.Writer) error {
 	if err != nil {
 		return errUsage{err}
 	}
+	if cfg.Translate.Enabled {
+		fmt.Fprintln(stdout, "# translation provider:", cfg.Translate.Describe())
+	}
 	fmt.Fprintln(stdout, "# configuration OK")
 	return nil
 }
