@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/townhall/townhall/integrations/calendar/examples"
+	"github.com/townhall/townhall/scheduler"
 	"github.com/townhall/townhall/slackapp"
 	"github.com/townhall/townhall/slackapp/slacktest"
 )
@@ -57,6 +59,10 @@ func shell(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error
 	cfg.Slack.APIURL = ws.APIURL()
 	cfg.Store.DatabasePath = filepath.Join(dir, "townhall.db")
 	cfg.Ops.HTTPAddr = ""
+	demos, err := shellDemos(&cfg, dir)
+	if err != nil {
+		return err
+	}
 
 	a, err := newApp(ctx, cfg, deps{Logger: log})
 	if err != nil {
@@ -79,6 +85,9 @@ func shell(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error
 	interactive := isTerminal(stdin)
 	if interactive {
 		fmt.Fprintln(stdout, "townhall shell: a fake Slack workspace with you as @admin in #general.")
+		for _, d := range demos {
+			fmt.Fprintln(stdout, d)
+		}
 		fmt.Fprintln(stdout, shellHelp)
 	}
 	sc := bufio.NewScanner(stdin)
@@ -105,6 +114,23 @@ func shell(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error
 		return err
 	}
 	return sc.Err()
+}
+
+// shellDemos switches on, with sample data, the integrations that need no
+// credentials and that the environment does not configure, so every
+// command can be tried at once. It returns a line about each.
+func shellDemos(cfg *config, dir string) ([]string, error) {
+	var lines []string
+	if _, set := os.LookupEnv("TOWNHALL_CALENDAR_ENABLED"); !set {
+		path := filepath.Join(dir, "community.ics")
+		if err := os.WriteFile(path, examples.CommunityICS, 0o600); err != nil {
+			return nil, err
+		}
+		cfg.Calendar.Enabled = true
+		cfg.Calendar.Sources = "ics:" + path + "=" + slacktest.GeneralID
+		lines = append(lines, "calendar: a sample community calendar feeds #general; try /events week, or !run calendar.reminders")
+	}
+	return lines, nil
 }
 
 // shellSession is one user typing into the fake workspace.
@@ -137,8 +163,23 @@ func (s *shellSession) line(ctx context.Context, line string) error {
 		return nil
 	case strings.HasPrefix(line, "!run"):
 		name := strings.TrimSpace(strings.TrimPrefix(line, "!run"))
-		if err := s.app.sched.RunNow(ctx, name); err != nil {
-			return err
+		// The scheduler may be running the job on its own schedule right
+		// now; wait for that run, then run it again as asked.
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			err := s.app.sched.RunNow(ctx, name)
+			if !errors.Is(err, scheduler.ErrRunning) {
+				if err != nil {
+					return err
+				}
+				break
+			}
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 		return s.flush(ctx)
 	case strings.HasPrefix(line, "!as"):

@@ -13,7 +13,7 @@ import (
 // `townhall shell`, readable and busy in any week of any year.
 func TestExampleFeed(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open("examples/community.ics")
+	f, err := os.Open("examples/community.ics") // also embedded as examples.CommunityICS
 	if err != nil {
 		t.Fatal(err)
 	}
