@@ -65,7 +65,8 @@ type Runtime struct {
 
 	connected atomic.Bool
 	connMu    sync.Mutex
-	connUp    chan struct{} // closed while connected; replaced on disconnect
+	connGen   uint64        // connections opened so far; guarded by connMu
+	connEdge  chan struct{} // closed and replaced at every connect and disconnect
 	botUserID atomic.Value  // string
 }
 
@@ -96,7 +97,7 @@ func New(cfg Config, opts Options) (*Runtime, error) {
 		dedup:  newDedup(10 * time.Minute),
 		sem:    make(chan struct{}, cfg.MaxConcurrentHandlers),
 		idle:   make(chan struct{}),
-		connUp: make(chan struct{}),
+		connEdge: make(chan struct{}),
 	}
 	rt.botUserID.Store("")
 	return rt, nil
@@ -257,12 +258,13 @@ func (rt *Runtime) setConnected(up bool) {
 	if rt.connected.Swap(up) == up {
 		return
 	}
+	close(rt.connEdge)
+	rt.connEdge = make(chan struct{})
 	if up {
-		close(rt.connUp)
+		rt.connGen++
 		rt.m.connected.Set(1)
 		rt.log.Info("slack socket mode connected")
 	} else {
-		rt.connUp = make(chan struct{})
 		rt.m.connected.Set(0)
 	}
 }
@@ -270,14 +272,32 @@ func (rt *Runtime) setConnected(up bool) {
 // WaitConnected blocks until a Socket Mode connection is open (Slack's
 // hello has been read), or ctx is done.
 func (rt *Runtime) WaitConnected(ctx context.Context) error {
-	rt.connMu.Lock()
-	ch := rt.connUp
-	rt.connMu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	_, err := rt.waitConn(ctx, func(up bool, _ uint64) bool { return up })
+	return err
+}
+
+// WaitConnection blocks until a connection later than the seen'th is open
+// and returns its number (connections are numbered from 1). Work that must
+// follow every (re)connection, such as the archive's catch-up, loops on
+// n, err = WaitConnection(ctx, n) and misses none, however quick the
+// reconnect.
+func (rt *Runtime) WaitConnection(ctx context.Context, seen uint64) (uint64, error) {
+	return rt.waitConn(ctx, func(up bool, gen uint64) bool { return up && gen > seen })
+}
+
+func (rt *Runtime) waitConn(ctx context.Context, done func(up bool, gen uint64) bool) (uint64, error) {
+	for {
+		rt.connMu.Lock()
+		gen, up, edge := rt.connGen, rt.connected.Load(), rt.connEdge
+		rt.connMu.Unlock()
+		if done(up, gen) {
+			return gen, nil
+		}
+		select {
+		case <-edge:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
 	}
 }
 

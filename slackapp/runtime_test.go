@@ -199,6 +199,9 @@ func TestReconnects(t *testing.T) {
 			ctx := waitCtx(t)
 			for round := 1; round <= 3; round++ {
 				tc.break_(ctx, b.ws)
+				if n, err := b.rt.WaitConnection(ctx, uint64(round)); err != nil || n != uint64(round+1) {
+					t.Fatalf("round %d: want connection %d, got %d, %v", round, round+1, n, err)
+				}
 				if err := b.ws.WaitConnected(ctx, round+1); err != nil {
 					t.Fatalf("round %d: no reconnect: %v", round, err)
 				}
