@@ -91,12 +91,12 @@ func New(cfg Config, opts Options) (*Runtime, error) {
 	)
 	rt := &Runtime{
 		cfg: cfg, log: logger, m: m, api: api, http: hc, opts: opts,
-		poster: newPoster(api, logger, m, opts.Poster),
-		staff:  newStaffChecker(api, cfg.StaffUsers),
-		routes: newRoutes(),
-		dedup:  newDedup(10 * time.Minute),
-		sem:    make(chan struct{}, cfg.MaxConcurrentHandlers),
-		idle:   make(chan struct{}),
+		poster:   newPoster(api, logger, m, opts.Poster),
+		staff:    newStaffChecker(api, cfg.StaffUsers),
+		routes:   newRoutes(),
+		dedup:    newDedup(10 * time.Minute),
+		sem:      make(chan struct{}, cfg.MaxConcurrentHandlers),
+		idle:     make(chan struct{}),
 		connEdge: make(chan struct{}),
 	}
 	rt.botUserID.Store("")
