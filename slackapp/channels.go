@@ -208,9 +208,7 @@ func (d *channelDirectory) read(ctx context.Context) (ids map[string]string, pub
 			types = types[:1]
 		}
 		ids, err = d.readTypes(ctx, types)
-		var se slack.SlashResponseError
-		_ = se
-		if !publicOnly && missingScope(err) {
+		if !publicOnly && privateRefused(err) {
 			publicOnly = true
 			continue
 		}
@@ -249,8 +247,10 @@ func (d *channelDirectory) readTypes(ctx context.Context, types []string) (map[s
 	}
 }
 
-// missingScope reports whether Slack refused a call for want of a scope.
-func missingScope(err error) bool {
+// privateRefused reports whether Slack refused to list private channels:
+// missing_scope (no groups:read), or invalid_types, which Slack documents
+// for types the token's scopes do not allow.
+func privateRefused(err error) bool {
 	var se slack.SlackErrorResponse
-	return errors.As(err, &se) && se.Err == "missing_scope"
+	return errors.As(err, &se) && (se.Err == "missing_scope" || se.Err == "invalid_types")
 }

@@ -43,14 +43,15 @@ type Options struct {
 // Runtime is a Slack app connected by Socket Mode. Build it with New,
 // Register handlers, then Run it.
 type Runtime struct {
-	cfg    Config
-	log    *slog.Logger
-	m      *metrics
-	api    *slack.Client
-	http   *http.Client
-	poster *Poster
-	staff  *staffChecker
-	opts   Options
+	cfg      Config
+	log      *slog.Logger
+	m        *metrics
+	api      *slack.Client
+	http     *http.Client
+	poster   *Poster
+	staff    *staffChecker
+	channels *channelDirectory
+	opts     Options
 
 	routes   routes
 	dedup    *dedup
@@ -93,6 +94,7 @@ func New(cfg Config, opts Options) (*Runtime, error) {
 		cfg: cfg, log: logger, m: m, api: api, http: hc, opts: opts,
 		poster:   newPoster(api, logger, m, opts.Poster),
 		staff:    newStaffChecker(api, cfg.StaffUsers),
+		channels: newChannelDirectory(api, logger),
 		routes:   newRoutes(),
 		dedup:    newDedup(10 * time.Minute),
 		sem:      make(chan struct{}, cfg.MaxConcurrentHandlers),
