@@ -103,8 +103,11 @@ func (i *Integration) cmdAdd(ctx context.Context, r *slackapp.Request, words []s
 		if err != nil {
 			return refusal("%s.", slackapp.Escape(err.Error())), nil
 		}
-		if channel, err = i.resolveChannel(ctx, ref); err != nil {
-			return refusal("I can't find %s: is it a public channel? You can also write the channel with Slack's autocomplete.", slackapp.Escape(ref)), nil
+		if channel, err = i.resolveChannel(ctx, ref); errors.Is(err, slackapp.ErrUnknownChannel) {
+			return refusal("I can't find %s: check the name (for a private channel, invite me first), or pick the channel with Slack's autocomplete.", slackapp.Escape(ref)), nil
+		} else if err != nil {
+			i.log.WarnContext(ctx, "look up channel for /feed add", "command", Command, "error", err)
+			return refusal("I couldn't look up %s in Slack just now; nothing was added. Please try again in a minute.", slackapp.Escape(ref)), nil
 		}
 		words = words[1:]
 	}
@@ -298,9 +301,12 @@ func (i *Integration) cmdList(ctx context.Context, r *slackapp.Request, words []
 		if !all {
 			match := containsChannel(s, r.ChannelID)
 			if !match {
+				// "#name" channels: the runtime's directory answers from
+				// its cache; a name it cannot resolve matches nothing.
 				for _, c := range s.Channels {
-					if id, ok := i.cachedChannel(c); ok && id == r.ChannelID {
+					if id, err := i.resolveChannel(ctx, c); err == nil && id == r.ChannelID {
 						match = true
+						break
 					}
 				}
 			}
@@ -331,13 +337,6 @@ func (i *Integration) cmdList(ctx context.Context, r *slackapp.Request, words []
 		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, fmt.Sprintf("…and %d more.", len(lines)-maxLines), false, false)))
 	}
 	return slackapp.Message{Text: title + "\n" + strings.Join(lines[:min(len(lines), maxLines)], "\n"), Blocks: blocks}, nil
-}
-
-func (i *Integration) cachedChannel(ref string) (string, bool) {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	id, ok := i.channels[ref]
-	return id, ok
 }
 
 // listLine describes a subscription: id, source, where, filters, origin,

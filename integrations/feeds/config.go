@@ -320,25 +320,18 @@ func parseSource(s string) (Subscription, error) {
 }
 
 // channelID is the shape of a public or private channel ID.
-var (
-	channelID   = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
-	channelName = regexp.MustCompile(`^[\p{Ll}\p{Lo}\p{N}_-]{1,80}$`)
-	// escapedChannel is how Slack sends a channel reference in command text
-	// when "escape channels" is on: <#C0123ABCD|name> or <#C0123ABCD>.
-	escapedChannel = regexp.MustCompile(`^<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>$`)
-)
+var channelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
 
-// parseChannel reads "#name", "<#C123|name>" or "C123" into a channel ID
-// or "#name".
+// parseChannel reads "#name", "<#C123|name>" or "C123" (the syntax of
+// slackapp.ParseChannelRef, with the "#" required before a name) into a
+// channel ID or "#name" in lower case.
 func parseChannel(s string) (string, error) {
-	if m := escapedChannel.FindStringSubmatch(s); m != nil {
-		return m[1], nil
-	}
-	if name, ok := strings.CutPrefix(s, "#"); ok && channelName.MatchString(name) {
+	id, name, err := slackapp.ParseChannelRef(s)
+	switch {
+	case err == nil && id != "":
+		return id, nil
+	case err == nil && strings.HasPrefix(s, "#"):
 		return "#" + name, nil
-	}
-	if channelID.MatchString(s) {
-		return s, nil
 	}
 	return "", fmt.Errorf("%q is not a channel: write #name or a channel ID such as C0123ABCD", s)
 }

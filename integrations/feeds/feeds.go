@@ -33,7 +33,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/slack-go/slack"
 
 	"github.com/townhall/townhall/integrations"
 	"github.com/townhall/townhall/integrations/feeds/xapi"
@@ -67,9 +66,11 @@ type Deps struct {
 	Settings store.Settings
 	// IsStaff says who may add and remove subscriptions; nil means nobody.
 	IsStaff func(ctx context.Context, user string) (bool, error)
-	// API resolves "#name" channel references (conversations.list); nil
-	// means only channel IDs and <#C…|name> references work.
-	API *slack.Client
+	// ResolveChannel turns a "#name" channel reference into a channel ID
+	// (the runtime's ResolveChannel); its errors matching
+	// slackapp.ErrUnknownChannel mean no such channel. nil means only
+	// channel IDs and <#C…|name> references work.
+	ResolveChannel func(ctx context.Context, ref string) (string, error)
 	// HTTPClient fetches feeds and calls X; nil means a default client.
 	// The per-request timeout is Config.FetchTimeout either way.
 	HTTPClient *http.Client
@@ -93,7 +94,7 @@ type Integration struct {
 	cursors  store.Cursors
 	settings store.Settings
 	isStaff  func(context.Context, string) (bool, error)
-	api      *slack.Client
+	resolve  func(context.Context, string) (string, error) // nil: IDs only
 	log      *slog.Logger
 	now      func() time.Time
 	loc      *time.Location
@@ -103,11 +104,10 @@ type Integration struct {
 
 	subsMu sync.Mutex // serialises edits of the stored subscriptions
 
-	mu       sync.Mutex
-	locks    map[string]*sync.Mutex // per subscription: one poll at a time
-	health   map[string]*health     // per subscription
-	xPause   time.Time              // X rate limit reached until then
-	channels map[string]string      // "#name" -> channel ID
+	mu     sync.Mutex
+	locks  map[string]*sync.Mutex // per subscription: one poll at a time
+	health map[string]*health     // per subscription
+	xPause time.Time              // X rate limit reached until then
 }
 
 var (
@@ -131,11 +131,10 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 	i := &Integration{
 		cfg: cfg, envSubs: subs,
 		poster: deps.Poster, claims: deps.Claims, cursors: deps.Cursors, settings: deps.Settings,
-		isStaff: deps.IsStaff, api: deps.API, log: deps.Logger, now: deps.Now, loc: deps.Location,
-		fetch:    &fetcher{hc: hc, maxBytes: cfg.MaxFeedBytes},
-		locks:    map[string]*sync.Mutex{},
-		health:   map[string]*health{},
-		channels: map[string]string{},
+		isStaff: deps.IsStaff, resolve: deps.ResolveChannel, log: deps.Logger, now: deps.Now, loc: deps.Location,
+		fetch:  &fetcher{hc: hc, maxBytes: cfg.MaxFeedBytes},
+		locks:  map[string]*sync.Mutex{},
+		health: map[string]*health{},
 	}
 	if i.log == nil {
 		i.log = slog.New(slog.DiscardHandler)

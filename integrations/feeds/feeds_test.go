@@ -66,7 +66,7 @@ func (b *testBundle) start(t *testing.T, ws *slacktest.Server) {
 		func(e *integrationtest.Env) (integrations.Integration, error) {
 			in, err := feeds.New(b.cfg, feeds.Deps{
 				Poster: e.Runtime.Poster(), Claims: e.Store, Cursors: e.Store, Settings: e.Store,
-				IsStaff: e.Runtime.IsStaff, API: e.Runtime.API(), Now: b.clock.Now, Location: e.Location,
+				IsStaff: e.Runtime.IsStaff, ResolveChannel: e.Runtime.ResolveChannel, Now: b.clock.Now, Location: e.Location,
 			})
 			b.in = in
 			return in, err
@@ -493,6 +493,47 @@ func TestChannelNamesAreResolved(t *testing.T) {
 	}
 }
 
+// TestPrivateChannelNames: a private channel the app is in is found by
+// name too (once the directory is read again: it was read above).
+func TestPrivateChannelNames(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	staff := b.env.WS.AddChannel(slacktest.Channel{ID: "C0STAFF", Name: "staff-room", IsPrivate: true, IsMember: true})
+	b.env.WS.AddChannel(slacktest.Channel{ID: "C0HIDDEN", Name: "hidden", IsPrivate: true})
+	b.feeds.set("/blog.xml", rssDoc([2]string{"1", "For staff"}), "application/rss+xml")
+	posts := b.env.Command(t, slacktest.AdminID, slacktest.GeneralID, "/feed", "add "+b.feeds.URL+"/blog.xml #Staff-Room")
+	if got := ephemeral(t, posts); !strings.Contains(got, "<#"+staff.ID+">") {
+		t.Errorf("add #staff-room: %q", got)
+	}
+	posts = b.env.Command(t, slacktest.AdminID, slacktest.GeneralID, "/feed", "add "+b.feeds.URL+"/blog.xml #hidden")
+	if got := ephemeral(t, posts); !strings.Contains(got, "I can't find #hidden: check the name (for a private channel, invite me first)") {
+		t.Errorf("add #hidden: %q", got)
+	}
+}
+
+// TestChannelLookupFailure: when Slack cannot say which channel a name
+// is, nothing is posted or added, and the poll fails (to be retried)
+// rather than dropping the channel.
+func TestChannelLookupFailure(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{sources: "{feeds}/blog.xml -> #general"})
+	b.feeds.set("/blog.xml", rssDoc([2]string{"1", "First"}), "application/rss+xml")
+	b.env.WS.FailNext("conversations.list", http.StatusInternalServerError, 0)
+	posts, err := b.run(t, feeds.JobFeed)
+	if err == nil || len(posts) != 0 {
+		t.Fatalf("poll = %q, %v; want no posts and an error", texts(posts), err)
+	}
+	status := b.env.Command(t, slacktest.AdminID, slacktest.GeneralID, "/townhall", "status")[0].Text
+	if !strings.Contains(status, "look up channel #general: slack conversations.list") {
+		t.Errorf("status does not say why:\n%s", status)
+	}
+	// The directory remembers the failure for a minute.
+	posts = b.env.Command(t, slacktest.AdminID, slacktest.GeneralID, "/feed", "add "+b.feeds.URL+"/blog.xml #random")
+	if got := ephemeral(t, posts); !strings.Contains(got, "I couldn't look up #random in Slack just now; nothing was added") {
+		t.Errorf("add #random: %q", got)
+	}
+}
+
 func TestMissingChannelDoesNotHoldOthersBack(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{sources: "{feeds}/blog.xml -> #gone, " + slacktest.GeneralID})
@@ -503,7 +544,7 @@ func TestMissingChannelDoesNotHoldOthersBack(t *testing.T) {
 	}
 	wantPosts(t, posts, slacktest.GeneralID, "First")
 	status := b.env.Command(t, slacktest.AdminID, slacktest.GeneralID, "/townhall", "status")[0].Text
-	if !strings.Contains(status, "channel #gone not found") {
+	if !strings.Contains(status, "no channel named #gone") {
 		t.Errorf("status does not name the missing channel:\n%s", status)
 	}
 	// The cursor moved on: the next poll is a conditional GET, answered 304.

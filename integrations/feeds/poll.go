@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/townhall/townhall/integrations/feeds/xapi"
 	"github.com/townhall/townhall/slackapp"
 )
@@ -304,9 +302,10 @@ func (i *Integration) xPaused() time.Time {
 }
 
 // deliver posts b in each of sub's channels, each item claimed first. A
-// channel that cannot be found or that Slack refuses for good (deleted,
-// archived) is skipped and returned in refused; any other failure stops
-// the delivery and is returned in err.
+// "#name" that names no channel (slackapp.ErrUnknownChannel) or a channel
+// that Slack refuses for good (deleted, archived) is skipped and returned
+// in refused; any other failure, such as Slack not answering a name's
+// lookup, stops the delivery and is returned in err.
 func (i *Integration) deliver(ctx context.Context, sub Subscription, b batch) (refused, err error) {
 	if len(b.items) == 0 && b.more == 0 {
 		return nil, nil
@@ -314,14 +313,12 @@ func (i *Integration) deliver(ctx context.Context, sub Subscription, b batch) (r
 	var errs []error
 	for _, ref := range sub.Channels {
 		ch, err := i.resolveChannel(ctx, ref)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		if err == nil {
+			err = i.deliverTo(ctx, sub, ch, b)
 		}
-		err = i.deliverTo(ctx, sub, ch, b)
 		switch {
 		case err == nil:
-		case slackapp.Permanent(err):
+		case slackapp.Permanent(err), errors.Is(err, slackapp.ErrUnknownChannel):
 			errs = append(errs, err)
 		default:
 			return nil, err
@@ -371,45 +368,17 @@ func (i *Integration) postOnce(ctx context.Context, key, ch string, m slackapp.M
 	return nil
 }
 
-// resolveChannel turns "#name" into a channel ID through
-// conversations.list (public channels), caching the answer.
+// resolveChannel turns a subscription's "#name" into a channel ID through
+// Deps.ResolveChannel, which caches the workspace's channel list; IDs are
+// returned as they are.
 func (i *Integration) resolveChannel(ctx context.Context, ref string) (string, error) {
 	if ref == "" || ref[0] != '#' {
 		return ref, nil
 	}
-	i.mu.Lock()
-	id, ok := i.channels[ref]
-	i.mu.Unlock()
-	if ok {
-		return id, nil
+	if i.resolve == nil {
+		return "", fmt.Errorf("%w %s: channels cannot be looked up by name here; use the channel's ID", slackapp.ErrUnknownChannel, ref)
 	}
-	if i.api == nil {
-		return "", fmt.Errorf("cannot look up channel %s without the Slack API; use its ID", ref)
-	}
-	params := &slack.GetConversationsParameters{ExcludeArchived: true, Limit: 1000, Types: []string{"public_channel"}}
-	found := ""
-	for {
-		chans, cursor, err := i.api.GetConversationsContext(ctx, params)
-		if err != nil {
-			return "", fmt.Errorf("look up channel %s: conversations.list: %w", ref, err)
-		}
-		i.mu.Lock()
-		for _, c := range chans {
-			i.channels["#"+c.Name] = c.ID
-			if "#"+c.Name == ref {
-				found = c.ID
-			}
-		}
-		i.mu.Unlock()
-		if found != "" || cursor == "" {
-			break
-		}
-		params.Cursor = cursor
-	}
-	if found == "" {
-		return "", fmt.Errorf("channel %s not found (is it public and not archived?)", ref)
-	}
-	return found, nil
+	return i.resolve(ctx, ref)
 }
 
 func (i *Integration) lockOf(id string) *sync.Mutex {
