@@ -13,7 +13,10 @@
 // as the event has not started. A moved event is reminded at its new time
 // (its start is part of the key), a cancelled one not at all, and a
 // calendar that cannot be fetched keeps its last good events, is retried
-// with backoff and shows in /townhall status.
+// with backoff and shows in /townhall status. Channels are given by ID or
+// by #name; names are looked up through the runtime (Deps.ResolveChannel)
+// when first needed, and one that matches no channel shows in status
+// without holding up the others.
 //
 // It imports integrations, slackapp, scheduler, store and its own
 // subpackages; it must never import another integration or cmd/townhall.
@@ -86,21 +89,27 @@ type Deps struct {
 	Location *time.Location
 	// Registerer receives the integration's metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// ResolveChannel turns a "#name" of TOWNHALL_CALENDAR_SOURCES into a
+	// channel ID (the runtime's ResolveChannel), at the name's first use;
+	// its errors matching slackapp.ErrUnknownChannel mean no such channel.
+	// Required when a source names a channel by name; nil otherwise.
+	ResolveChannel func(ctx context.Context, ref string) (string, error)
 }
 
 // Integration is the calendar integration. It is safe for concurrent use.
 type Integration struct {
-	cfg     Config
-	offsets []time.Duration
-	digest  cron.Schedule
-	sources []*sourceState
-	poster  Poster
-	claims  store.Claims
-	cursors store.Cursors
-	log     *slog.Logger
-	now     func() time.Time
-	clock   clock
-	m       *metrics
+	cfg      Config
+	offsets  []time.Duration
+	digest   cron.Schedule
+	sources  []*sourceState
+	channels *channelMap
+	poster   Poster
+	claims   store.Claims
+	cursors  store.Cursors
+	log      *slog.Logger
+	now      func() time.Time
+	clock    clock
+	m        *metrics
 
 	digestMu sync.Mutex // one digest at a time
 }
@@ -120,6 +129,13 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 	if deps.Poster == nil || deps.Claims == nil {
 		return nil, fmt.Errorf("%s: Deps.Poster and Deps.Claims are required", Name)
 	}
+	if deps.ResolveChannel == nil {
+		for _, src := range p.sources {
+			if n := slices.IndexFunc(src.Channels, isName); n >= 0 {
+				return nil, fmt.Errorf("%s: TOWNHALL_CALENDAR_SOURCES names channel %s by name, which needs Deps.ResolveChannel", Name, src.Channels[n])
+			}
+		}
+	}
 	i := &Integration{
 		cfg: cfg, offsets: p.offsets, digest: p.digest,
 		poster: deps.Poster, claims: deps.Claims, cursors: deps.Cursors, log: deps.Logger, now: deps.Now,
@@ -129,6 +145,7 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 		i.log = slog.New(slog.DiscardHandler)
 	}
 	i.log = i.log.With("integration", Name)
+	i.channels = newChannelMap(deps.ResolveChannel, i.log)
 	if i.now == nil {
 		i.now = time.Now
 	}
@@ -221,12 +238,13 @@ func (i *Integration) refresh(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// eventsFor returns the events of the sources mapped to channel (all
-// sources when channel is "") overlapping [from, to), sorted by start.
-func (i *Integration) eventsFor(channel string, from, to time.Time) []Event {
+// eventsFor returns the events of the sources mapped to channel (a
+// channel ID; all sources when channel is "") overlapping [from, to),
+// sorted by start.
+func (i *Integration) eventsFor(ctx context.Context, channel string, from, to time.Time) []Event {
 	var out []Event
 	for _, s := range i.sources {
-		if channel == "" || slices.Contains(s.Channels, channel) {
+		if channel == "" || slices.Contains(i.channels.ids(ctx, s.Channels), channel) {
 			out = append(out, s.f.events(from, to)...)
 		}
 	}
@@ -247,14 +265,15 @@ func (i *Integration) Status(context.Context) []string {
 		s.mu.Lock()
 		ok, lastGood, lastErr, lastErrAt, failures, warnings := s.ok, s.lastGood, s.lastErr, s.lastErrAt, s.failures, s.warnings
 		s.mu.Unlock()
+		where, unresolved := i.channelStatus(s.Channels)
 		icon := "🟢"
-		if failures > 0 {
+		if failures > 0 || len(unresolved) > 0 {
 			icon = "🟠"
 		}
 		if !ok && failures > 0 {
 			icon = "🔴"
 		}
-		line := fmt.Sprintf("    %s %s `%s` → %s: ", icon, s.Kind, slackapp.Escape(s.Label()), channelList(s.Channels))
+		line := fmt.Sprintf("    %s %s `%s` → %s: ", icon, s.Kind, slackapp.Escape(s.Label()), where)
 		if ok {
 			n := len(s.f.events(now, now.Add(i.cfg.Lookahead)))
 			line += fmt.Sprintf("%d upcoming event%s, last good fetch %s", n, pluralS(n), statusWhen(i.clock, lastGood))
@@ -266,6 +285,9 @@ func (i *Integration) Status(context.Context) []string {
 		}
 		if failures > 0 {
 			line += fmt.Sprintf("\n        ⚠️ %d failed fetch%s, last %s: %s", failures, pluralES(failures), statusWhen(i.clock, lastErrAt), slackapp.Escape(oneLine(lastErr, 200)))
+		}
+		for _, u := range unresolved {
+			line += "\n        ⚠️ " + slackapp.Escape(oneLine(u, 300)) + " (retried every minute; nothing is posted there meanwhile)"
 		}
 		lines = append(lines, line)
 	}
@@ -283,10 +305,22 @@ func pluralES(n int) string {
 	return "es"
 }
 
-func channelList(ids []string) string {
-	out := make([]string, len(ids))
-	for n, id := range ids {
-		out[n] = "<#" + id + ">"
+// channelStatus lists a source's channels for status: a resolved channel
+// as a link, a "#name" not resolved yet as written; unresolved holds the
+// failure of each name whose last lookup failed.
+func (i *Integration) channelStatus(refs []string) (where string, unresolved []string) {
+	out := make([]string, len(refs))
+	for n, ref := range refs {
+		id, failure := i.channels.state(ref)
+		switch {
+		case id != "":
+			out[n] = "<#" + id + ">"
+		case failure != "":
+			out[n] = slackapp.Escape(ref) + " ⚠️"
+			unresolved = append(unresolved, failure)
+		default:
+			out[n] = slackapp.Escape(ref) + " (not looked up yet)"
+		}
 	}
-	return strings.Join(out, ", ")
+	return strings.Join(out, ", "), unresolved
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -92,7 +91,7 @@ func (c Config) parse() (parsed, error) {
 	if p.sources, err = ParseSources(c.Sources); err != nil {
 		bad("CALENDAR_SOURCES", "%v", err)
 	} else if len(p.sources) == 0 {
-		bad("CALENDAR_SOURCES", "required: at least one calendar, such as %q", "ics:https://example.org/community.ics=C0123ABCD")
+		bad("CALENDAR_SOURCES", "required: at least one calendar, such as %q", "ics:https://example.org/community.ics=#general")
 	}
 	google := slices.ContainsFunc(p.sources, func(s Source) bool { return s.Kind == KindGoogle })
 	switch {
@@ -190,9 +189,11 @@ const (
 
 // Source is one calendar and the channels its events go to.
 type Source struct {
-	Kind     string   // KindICS or KindGoogle
-	Target   string   // the feed's URL or path, or the Google calendar ID
-	Channels []string // channel IDs
+	Kind   string // KindICS or KindGoogle
+	Target string // the feed's URL or path, or the Google calendar ID
+	// Channels are channel IDs, and "#name"s (in lower case) that the
+	// integration resolves to IDs at their first use.
+	Channels []string
 }
 
 // Key is a short, stable name for the source in the store: a hash, since
@@ -216,23 +217,23 @@ func (s Source) Label() string {
 	return parts[len(parts)-1]
 }
 
-// channelID matches a public or private channel's ID.
-var channelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
-
 // ParseSources reads TOWNHALL_CALENDAR_SOURCES: entries separated by ";"
 // or newlines, each
 //
-//	ics:<feed URL or file path>=<channel ID>[,<channel ID>...]
-//	google:<calendar ID>=<channel ID>[,<channel ID>...]
+//	ics:<feed URL or file path>=<channel>[,<channel>...]
+//	google:<calendar ID>=<channel>[,<channel>...]
 //
-// for example
+// where a channel is "#name" or a channel ID (at the bottom of the
+// channel's About tab), for example
 //
-//	ics:https://calendar.example.org/community.ics=C0GENERAL,C0WGIDN; google:abc123@group.calendar.google.com=C0GENERAL
+//	ics:https://calendar.example.org/community.ics=#general,C0WGIDN; google:abc123@group.calendar.google.com=#general
 //
-// Channels are given by ID (a channel's About tab shows it): names change,
-// IDs don't. The channel list follows the last "=", so a URL may contain
-// "=" in its query. Errors name the entry by position and content, with a
-// secret address shortened to its host.
+// Only the syntax is checked here: a "#name" is looked up in Slack at its
+// first use (see Deps.ResolveChannel), and a name that matches no channel
+// shows in /townhall status without holding up the other channels. An ID
+// keeps working if the channel is renamed. The channel list follows the
+// last "=", so a URL may contain "=" in its query. Errors name the entry
+// by position and content, with a secret address shortened to its host.
 func ParseSources(s string) ([]Source, error) {
 	var out []Source
 	var errs []error
@@ -269,21 +270,20 @@ func parseSource(entry string) (Source, error) {
 	kind = strings.ToLower(strings.TrimSpace(kind))
 	i := strings.LastIndex(rest, "=")
 	if i < 0 {
-		return Source{}, fmt.Errorf("add =<channel ID> after the calendar, such as =C0123ABCD")
+		return Source{}, fmt.Errorf("add =<channel> after the calendar, such as =#general or =C0123ABCD")
 	}
 	src := Source{Kind: kind, Target: strings.TrimSpace(rest[:i])}
 	for _, ch := range strings.Split(rest[i+1:], ",") {
 		ch = strings.TrimSpace(ch)
-		switch {
-		case ch == "":
+		if ch == "" {
 			continue
-		case strings.HasPrefix(ch, "#"):
-			return Source{}, fmt.Errorf("channel %q: give the channel's ID (such as C0123ABCD, shown at the bottom of the channel's About tab), not its name", ch)
-		case !channelID.MatchString(ch):
-			return Source{}, fmt.Errorf("channel %q is not a channel ID such as C0123ABCD", ch)
 		}
-		if !slices.Contains(src.Channels, ch) {
-			src.Channels = append(src.Channels, ch)
+		ref, err := channelRef(ch)
+		if err != nil {
+			return Source{}, err
+		}
+		if !slices.Contains(src.Channels, ref) {
+			src.Channels = append(src.Channels, ref)
 		}
 	}
 	if len(src.Channels) == 0 {

@@ -1,12 +1,15 @@
 package calendar_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/townhall/townhall/integrations/calendar"
 	"github.com/townhall/townhall/slackapp"
+	"github.com/townhall/townhall/store"
 )
 
 func TestParseSources(t *testing.T) {
@@ -27,8 +30,15 @@ func TestParseSources(t *testing.T) {
 			},
 		},
 		{name: "file path", in: "ics:/srv/cal.ics=G0PRIVATE", want: []calendar.Source{{Kind: "ics", Target: "/srv/cal.ics", Channels: []string{"G0PRIVATE"}}}},
-		{name: "channel name", in: "ics:https://x.org/a.ics=#general", wantErr: `entry 1 (ics:https://x.org/…=#general): channel "#general": give the channel's ID`},
-		{name: "no channel", in: "google:abc@example.com", wantErr: "entry 1 (google:abc@example.com): add =<channel ID>"},
+		{
+			name: "channel names, IDs and Slack's escaped form, each once",
+			in:   "ics:https://x.org/a.ics=#general, #WG-IDN,<#C0RANDOM|random>, C0RANDOM, #wg-idn, #日本語",
+			want: []calendar.Source{{Kind: "ics", Target: "https://x.org/a.ics", Channels: []string{"#general", "#wg-idn", "C0RANDOM", "#日本語"}}},
+		},
+		{name: "bare name", in: "ics:https://x.org/a.ics=general", wantErr: `entry 1 (ics:https://x.org/…=general): channel "general": write #name or the channel's ID, such as C0123ABCD`},
+		{name: "bad name", in: "ics:/a.ics=#two words", wantErr: `channel "#two words": write #name or the channel's ID`},
+		{name: "user, not channel", in: "ics:/a.ics=<@U0ADMIN>", wantErr: `channel "<@U0ADMIN>": write #name`},
+		{name: "no channel", in: "google:abc@example.com", wantErr: "entry 1 (google:abc@example.com): add =<channel> after the calendar, such as =#general or =C0123ABCD"},
 		{name: "unknown kind", in: "ics:/a.ics=C1X; outlook:abc=C0GENERAL", wantErr: `entry 2 (outlook:abc=C0GENERAL): unknown kind "outlook"`},
 		{name: "bad scheme", in: "ics:ftp://x.org/a.ics=C0GENERAL", wantErr: "the feed must be an http(s) or webcal URL"},
 		{name: "duplicate", in: "ics:/a.ics=C0GENERAL;ics:/a.ics=C0RANDOM", wantErr: "entry 2 (ics:/a.ics=C0RANDOM): the same calendar as entry 1"},
@@ -149,4 +159,24 @@ func TestNewRequiresDeps(t *testing.T) {
 	if _, err := calendar.New(valid(), calendar.Deps{}); err == nil {
 		t.Error("New without a poster and claims succeeded")
 	}
+	// A #name needs a resolver; IDs don't.
+	cfg := valid()
+	cfg.Sources = "ics:https://cal.example.org/a.ics=C0GENERAL,#wg-idn"
+	deps := calendar.Deps{Poster: unused{}, Claims: unused{}}
+	if _, err := calendar.New(cfg, deps); err == nil || !strings.Contains(err.Error(), "names channel #wg-idn by name, which needs Deps.ResolveChannel") {
+		t.Errorf("New with a #name and no resolver: %v", err)
+	}
+	deps.ResolveChannel = func(context.Context, string) (string, error) {
+		t.Error("a channel was resolved at start-up")
+		return "", errors.New("not now")
+	}
+	if _, err := calendar.New(cfg, deps); err != nil {
+		t.Errorf("New with a resolver: %v", err)
+	}
+}
+
+// unused stands in for dependencies New keeps but does not call.
+type unused struct {
+	calendar.Poster
+	store.Claims
 }

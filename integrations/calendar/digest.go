@@ -27,7 +27,7 @@ func (i *Integration) postDigest(ctx context.Context, at time.Time) error {
 	var channels []string
 	seen := make(map[string]bool)
 	for _, s := range i.sources {
-		for _, ch := range s.Channels {
+		for _, ch := range i.channels.ids(ctx, s.Channels) {
 			if !seen[ch] {
 				seen[ch] = true
 				channels = append(channels, ch)
@@ -36,7 +36,7 @@ func (i *Integration) postDigest(ctx context.Context, at time.Time) error {
 	}
 	var errs []error
 	for _, ch := range channels {
-		events := i.eventsFor(ch, at, to)
+		events := i.eventsFor(ctx, ch, at, to)
 		if len(events) == 0 {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -92,7 +93,8 @@ func startWith(t *testing.T, clock *fakeClock, loc *time.Location, cfg calendar.
 	}
 	e := integrationtest.Start(t, integrationtest.Options{Now: clock.Now, Location: loc, DatabasePath: db, Workspace: ws},
 		func(e *integrationtest.Env) (integrations.Integration, error) {
-			deps := calendar.Deps{Poster: e.Runtime.Poster(), Claims: e.Store, Now: e.Now, Location: e.Location}
+			deps := calendar.Deps{Poster: e.Runtime.Poster(), Claims: e.Store, Now: e.Now, Location: e.Location,
+				ResolveChannel: e.Runtime.ResolveChannel, Logger: slog.New(slog.NewTextHandler(e.Logs, nil))}
 			if cursors {
 				deps.Cursors = e.Store
 			}
@@ -448,6 +450,88 @@ END:VEVENT`)
 	}
 	if strings.Contains(env.Logs.String(), "AIza-townhall") {
 		t.Error("the Google API key reached the logs")
+	}
+}
+
+// TestChannelNamesInSources: channels given by #name are looked up at
+// their first use (one read of Slack's channel list for all of them), a
+// private channel the app is in included; a name that matches no channel
+// is reported in status and logged once, and does not hold up the other
+// channels; /events knows which calendars a named channel has.
+func TestChannelNamesInSources(t *testing.T) {
+	t.Parallel()
+	team := slacktest.Channel{ID: "C0TEAM", Name: "team", IsPrivate: true, IsMember: true}
+	ws := slacktest.New(t, slacktest.WithChannel(team))
+	a := icstest.New(t, feed(`BEGIN:VEVENT
+UID:a@example.org
+DTSTART:20260310T120000Z
+SUMMARY:Event A
+END:VEVENT`))
+	r := icstest.New(t, feed(`BEGIN:VEVENT
+UID:r@example.org
+DTSTART:20260310T130000Z
+SUMMARY:Event R
+END:VEVENT`))
+	cfg := calendar.Config{Reminders: "24h", Sources: "ics:" + a.URL() + "=#General, #gone, #team\nics:" + r.URL() + "=" + slacktest.RandomID}
+	clock := &fakeClock{now: time.Date(2026, 3, 9, 11, 0, 0, 0, time.UTC)}
+	b := start(t, clock, time.UTC, cfg, "", ws)
+	status := func() string {
+		t.Helper()
+		posts := b.Command(t, slacktest.AdminID, slacktest.GeneralID, "/townhall", "status")
+		if len(posts) != 1 {
+			t.Fatalf("status: %s", texts(posts))
+		}
+		return posts[0].Text
+	}
+	if st := status(); !strings.Contains(st, "→ #general (not looked up yet), #gone (not looked up yet), #team (not looked up yet):") {
+		t.Errorf("status before the first use:\n%s", st)
+	}
+	if n := ws.Calls("conversations.list"); n != 0 {
+		t.Errorf("%d channel lookups at start-up, want none", n)
+	}
+
+	if posts := b.run(t, time.Date(2026, 3, 9, 11, 59, 0, 0, time.UTC)); len(posts) != 0 {
+		t.Fatalf("posted early: %s", texts(posts))
+	}
+	posts := b.run(t, time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC))
+	if len(posts) != 2 || posts[0].Channel == posts[1].Channel {
+		t.Fatalf("A's reminder, in #general and #team: %s", texts(posts))
+	}
+	for _, p := range posts {
+		if (p.Channel != slacktest.GeneralID && p.Channel != team.ID) || !strings.Contains(p.Text, "Event A") {
+			t.Errorf("A's reminder: %s: %s", p.Channel, p.Text)
+		}
+	}
+	posts = b.run(t, time.Date(2026, 3, 9, 13, 0, 0, 0, time.UTC))
+	if len(posts) != 1 || posts[0].Channel != slacktest.RandomID || !strings.Contains(posts[0].Text, "Event R") {
+		t.Fatalf("R's reminder in #random: %s", texts(posts))
+	}
+
+	st := status()
+	for _, want := range []string{
+		"🟠 ics `127.0.0.1", "→ <#C0GENERAL>, #gone ⚠️, <#C0TEAM>:",
+		"⚠️ no channel named #gone: check the name, or use its ID from the channel's About tab",
+		"(retried every minute; nothing is posted there meanwhile)",
+		"🟢 ics `127.0.0.1", "→ <#C0RANDOM>:",
+	} {
+		if !strings.Contains(st, want) {
+			t.Errorf("status lacks %q:\n%s", want, st)
+		}
+	}
+	if n := strings.Count(b.Logs.String(), "calendar channel cannot be resolved"); n != 1 || !strings.Contains(b.Logs.String(), "channel=#gone") {
+		t.Errorf("the unknown channel was logged %d times, want once:\n%s", n, b.Logs.String())
+	}
+
+	// /events in a channel named by #name shows its own calendar.
+	if posts := b.Command(t, slacktest.MemberID, slacktest.GeneralID, "/events", "2"); len(posts) != 1 || !strings.Contains(posts[0].Text, "Event A") || strings.Contains(posts[0].Text, "Event R") {
+		t.Errorf("/events in #general: %s", texts(posts))
+	}
+	if posts := b.Command(t, slacktest.MemberID, slacktest.RandomID, "/events", "2"); len(posts) != 1 || strings.Contains(posts[0].Text, "Event A") || !strings.Contains(posts[0].Text, "Event R") {
+		t.Errorf("/events in #random: %s", texts(posts))
+	}
+	// All within a minute: the channel list was read once.
+	if n := ws.Calls("conversations.list"); n != 1 {
+		t.Errorf("%d reads of the channel list, want 1", n)
 	}
 }
 

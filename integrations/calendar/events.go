@@ -3,6 +3,7 @@ package calendar
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,7 +65,7 @@ func (i *Integration) handleEvents(ctx context.Context, r *slackapp.Request) err
 	if err := i.refresh(ctx); err != nil {
 		i.log.WarnContext(ctx, "showing last good events", "command", Command, "error", err)
 	}
-	return i.ephemeral(ctx, r, i.eventsPage(r.ChannelID, sp, 0))
+	return i.ephemeral(ctx, r, i.eventsPage(ctx, r.ChannelID, sp, 0))
 }
 
 // handleMore answers the More button with the next page.
@@ -76,7 +77,7 @@ func (i *Integration) handleMore(ctx context.Context, r *slackapp.Request) error
 	if err != nil {
 		return fmt.Errorf("%s: more: %w", Name, err)
 	}
-	return i.ephemeral(ctx, r, i.eventsPage(channel, sp, offset))
+	return i.ephemeral(ctx, r, i.eventsPage(ctx, channel, sp, offset))
 }
 
 func (i *Integration) ephemeral(ctx context.Context, r *slackapp.Request, m slackapp.Message) error {
@@ -88,8 +89,8 @@ func (i *Integration) ephemeral(ctx context.Context, r *slackapp.Request, m slac
 
 // eventsPage lists up to PageSize events of sp from offset, with a More
 // button when there are more.
-func (i *Integration) eventsPage(channel string, sp span, offset int) slackapp.Message {
-	events := i.eventsFor(i.channelFilter(channel), sp.from, sp.to)
+func (i *Integration) eventsPage(ctx context.Context, channel string, sp span, offset int) slackapp.Message {
+	events := i.eventsFor(ctx, i.channelFilter(ctx, channel), sp.from, sp.to)
 	stale := i.staleNote()
 	if len(events) == 0 {
 		text := "📭 No events " + sp.name + "."
@@ -129,12 +130,10 @@ func (i *Integration) eventsPage(channel string, sp span, offset int) slackapp.M
 
 // channelFilter returns channel if some calendar is mapped to it, else ""
 // (every calendar).
-func (i *Integration) channelFilter(channel string) string {
+func (i *Integration) channelFilter(ctx context.Context, channel string) string {
 	for _, s := range i.sources {
-		for _, ch := range s.Channels {
-			if ch == channel {
-				return channel
-			}
+		if slices.Contains(i.channels.ids(ctx, s.Channels), channel) {
+			return channel
 		}
 	}
 	return ""

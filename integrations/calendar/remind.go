@@ -47,7 +47,7 @@ func (i *Integration) remind(ctx context.Context, _ time.Time) error {
 			if d.at.Before(since) {
 				continue // due before this calendar was configured: nothing was missed
 			}
-			for _, ch := range s.Channels {
+			for _, ch := range i.channels.ids(ctx, s.Channels) {
 				if err := i.post(ctx, s.Key(), ch, d, now); err != nil {
 					errs = append(errs, err)
 				}
