@@ -5,6 +5,8 @@
 package integrations
 
 import (
+	"context"
+
 	"github.com/townhall/townhall/scheduler"
 	"github.com/townhall/townhall/slackapp"
 )
@@ -35,4 +37,12 @@ type Subcommand struct {
 	Summary string
 	Staff   bool
 	Handler slackapp.Handler
+}
+
+// Runner is implemented by integrations with long-lived work beside their
+// handlers and jobs (the archive's catch-up after every reconnect). The app
+// runs it in a goroutine for as long as the runtime runs, cancels ctx at
+// shutdown and waits for it to return.
+type Runner interface {
+	Run(ctx context.Context) error
 }

@@ -8,12 +8,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/townhall/townhall/integrations"
+	"github.com/townhall/townhall/integrations/archive"
+	"github.com/townhall/townhall/integrations/archive/sqlitearchive"
+	"github.com/townhall/townhall/integrations/archive/web"
 	"github.com/townhall/townhall/integrations/calendar"
 	"github.com/townhall/townhall/integrations/calls"
 	"github.com/townhall/townhall/integrations/feeds"
@@ -34,6 +38,10 @@ type app struct {
 	rt    *slackapp.Runtime
 	sched *scheduler.Scheduler
 	host  *integrations.Host
+
+	runners []integrations.Runner  // long-lived work of the enabled integrations
+	archive *sqlitearchive.Archive // the archive's tables, when it is on
+	web     http.Handler           // the public web archive, when it has an address
 }
 
 // deps are what the environment provides; tests substitute them.
@@ -46,7 +54,7 @@ type deps struct {
 
 // newApp builds the app from a validated config. It opens the store; the
 // caller must call run (which closes it) or close.
-func newApp(ctx context.Context, cfg config, d deps) (*app, error) {
+func newApp(ctx context.Context, cfg config, d deps) (_ *app, err error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -63,42 +71,40 @@ func newApp(ctx context.Context, cfg config, d deps) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("TOWNHALL_DATABASE_PATH=%s: %w", cfg.Store.DatabasePath, err)
 	}
-
 	a := &app{cfg: cfg, log: d.Logger, reg: reg, store: st}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+
 	a.sched, err = scheduler.New(cfg.Scheduler, st, scheduler.Options{
 		Logger: d.Logger.With("component", "scheduler"), Now: d.Now, Registerer: reg,
 	})
 	if err != nil {
-		st.Close()
 		return nil, err
 	}
 	if err := a.sched.Add(a.purgeJob(d.Now)); err != nil {
-		st.Close()
 		return nil, err
 	}
-	var host *integrations.Host
 	a.rt, err = slackapp.New(cfg.Slack, slackapp.Options{
 		Logger:     d.Logger.With("component", "slack"),
 		Registerer: reg,
 		HTTPClient: d.HTTPClient,
 		Unrouted: slackapp.HandlerFunc(func(ctx context.Context, r *slackapp.Request) error {
-			return host.Unrouted(ctx, r)
+			return a.host.Unrouted(ctx, r)
 		}),
 	})
 	if err != nil {
-		st.Close()
 		return nil, err
 	}
-	host = integrations.NewHost(a.rt, a.sched, integrations.HostOptions{
+	a.host = integrations.NewHost(a.rt, a.sched, integrations.HostOptions{
 		Logger: d.Logger, Now: d.Now, Location: cfg.Scheduler.Location(),
 	})
-	a.host = host
 	if err := a.addIntegrations(d); err != nil {
-		st.Close()
 		return nil, err
 	}
-	if err := host.Start(); err != nil {
-		st.Close()
+	if err := a.host.Start(); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -121,14 +127,14 @@ func (a *app) addIntegrations(d deps) error {
 		}},
 		{calendar.Name, a.cfg.Calendar.Enabled, func() (integrations.Integration, error) {
 			return calendar.New(a.cfg.Calendar, calendar.Deps{
-				Poster: a.rt.Poster(), Claims: a.store, Cursors: a.store, HTTPClient: d.HTTPClient,
-				Logger: logger(calendar.Name), Now: d.Now, Location: loc, Registerer: a.reg,
+				Poster: a.rt.Poster(), Claims: a.store, Cursors: a.store, ResolveChannel: a.rt.ResolveChannel,
+				HTTPClient: d.HTTPClient, Logger: logger(calendar.Name), Now: d.Now, Location: loc, Registerer: a.reg,
 			})
 		}},
 		{feeds.Name, a.cfg.Feeds.Enabled, func() (integrations.Integration, error) {
 			return feeds.New(a.cfg.Feeds, feeds.Deps{
 				Poster: a.rt.Poster(), Claims: a.store, Cursors: a.store, Settings: a.store,
-				IsStaff: a.rt.IsStaff, API: a.rt.API(), HTTPClient: d.HTTPClient,
+				IsStaff: a.rt.IsStaff, ResolveChannel: a.rt.ResolveChannel, HTTPClient: d.HTTPClient,
 				Logger: logger(feeds.Name), Now: d.Now, Location: loc, Registerer: a.reg,
 			})
 		}},
@@ -137,6 +143,9 @@ func (a *app) addIntegrations(d deps) error {
 				Poster: a.rt.Poster(), API: a.rt.API(), Claims: a.store, Cache: a.store, Settings: a.store,
 				HTTPClient: d.HTTPClient, Logger: logger(translate.Name), Registerer: a.reg,
 			})
+		}},
+		{archive.Name, a.cfg.Archive.Enabled, func() (integrations.Integration, error) {
+			return a.newArchive(d, logger(archive.Name))
 		}},
 	}
 	for _, w := range wired {
@@ -151,12 +160,33 @@ func (a *app) addIntegrations(d deps) error {
 		if err := a.host.Add(in); err != nil {
 			return err
 		}
-	}
-	// Integrations still to come, listed so status says they exist.
-	for _, name := range []string{"archive"} {
-		a.host.Disabled(name)
+		if r, ok := in.(integrations.Runner); ok {
+			a.runners = append(a.runners, r)
+		}
 	}
 	return nil
+}
+
+// newArchive opens the archive's tables (in the same database file) and
+// builds the integration and, when it has an address, the web archive.
+func (a *app) newArchive(d deps, logger *slog.Logger) (integrations.Integration, error) {
+	ar, err := sqlitearchive.Open(context.Background(), a.cfg.Store.DatabasePath)
+	if err != nil {
+		return nil, err
+	}
+	a.archive = ar
+	loc := a.cfg.Scheduler.Location()
+	if a.cfg.Archive.Addr != "" {
+		a.web, err = web.New(a.cfg.Archive, ar, web.Options{Location: loc, Now: d.Now, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return archive.New(a.cfg.Archive, archive.Deps{
+		Archive: ar, API: a.rt.API(), IsStaff: a.rt.IsStaff,
+		WaitConnected: a.rt.WaitConnected, Connected: a.rt.Connected,
+		Logger: logger, Now: d.Now, Location: loc, Registerer: a.reg,
+	})
 }
 
 // claimRetention is how long a confirmed claim ("this reminder was posted")
@@ -186,44 +216,95 @@ func (a *app) purgeJob(now func() time.Time) scheduler.Job {
 }
 
 // run serves until ctx is cancelled, then shuts down in order: stop taking
-// Slack envelopes and drain handlers, stop the scheduler, close the store.
+// Slack envelopes and drain handlers, stop the runners and the scheduler,
+// close the listeners, close the databases.
 func (a *app) run(ctx context.Context) error {
-	defer a.store.Close()
+	defer a.close()
 
-	var srv *http.Server
-	if a.cfg.Ops.HTTPAddr != "" {
-		ln, err := net.Listen("tcp", a.cfg.Ops.HTTPAddr)
-		if err != nil {
-			return fmt.Errorf("TOWNHALL_HTTP_ADDR: listen on %s: %w", a.cfg.Ops.HTTPAddr, err)
+	var servers []*http.Server
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.Slack.ShutdownTimeout)
+		defer cancel()
+		for _, srv := range servers {
+			_ = srv.Shutdown(stopCtx)
 		}
-		srv = &http.Server{Handler: a.httpHandler(), ReadHeaderTimeout: 5 * time.Second}
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				a.log.Error("http listener stopped", "error", err)
-			}
-		}()
-		a.log.Info("http listener", "addr", ln.Addr().String())
+	}()
+	for _, l := range a.listeners() {
+		srv, err := a.serveHTTP(l.variable, l.addr, l.handler)
+		if err != nil {
+			return err
+		}
+		servers = append(servers, srv)
 	}
 
 	if err := a.sched.Start(ctx); err != nil {
 		return err
 	}
+	runCtx, stopRunners := context.WithCancel(ctx)
+	var runners sync.WaitGroup
+	for _, r := range a.runners {
+		runners.Go(func() {
+			if err := r.Run(runCtx); err != nil {
+				a.log.Error("integration stopped", "error", err)
+			}
+		})
+	}
 	runErr := a.rt.Run(ctx)
+	stopRunners()
+	runners.Wait()
 
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.Slack.ShutdownTimeout)
 	defer cancel()
 	if err := a.sched.Stop(stopCtx); err != nil {
 		a.log.Warn("scheduler stop", "error", err)
 	}
-	if srv != nil {
-		_ = srv.Shutdown(stopCtx)
-	}
 	a.log.Info("townhall stopped")
 	return runErr
 }
 
-// close releases what newApp opened, for callers that never call run.
-func (a *app) close() error { return a.store.Close() }
+type listener struct {
+	variable, addr string
+	handler        http.Handler
+}
+
+// listeners are the HTTP endpoints configured: operations (health and
+// metrics) and the public web archive, never on the same address.
+func (a *app) listeners() []listener {
+	var ls []listener
+	if a.cfg.Ops.HTTPAddr != "" {
+		ls = append(ls, listener{"TOWNHALL_HTTP_ADDR", a.cfg.Ops.HTTPAddr, a.httpHandler()})
+	}
+	if a.web != nil {
+		ls = append(ls, listener{"TOWNHALL_ARCHIVE_ADDR", a.cfg.Archive.Addr, a.web})
+	}
+	return ls
+}
+
+// serveHTTP listens on addr (so a taken port fails start-up, naming the
+// variable) and serves h in the background until shutdown.
+func (a *app) serveHTTP(variable, addr string, h http.Handler) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: listen on %s: %w", variable, addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("http listener stopped", "variable", variable, "error", err)
+		}
+	}()
+	a.log.Info("http listener", "variable", variable, "addr", ln.Addr().String())
+	return srv, nil
+}
+
+// close releases what newApp opened; run calls it on its way out.
+func (a *app) close() error {
+	var errs []error
+	if a.archive != nil {
+		errs = append(errs, a.archive.Close())
+	}
+	return errors.Join(append(errs, a.store.Close())...)
+}
 
 // httpHandler serves /healthz, /readyz and /metrics.
 func (a *app) httpHandler() http.Handler {

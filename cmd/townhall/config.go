@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kelseyhightower/envconfig"
+	"github.com/townhall/townhall/integrations/archive"
 	"github.com/townhall/townhall/integrations/calendar"
 	"github.com/townhall/townhall/integrations/calls"
 	"github.com/townhall/townhall/integrations/feeds"
@@ -49,6 +50,7 @@ type config struct {
 	Calendar  calendar.Config
 	Feeds     feeds.Config
 	Translate translate.Config
+	Archive   archive.Config
 }
 
 // sections lists the config's parts with their envconfig prefixes, in the
@@ -63,6 +65,7 @@ func (c *config) sections() []section {
 		{"Calendar", "TOWNHALL", &c.Calendar},
 		{"Feeds", "TOWNHALL", &c.Feeds},
 		{"Translate", "TOWNHALL", &c.Translate},
+		{"Archive", "TOWNHALL", &c.Archive},
 	}
 }
 
@@ -92,6 +95,9 @@ func loadConfig(withSlack bool) (config, error) {
 		if err := s.spec.(validator).Validate(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if c.Archive.Addr != "" && c.Archive.Addr == c.Ops.HTTPAddr {
+		errs = append(errs, errors.New("TOWNHALL_ARCHIVE_ADDR: must differ from TOWNHALL_HTTP_ADDR: the public archive never shares a listener with /metrics"))
 	}
 	return c, errors.Join(errs...)
 }

@@ -283,3 +283,62 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestArchiveEndToEnd: with the archive on, a message said in a public
+// channel is captured live and found by `townhall archive search`, and an
+// export of it reads back.
+func TestArchiveEndToEnd(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "townhall.db")
+	e := startApp(t, func(c *config) {
+		c.Store.DatabasePath = db
+		c.Archive.Enabled = true
+		c.Archive.CatchUpSchedule = "@every 30m"
+		c.Archive.CatchUpLookback = 72 * time.Hour
+		c.Archive.APIPace = time.Millisecond
+		c.Archive.Title = "Community archive"
+		c.Archive.BackupKeep = 7
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	_, env, err := e.ws.PostUserMessage(ctx, slacktest.Message{Channel: slacktest.GeneralID, User: slacktest.MemberID, Text: "La réunion du comité est vendredi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ws.WaitAck(ctx, env.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.rt.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Setenv("TOWNHALL_DATABASE_PATH", db)
+	var out bytes.Buffer
+	if err := run(ctx, []string{"archive", "search", "reunion", "--json"}, nil, &out, &out); err != nil {
+		t.Fatalf("search: %v\n%s", err, out.String())
+	}
+	var hit searchLine
+	if err := json.Unmarshal(out.Bytes(), &hit); err != nil {
+		t.Fatalf("want one JSON line, got %q: %v", out.String(), err)
+	}
+	if hit.Channel != "general" || hit.User != slacktest.MemberID || !strings.Contains(hit.Text, "réunion") || !strings.Contains(hit.Permalink, "/c/general/p") {
+		t.Errorf("got %+v", hit)
+	}
+
+	zipPath := filepath.Join(t.TempDir(), "export.zip")
+	out.Reset()
+	if err := run(ctx, []string{"archive", "export", zipPath}, nil, &out, &out); err != nil {
+		t.Fatalf("export: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "1 messages") {
+		t.Errorf("export said %q", out.String())
+	}
+	// Importing the export into a fresh database gives the message back.
+	t.Setenv("TOWNHALL_DATABASE_PATH", filepath.Join(t.TempDir(), "fresh.db"))
+	out.Reset()
+	if err := run(ctx, []string{"archive", "import", zipPath}, nil, &out, &out); err != nil {
+		t.Fatalf("import: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "1 new") {
+		t.Errorf("import said %q", out.String())
+	}
+}

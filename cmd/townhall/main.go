@@ -6,6 +6,7 @@
 //	townhall shell   try every command against an in-process fake workspace
 //	townhall check   validate the configuration and print it, secrets redacted
 //	townhall healthcheck   exit 0 if the running townhall's /healthz answers (for Docker)
+//	townhall archive …     import, export, search and serve the archive (see townhall archive)
 //
 // main only wires things together; it owns no behaviour of its own.
 package main
@@ -48,12 +49,13 @@ func main() {
 	}
 }
 
-const usage = `usage: townhall [run | shell | check | help]
+const usage = `usage: townhall [run | shell | check | healthcheck | archive | help]
 
   run     connect to Slack by Socket Mode and serve (default)
   shell   run townhall against an in-process fake Slack workspace; no credentials needed
   check   validate the configuration and print it with secrets redacted
   healthcheck  ask a running townhall's TOWNHALL_HTTP_ADDR /healthz (for Docker's HEALTHCHECK)
+  archive import|export|search|serve   the archive's offline tools (townhall archive for details)
 
 Configuration is read from environment variables; see README.md.`
 
@@ -64,6 +66,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd := "run"
 	if len(args) > 0 {
 		cmd = args[0]
+	}
+	if cmd == "archive" {
+		return archiveCommand(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) > 1 {
 		return errUsage{fmt.Errorf("%s takes no arguments\n%s", cmd, usage)}

@@ -42,12 +42,18 @@ func TestManifest(t *testing.T) {
 			t.Errorf("slash command %s missing", want)
 		}
 	}
-	if len(m.Features.Shortcuts) != 1 || m.Features.Shortcuts[0].CallbackID != "translate_message" ||
-		m.Features.Shortcuts[0].Type != slack.MessageShortcut {
-		t.Errorf("want one message shortcut translate_message, got %+v", m.Features.Shortcuts)
+	shortcuts := map[string]slack.ShortcutType{}
+	for _, s := range m.Features.Shortcuts {
+		shortcuts[s.CallbackID] = s.Type
+	}
+	for _, want := range []string{"translate_message", "archive_remove"} {
+		if shortcuts[want] != slack.MessageShortcut {
+			t.Errorf("message shortcut %s missing, got %+v", want, m.Features.Shortcuts)
+		}
 	}
 	events := m.Settings.EventSubscriptions.BotEvents
-	for _, want := range []string{"app_mention", "reaction_added"} {
+	for _, want := range []string{"app_mention", "reaction_added", "message.channels", "channel_rename",
+		"channel_archive", "channel_unarchive", "channel_created", "user_change"} {
 		if !slices.Contains(events, want) {
 			t.Errorf("bot event %s missing", want)
 		}
@@ -55,7 +61,13 @@ func TestManifest(t *testing.T) {
 	if m.Features.BotUser.DisplayName == "" {
 		t.Error("bot user needs a display name")
 	}
-	for _, need := range []string{"commands", "chat:write", "app_mentions:read", "reactions:read", "users:read"} {
+	for _, ev := range events {
+		if ev == "message.groups" || ev == "message.im" || ev == "message.mpim" {
+			t.Errorf("bot event %s would deliver private messages; the archive keeps public channels only", ev)
+		}
+	}
+	for _, need := range []string{"commands", "chat:write", "app_mentions:read", "reactions:read", "users:read",
+		"channels:history", "channels:read", "channels:join"} {
 		if !slices.Contains(m.OAuthConfig.Scopes.Bot, need) {
 			t.Errorf("bot scope %s missing", need)
 		}
