@@ -243,22 +243,24 @@ func (h *Host) mention(ctx context.Context, r *slackapp.Request) error {
 func (h *Host) Help() slackapp.Message {
 	var lines []string
 	for _, c := range h.rt.Commands() {
+		// Usage is written like "<url | @handle>": escaped, so Slack does
+		// not read it as a link.
 		line := "`" + c.Name
 		if c.Usage != "" {
-			line += " " + c.Usage
+			line += " " + slackapp.Escape(c.Usage)
 		}
 		line += "`"
 		if c.Summary != "" {
-			line += " — " + c.Summary
+			line += " — " + slackapp.Escape(c.Summary)
 		}
 		lines = append(lines, "• "+line)
 		if c.Name == "/townhall" {
 			for _, sub := range h.subs {
 				line := "• `/townhall " + sub.Name
 				if sub.Usage != "" {
-					line += " " + sub.Usage
+					line += " " + slackapp.Escape(sub.Usage)
 				}
-				line += "` — " + sub.Summary
+				line += "` — " + slackapp.Escape(sub.Summary)
 				if sub.Staff {
 					line += " (staff)"
 				}
@@ -268,7 +270,7 @@ func (h *Host) Help() slackapp.Message {
 	}
 	var shortcuts []string
 	for _, s := range h.rt.Shortcuts() {
-		shortcuts = append(shortcuts, "• *"+s.Summary+"* (message menu ⋮ → More message shortcuts)")
+		shortcuts = append(shortcuts, "• *"+slackapp.Escape(s.Summary)+"* (message menu ⋮ → More message shortcuts)")
 	}
 	text := "*What townhall can do here*\n" + strings.Join(lines, "\n")
 	blocks := []slack.Block{
@@ -321,7 +323,9 @@ func (h *Host) Status(ctx context.Context) slackapp.Message {
 		}
 		if rep, ok := st.in.(Reporter); ok {
 			for _, line := range rep.Status(ctx) {
-				b.WriteString("\n" + line)
+				for _, l := range strings.Split(line, "\n") {
+					b.WriteString("\n    " + strings.TrimLeft(l, " "))
+				}
 			}
 		}
 		shown := 0

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/townhall/townhall/integrations/calendar/examples"
 	"github.com/townhall/townhall/integrations/calls"
 	"github.com/townhall/townhall/scheduler"
 	"github.com/townhall/townhall/slackapp"
@@ -341,4 +343,87 @@ func TestArchiveEndToEnd(t *testing.T) {
 	if !strings.Contains(out.String(), "1 new") {
 		t.Errorf("import said %q", out.String())
 	}
+}
+
+// slackControl matches what Slack reads between < and >: mentions, channel
+// links, special mentions, dates and links. Anything else in angle
+// brackets is a message bug (Slack swallows it), so help texts must write
+// "&lt;id&gt;".
+var slackControl = regexp.MustCompile(`^<(@[UW][A-Z0-9]+(\|[^>]*)?|#C[A-Z0-9]+(\|[^>]*)?|![a-z^][^>]*|https?://[^>]+|mailto:[^>]+)>`)
+
+// TestHelpTextsAreWellFormedMrkdwn asks every enabled integration for its
+// help and checks that nothing in it is an accidental Slack control
+// sequence.
+func TestHelpTextsAreWellFormedMrkdwn(t *testing.T) {
+	t.Parallel()
+	e := startApp(t, func(c *config) {
+		ics := filepath.Join(t.TempDir(), "community.ics")
+		if err := os.WriteFile(ics, examples.CommunityICS, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.Calendar.Sources = "ics:" + ics + "=" + slacktest.GeneralID
+		c.Calendar.Enabled, c.Calendar.Reminders, c.Calendar.PollInterval = true, "24h,15m", 5*time.Minute
+		c.Calendar.CatchUp, c.Calendar.Lookahead, c.Calendar.PageSize = 24*time.Hour, 720*time.Hour, 10
+		c.Feeds.Enabled = true
+		c.Feeds.XAPIURL, c.Feeds.XInterval, c.Feeds.XPageSize, c.Feeds.Interval = "https://api.x.com/2", 15*time.Minute, 100, 10*time.Minute
+		c.Feeds.Backfill, c.Feeds.MaxItems, c.Feeds.MaxConcurrent = 1, 5, 8
+		c.Feeds.FetchTimeout, c.Feeds.MaxFeedBytes = 20*time.Second, 5<<20
+		c.Translate.Enabled, c.Translate.Provider, c.Translate.LibreURL = true, "libretranslate", "http://127.0.0.1:1"
+		c.Translate.DefaultLanguage, c.Translate.ReactionsEnabled, c.Translate.MaxCharacters = "en", true, 5000
+		c.Translate.CacheTTL, c.Translate.Timeout, c.Translate.ProgressAfter = time.Hour, 10*time.Second, 1500*time.Millisecond
+		c.Translate.LibreMaxCharacters = 2000
+	})
+	for _, cmd := range [][2]string{{"/townhall", "help"}, {"/call", "help"}, {"/events", "help"}, {"/feed", "help"},
+		{"/feed", "add"}, {"/feed", "remove"}, {"/translate", "help"}, {"/translate", ""}, {"/translate", "languages"}} {
+		for _, p := range e.command(t, slacktest.AdminID, slacktest.GeneralID, cmd[0], cmd[1]) {
+			for _, text := range append([]string{p.Text}, blockStrings(t, p.Blocks)...) {
+				for i := strings.IndexByte(text, '<'); i >= 0; i = next(text, i) {
+					if !slackControl.MatchString(text[i:]) {
+						t.Errorf("%s %s: stray %q in %q", cmd[0], cmd[1], text[i:min(len(text), i+20)], text)
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+// blockStrings returns every string in a Block Kit JSON document.
+func blockStrings(t *testing.T, blocks json.RawMessage) []string {
+	t.Helper()
+	if len(blocks) == 0 {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(blocks, &v); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			out = append(out, v)
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		case map[string]any:
+			for k, e := range v {
+				if k != "url" && k != "image_url" && k != "value" {
+					walk(e)
+				}
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+func next(s string, i int) int {
+	j := strings.IndexByte(s[i+1:], '<')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
 }

@@ -73,10 +73,10 @@ func helpMessage(xOn bool) slackapp.Message {
 	}
 	text := "*" + Command + "* posts new items from " + x + " or an RSS, Atom or JSON feed in a channel, once each.\n" +
 		"• `" + Command + " list` — what this channel follows; `" + Command + " list all` — every subscription\n" +
-		"• `" + Command + " add <url | @handle> [#channel] [filters]` — follow a source here or in #channel (staff)\n" +
-		"• `" + Command + " remove <id>` — stop following (staff; the id is in the list)\n" +
+		"• `" + Command + " add &lt;url | @handle&gt; [#channel] [filters]` — follow a source here or in #channel (staff)\n" +
+		"• `" + Command + " remove &lt;id&gt;` — stop following (staff; the id is in the list)\n" +
 		"Filters: `replies` and `reposts` include those (X), `include:word,word` posts only items mentioning one, `exclude:word,word` skips items mentioning any.\n" +
-		"Mastodon: `https://<instance>/@<user>.rss` · Bluesky: `https://bsky.app/profile/<handle>/rss`"
+		"Mastodon: `https://&lt;instance&gt;/@&lt;user&gt;.rss` · Bluesky: `https://bsky.app/profile/&lt;handle&gt;/rss`"
 	return slackapp.Message{Text: text, Blocks: []slack.Block{
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil),
 	}}
@@ -88,7 +88,7 @@ func refusal(format string, args ...any) slackapp.Message {
 }
 
 func (i *Integration) cmdAdd(ctx context.Context, r *slackapp.Request, words []string) (slackapp.Message, error) {
-	usage := "Usage: `" + Command + " add <url | @handle> [#channel] [filters]`, e.g. `" + Command + " add https://blog.example.org/feed.xml #news`."
+	usage := "Usage: `" + Command + " add &lt;url | @handle&gt; [#channel] [filters]`, e.g. `" + Command + " add https://blog.example.org/feed.xml #news`."
 	if len(words) == 0 {
 		return refusal("Tell me what to follow. %s", usage), nil
 	}
@@ -210,7 +210,7 @@ func (i *Integration) checkFeed(ctx context.Context, u string) (feedURL string, 
 			u = alts[0]
 			continue
 		case errors.Is(err, errNotFeed):
-			m := refusal("%s is a web page or another document, not an RSS, Atom or JSON feed, and it links to none. Look for an RSS or Atom link on the site; for Mastodon use `https://<instance>/@<user>.rss`, for Bluesky `https://bsky.app/profile/<handle>/rss`.", link(u, ""))
+			m := refusal("%s is a web page or another document, not an RSS, Atom or JSON feed, and it links to none. Look for an RSS or Atom link on the site; for Mastodon use `https://&lt;instance&gt;/@&lt;user&gt;.rss`, for Bluesky `https://bsky.app/profile/&lt;handle&gt;/rss`.", link(u, ""))
 			return "", &m
 		default:
 			m := refusal("%s looks like a feed but I can't read it (%s); nothing was added.", link(u, ""), slackapp.Escape(shortError(err)))
@@ -259,7 +259,7 @@ func containsChannel(s Subscription, ch string) bool {
 
 func (i *Integration) cmdRemove(ctx context.Context, words []string) (slackapp.Message, error) {
 	if len(words) != 1 {
-		return refusal("Usage: `%s remove <id>`; `%s list` shows the ids.", Command, Command), nil
+		return refusal("Usage: `%s remove &lt;id&gt;`; `%s list` shows the ids.", Command, Command), nil
 	}
 	id := strings.Trim(words[0], "`")
 	for _, s := range i.envSubs {
@@ -322,7 +322,7 @@ func (i *Integration) cmdList(ctx context.Context, r *slackapp.Request, words []
 	}
 	if len(lines) == 0 {
 		if all {
-			return slackapp.Message{Text: "No feeds are followed yet. Staff can add one with `" + Command + " add <url | @handle> [#channel]`."}, nil
+			return slackapp.Message{Text: "No feeds are followed yet. Staff can add one with `" + Command + " add &lt;url | @handle&gt; [#channel]`."}, nil
 		}
 		return slackapp.Message{Text: "This channel follows no feeds. `" + Command + " list all` shows every subscription."}, nil
 	}

@@ -99,7 +99,7 @@ func (i *Integration) setLanguage(ctx context.Context, r *slackapp.Request, name
 		if chosen {
 			how = "your choice"
 		}
-		return i.ephemeral(ctx, r, text("Your language is *%s* (%s). Choose another with `%s set <language>`, for example `%s set es`.", lang.Name(), how, Command, Command))
+		return i.ephemeral(ctx, r, text("Your language is *%s* (%s). Choose another with `%s set &lt;language&gt;`, for example `%s set es`.", lang.Name(), how, Command, Command))
 	}
 	lang, ok := LookupLanguage(name)
 	if !ok {

@@ -187,9 +187,9 @@ func text(format string, args ...any) slackapp.Message {
 }
 
 func helpMessage(current Language, chosen bool) slackapp.Message {
-	yours := fmt.Sprintf("Your language is *%s* (the community's default); change it with `/translate set <language>`.", current.Name())
+	yours := fmt.Sprintf("Your language is *%s* (the community's default); change it with `/translate set &lt;language&gt;`.", current.Name())
 	if chosen {
-		yours = fmt.Sprintf("Your language is *%s*; change it with `/translate set <language>`.", current.Name())
+		yours = fmt.Sprintf("Your language is *%s*; change it with `/translate set &lt;language&gt;`.", current.Name())
 	}
 	return text("*%s* translates text for you alone, with a button to post the translation.\n"+
 		"• `/translate fr Hello everyone` translates into French (codes, English or native names: `fr`, `french`, `français`)\n"+
