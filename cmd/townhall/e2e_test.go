@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -426,4 +427,43 @@ func next(s string, i int) int {
 		return -1
 	}
 	return i + 1 + j
+}
+
+// TestAppSurvivesReconnectsAndRateLimits: the whole app, as newApp wires
+// it, reconnects after Slack's refresh disconnect and after an abrupt drop,
+// loses no /call sent meanwhile, answers none twice, and waits out a 429.
+func TestAppSurvivesReconnectsAndRateLimits(t *testing.T) {
+	t.Parallel()
+	e := startApp(t, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	breaks := []func(){
+		func() { e.ws.Disconnect(ctx, "refresh_requested") },
+		e.ws.DropConnections,
+	}
+	for i, brk := range breaks {
+		brk()
+		// Sent while the app is (re)connecting: the workspace holds it
+		// until a connection is open, as Slack does.
+		posts := e.command(t, slacktest.MemberID, slacktest.GeneralID, "/call", fmt.Sprint("after break ", i))
+		if len(posts) != 1 || !strings.Contains(posts[0].Text, fmt.Sprint("after break ", i)) {
+			t.Fatalf("break %d: want exactly one answer, got %+v", i, posts)
+		}
+		if _, err := e.app.rt.WaitConnection(ctx, uint64(i+1)); err != nil {
+			t.Fatalf("break %d: no new connection: %v", i, err)
+		}
+	}
+
+	e.ws.FailNext("response_url", 429, time.Second)
+	start := time.Now()
+	posts := e.command(t, slacktest.MemberID, slacktest.GeneralID, "/call", "rate limited")
+	if len(posts) != 1 {
+		t.Fatalf("want exactly one post after the wait, got %d", len(posts))
+	}
+	if waited := time.Since(start); waited < time.Second {
+		t.Errorf("answered after %s, before Retry-After", waited)
+	}
+	if n := len(e.ws.Posts()); n != 3 {
+		t.Errorf("want 3 answers in all, got %d", n)
+	}
 }
