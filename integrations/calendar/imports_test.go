@@ -1,56 +1,23 @@
 package calendar_test
 
 import (
-	"go/parser"
-	"go/token"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/townhall/townhall/integrations/integrationtest"
 )
 
 // TestImports keeps the package docs' promises: no other integration and
-// no main package here; the API clients and fakes import no townhall
-// package (gcal only slackapp, for Secret).
+// no main package here; the API clients, the fakes and the examples
+// import no townhall package (gcal only slackapp, for Secret). Tests may
+// use integrationtest, the fakes, slacktest and store/sqlite.
 func TestImports(t *testing.T) {
 	t.Parallel()
-	const module = "github.com/townhall/townhall/"
-	allowed := map[string][]string{
-		".":        {"integrations", "integrations/calendar/", "slackapp", "scheduler", "store"},
-		"ics":      {},
-		"icstest":  {},
-		"gcal":     {"slackapp"},
-		"gcaltest": {},
-	}
-	for dir, ok := range allowed {
-		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, file := range files {
-			if strings.HasSuffix(file, "_test.go") {
-				continue
-			}
-			f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ImportsOnly)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, imp := range f.Imports {
-				path, _ := strconv.Unquote(imp.Path.Value)
-				rel, ours := strings.CutPrefix(path, module)
-				if !ours {
-					continue
-				}
-				allowedHere := false
-				for _, a := range ok {
-					if rel == strings.TrimSuffix(a, "/") || strings.HasSuffix(a, "/") && strings.HasPrefix(rel, a) {
-						allowedHere = true
-					}
-				}
-				if !allowedHere {
-					t.Errorf("%s imports %s", file, path)
-				}
-			}
-		}
-	}
+	integrationtest.CheckImports(t,
+		integrationtest.ImportRule{Dir: ".", Allow: []string{"integrations", "integrations/calendar/", "slackapp", "scheduler", "store"}, TestAllow: []string{"integrations/integrationtest", "slackapp/slacktest", "store/sqlite"}},
+		integrationtest.ImportRule{Dir: "examples"},
+		integrationtest.ImportRule{Dir: "ics", TestAllow: []string{"integrations/calendar/ics", "integrations/calendar/icstest"}},
+		integrationtest.ImportRule{Dir: "icstest"},
+		integrationtest.ImportRule{Dir: "gcal", Allow: []string{"slackapp"}, TestAllow: []string{"integrations/calendar/gcal", "integrations/calendar/gcaltest"}},
+		integrationtest.ImportRule{Dir: "gcaltest"},
+	)
 }

@@ -1,46 +1,19 @@
 package calls_test
 
 import (
-	"go/parser"
-	"go/token"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/townhall/townhall/integrations/integrationtest"
 )
 
-// TestImports keeps the package doc's promise: no other integration, no
-// store, no main package, in this package or its subpackages.
+// TestImports keeps the package docs' promises: calls imports no other
+// integration, no store and no main package; the zoom client imports no
+// townhall package but slackapp, and its fake only the client besides.
 func TestImports(t *testing.T) {
 	t.Parallel()
-	const module = "github.com/townhall/townhall/"
-	allowed := []string{"integrations", "integrations/calls/", "slackapp", "scheduler"}
-	for _, dir := range []string{".", "zoom", "zoomtest"} {
-		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, file := range files {
-			f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ImportsOnly)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, imp := range f.Imports {
-				path, _ := strconv.Unquote(imp.Path.Value)
-				rel, ours := strings.CutPrefix(path, module)
-				if !ours {
-					continue
-				}
-				ok := false
-				for _, a := range allowed {
-					if rel == strings.TrimSuffix(a, "/") || strings.HasSuffix(a, "/") && strings.HasPrefix(rel, a) {
-						ok = true
-					}
-				}
-				if !ok {
-					t.Errorf("%s imports %s", file, path)
-				}
-			}
-		}
-	}
+	integrationtest.CheckImports(t,
+		integrationtest.ImportRule{Dir: ".", Allow: []string{"integrations", "integrations/calls/", "slackapp", "scheduler"}, TestAllow: []string{"integrations/integrationtest"}},
+		integrationtest.ImportRule{Dir: "zoom", Allow: []string{"slackapp"}, TestAllow: []string{"integrations/calls/zoom", "integrations/calls/zoomtest"}},
+		integrationtest.ImportRule{Dir: "zoomtest", Allow: []string{"slackapp", "integrations/calls/zoom"}, TestAllow: []string{"integrations/calls/zoomtest"}},
+	)
 }
