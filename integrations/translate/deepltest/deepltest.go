@@ -22,14 +22,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/townhall/townhall/integrations/translate/internal/fakemt"
+	"github.com/townhall/townhall/integrations/translate/internal/fakeserver"
 	"github.com/townhall/townhall/slackapp"
 )
 
@@ -51,31 +50,25 @@ type Request struct {
 	Texts                       []string
 }
 
-// Server is a running fake.
+// Server is a running fake. Besides FailNext, tests call the methods of
+// its Controls: Close, Hold, Held, Release, Requests and Characters. The
+// characters billed are those of the texts sent, not counting tags when
+// tag_handling is html or xml, as DeepL bills
+// (https://support.deepl.com/hc/en-us/articles/360020685720).
 type Server struct {
+	fakeserver.Controls[Request]
+
 	URL string
 	Key slackapp.Secret
 
-	srv  *httptest.Server
+	fake *fakeserver.Server[Request]
 	free bool
-
-	mu       sync.Mutex
-	requests []Request
-	chars    int
-	faults   []fault
-	hold     chan struct{}
-	held     chan struct{}
-}
-
-type fault struct {
-	status  int
-	message string
 }
 
 // New starts a fake (a Pro endpoint unless Free); it is closed at cleanup.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s := &Server{held: make(chan struct{}, 64)}
+	s := &Server{}
 	for _, o := range opts {
 		o(s)
 	}
@@ -86,80 +79,21 @@ func New(t testing.TB, opts ...Option) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v2/translate", s.serveTranslate)
 	mux.HandleFunc("GET /v2/languages", s.serveLanguages)
-	s.srv = httptest.NewServer(mux)
-	s.URL = s.srv.URL
-	t.Cleanup(s.Close)
+	s.fake = fakeserver.Start[Request](t, mux)
+	s.Controls, s.URL = s.fake.Controls(), s.fake.URL
 	return s
-}
-
-// Close stops the server, releasing held requests.
-func (s *Server) Close() {
-	s.Release()
-	s.srv.Close()
 }
 
 // FailNext makes the next request fail with status and {"message":
 // message}, such as 456 "Quota Exceeded". Calls queue.
 func (s *Server) FailNext(status int, message string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{status, message})
-}
-
-// Hold makes requests wait until Release or until the client gives up.
-func (s *Server) Hold() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.hold == nil {
-		s.hold = make(chan struct{})
-	}
-}
-
-// Held receives once per request that starts waiting on Hold (up to 64
-// unread signals are kept).
-func (s *Server) Held() <-chan struct{} { return s.held }
-
-// Release lets held requests go on and stops holding new ones.
-func (s *Server) Release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.hold != nil {
-		close(s.hold)
-		s.hold = nil
-	}
-}
-
-// Requests returns the translation requests received, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
-
-// Characters returns the characters billed: those of the texts sent, not
-// counting tags when tag_handling is html or xml, as DeepL bills
-// (https://support.deepl.com/hc/en-us/articles/360020685720).
-func (s *Server) Characters() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.chars
+	s.fake.FailNext(func(w http.ResponseWriter) { writeError(w, status, message) })
 }
 
 // authorize checks the header, waits while held and pops a fault.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
-	s.mu.Lock()
-	hold := s.hold
-	s.mu.Unlock()
-	if hold != nil {
-		select {
-		case s.held <- struct{}{}:
-		default:
-		}
-		select {
-		case <-hold:
-		case <-r.Context().Done():
-			return false
-		}
+	if !s.fake.Wait(r.Context()) {
+		return false
 	}
 	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "DeepL-Auth-Key ")
 	switch {
@@ -173,15 +107,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 		writeError(w, http.StatusForbidden, "Authorization failure, check auth_key")
 		return false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
-		writeError(w, f.status, f.message)
-		return false
-	}
-	return true
+	return !s.fake.Fault(w)
 }
 
 func (s *Server) serveTranslate(w http.ResponseWriter, r *http.Request) {
@@ -254,10 +180,7 @@ func (s *Server) serveTranslate(w http.ResponseWriter, r *http.Request) {
 			out[i].DetectedSourceLanguage = strings.ToUpper(fakemt.Detect(text))
 		}
 	}
-	s.mu.Lock()
-	s.chars += chars
-	s.requests = append(s.requests, Request{Target: req.TargetLang, Source: req.SourceLang, TagHandling: req.TagHandling, IgnoreTags: ignore, Texts: req.Text})
-	s.mu.Unlock()
+	s.fake.Record(Request{Target: req.TargetLang, Source: req.SourceLang, TagHandling: req.TagHandling, IgnoreTags: ignore, Texts: req.Text}, chars)
 	writeJSON(w, http.StatusOK, map[string]any{"translations": out})
 }
 

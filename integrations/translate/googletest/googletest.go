@@ -18,7 +18,6 @@ package googletest
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/townhall/townhall/integrations/translate/internal/fakemt"
+	"github.com/townhall/townhall/integrations/translate/internal/fakeserver"
 	"github.com/townhall/townhall/slackapp"
 )
 
@@ -46,25 +46,19 @@ type Request struct {
 	URLLength int // the length of the request's URL
 }
 
-// Server is a running fake.
+// Server is a running fake. Besides FailNext and SetLanguages, tests call
+// the methods of its Controls: Close, Hold, Held, Release, Requests and
+// Characters, which counts the characters of text sent to translate or
+// detect: what Google would bill.
 type Server struct {
+	fakeserver.Controls[Request]
+
 	APIKey slackapp.Secret
 
-	srv *httptest.Server
+	fake *fakeserver.Server[Request]
 
-	mu        sync.Mutex
+	mu        sync.Mutex // guards languages
 	languages []string
-	requests  []Request
-	chars     int
-	faults    []fault
-	hold      chan struct{} // non-nil: requests wait until it is closed
-	held      chan struct{} // signalled when a request starts waiting
-}
-
-type fault struct {
-	status  int
-	reason  string
-	message string
 }
 
 // New starts a fake with a random API key; it is closed at cleanup.
@@ -73,25 +67,18 @@ func New(t testing.TB) *Server {
 	s := &Server{
 		APIKey:    slackapp.Secret("AIzaFake" + strings.ReplaceAll(t.Name(), "/", "_")),
 		languages: slices.Clone(DefaultLanguages),
-		held:      make(chan struct{}, 64),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(BasePath+"v2", s.serveTranslate)
 	mux.HandleFunc(BasePath+"v2/detect", s.serveDetect)
 	mux.HandleFunc(BasePath+"v2/languages", s.serveLanguages)
-	s.srv = httptest.NewServer(mux)
-	t.Cleanup(s.Close)
+	s.fake = fakeserver.Start[Request](t, mux)
+	s.Controls = s.fake.Controls()
 	return s
 }
 
 // Endpoint is the base URL to give option.WithEndpoint.
-func (s *Server) Endpoint() string { return s.srv.URL + BasePath }
-
-// Close stops the server, releasing held requests.
-func (s *Server) Close() {
-	s.Release()
-	s.srv.Close()
-}
+func (s *Server) Endpoint() string { return s.fake.URL + BasePath }
 
 // SetLanguages replaces the languages the fake translates.
 func (s *Server) SetLanguages(codes ...string) {
@@ -104,47 +91,7 @@ func (s *Server) SetLanguages(codes ...string) {
 // as Google reports errors (for example 403 "userRateLimitExceeded" "User
 // Rate Limit Exceeded", or 500 "backendError" "Backend Error"). Calls queue.
 func (s *Server) FailNext(status int, reason, message string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{status, reason, message})
-}
-
-// Hold makes requests wait, until Release or until the client gives up.
-func (s *Server) Hold() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.hold == nil {
-		s.hold = make(chan struct{})
-	}
-}
-
-// Held receives once per request that starts waiting on Hold (up to 64
-// unread signals are kept).
-func (s *Server) Held() <-chan struct{} { return s.held }
-
-// Release lets held requests go on and stops holding new ones.
-func (s *Server) Release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.hold != nil {
-		close(s.hold)
-		s.hold = nil
-	}
-}
-
-// Requests returns the translation requests received, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
-
-// Characters returns how many characters of text the fake was sent to
-// translate or detect: what Google would bill.
-func (s *Server) Characters() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.chars
+	s.fake.FailNext(func(w http.ResponseWriter) { writeError(w, status, reason, message) })
 }
 
 // begin checks the key, waits while held and pops a fault; it reports
@@ -154,30 +101,14 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (url.Values, bool
 		writeError(w, http.StatusBadRequest, "parseError", "Parse Error")
 		return nil, false
 	}
-	s.mu.Lock()
-	hold := s.hold
-	s.mu.Unlock()
-	if hold != nil {
-		select {
-		case s.held <- struct{}{}:
-		default:
-		}
-		select {
-		case <-hold:
-		case <-r.Context().Done():
-			return nil, false
-		}
+	if !s.fake.Wait(r.Context()) {
+		return nil, false
 	}
 	if r.Form.Get("key") != s.APIKey.Reveal() {
 		writeError(w, http.StatusBadRequest, "badRequest", "API key not valid. Please pass a valid API key.")
 		return nil, false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
-		writeError(w, f.status, f.reason, f.message)
+	if s.fake.Fault(w) {
 		return nil, false
 	}
 	return r.Form, true
@@ -233,13 +164,10 @@ func (s *Server) serveTranslate(w http.ResponseWriter, r *http.Request) {
 			out[i].DetectedSourceLanguage = googleCode(fakemt.Detect(text))
 		}
 	}
-	s.mu.Lock()
-	s.chars += chars
-	s.requests = append(s.requests, Request{
+	s.fake.Record(Request{
 		Method: r.Method, Target: target, Source: source, Format: format,
 		Segments: slices.Clone(q), URLLength: len(r.URL.String()),
-	})
-	s.mu.Unlock()
+	}, chars)
 	writeData(w, map[string]any{"translations": out})
 }
 
@@ -271,9 +199,7 @@ func (s *Server) serveDetect(w http.ResponseWriter, r *http.Request) {
 		chars += utf8.RuneCountInString(text)
 		out[i] = []detection{{Language: googleCode(fakemt.Detect(text)), Confidence: 0.9}}
 	}
-	s.mu.Lock()
-	s.chars += chars
-	s.mu.Unlock()
+	s.fake.Bill(chars)
 	writeData(w, map[string]any{"detections": out})
 }
 

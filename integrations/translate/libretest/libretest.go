@@ -20,14 +20,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/townhall/townhall/integrations/translate/internal/fakemt"
+	"github.com/townhall/townhall/integrations/translate/internal/fakeserver"
 	"github.com/townhall/townhall/slackapp"
 )
 
@@ -59,32 +58,25 @@ type Request struct {
 	Segments               []string
 }
 
-// Server is a running fake.
+// Server is a running fake. Besides FailNext, tests call the methods of
+// its Controls: Close, Hold, Held, Release, Requests and Characters. Hold
+// and faults apply to /translate and /detect, not /languages; the
+// characters billed are all those sent to translate or detect.
 type Server struct {
+	fakeserver.Controls[Request]
+
 	URL    string
 	APIKey slackapp.Secret // empty unless WithAPIKey
 
-	srv       *httptest.Server
+	fake      *fakeserver.Server[Request]
 	languages []string
 	charLimit int
-
-	mu       sync.Mutex
-	requests []Request
-	chars    int
-	faults   []fault
-	hold     chan struct{}
-	held     chan struct{}
-}
-
-type fault struct {
-	status  int
-	message string
 }
 
 // New starts a fake; it is closed at cleanup.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s := &Server{languages: CurrentLanguages, held: make(chan struct{}, 64)}
+	s := &Server{languages: CurrentLanguages}
 	for _, o := range opts {
 		o(s)
 	}
@@ -92,63 +84,15 @@ func New(t testing.TB, opts ...Option) *Server {
 	mux.HandleFunc("POST /translate", s.serveTranslate)
 	mux.HandleFunc("POST /detect", s.serveDetect)
 	mux.HandleFunc("GET /languages", s.serveLanguages)
-	s.srv = httptest.NewServer(mux)
-	s.URL = s.srv.URL
-	t.Cleanup(s.Close)
+	s.fake = fakeserver.Start[Request](t, mux)
+	s.Controls, s.URL = s.fake.Controls(), s.fake.URL
 	return s
-}
-
-// Close stops the server, releasing held requests.
-func (s *Server) Close() {
-	s.Release()
-	s.srv.Close()
 }
 
 // FailNext makes the next /translate or /detect request fail with status
 // and an {"error": message} body. Calls queue.
 func (s *Server) FailNext(status int, message string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{status, message})
-}
-
-// Hold makes /translate and /detect requests wait until Release or until
-// the client gives up.
-func (s *Server) Hold() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.hold == nil {
-		s.hold = make(chan struct{})
-	}
-}
-
-// Held receives once per request that starts waiting on Hold (up to 64
-// unread signals are kept).
-func (s *Server) Held() <-chan struct{} { return s.held }
-
-// Release lets held requests go on and stops holding new ones.
-func (s *Server) Release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.hold != nil {
-		close(s.hold)
-		s.hold = nil
-	}
-}
-
-// Requests returns the translation requests received, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
-
-// Characters returns how many characters the fake was sent to translate
-// or detect.
-func (s *Server) Characters() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.chars
+	s.fake.FailNext(func(w http.ResponseWriter) { writeError(w, status, message) })
 }
 
 // request is the body of /translate and /detect.
@@ -178,19 +122,8 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (request, []strin
 		}
 		q, array = []string{one}, false
 	}
-	s.mu.Lock()
-	hold := s.hold
-	s.mu.Unlock()
-	if hold != nil {
-		select {
-		case s.held <- struct{}{}:
-		default:
-		}
-		select {
-		case <-hold:
-		case <-r.Context().Done():
-			return req, nil, false, false
-		}
+	if !s.fake.Wait(r.Context()) {
+		return req, nil, false, false
 	}
 	if s.APIKey.IsSet() && req.APIKey != s.APIKey.Reveal() {
 		if req.APIKey == "" {
@@ -200,12 +133,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (request, []strin
 		}
 		return req, nil, false, false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
-		writeError(w, f.status, f.message)
+	if s.fake.Fault(w) {
 		return req, nil, false, false
 	}
 	return req, q, array, true
@@ -244,10 +172,7 @@ func (s *Server) serveTranslate(w http.ResponseWriter, r *http.Request) {
 		}
 		det[i] = map[string]any{"confidence": 90.0, "language": s.code(fakemt.Detect(text))}
 	}
-	s.mu.Lock()
-	s.chars += chars
-	s.requests = append(s.requests, Request{Source: req.Source, Target: req.Target, Format: req.Format, Segments: q})
-	s.mu.Unlock()
+	s.fake.Record(Request{Source: req.Source, Target: req.Target, Format: req.Format, Segments: q}, chars)
 	resp := map[string]any{}
 	if array {
 		resp["translatedText"] = out
@@ -276,9 +201,7 @@ func (s *Server) serveDetect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	s.chars += utf8.RuneCountInString(strings.Join(q, ""))
-	s.mu.Unlock()
+	s.fake.Bill(utf8.RuneCountInString(strings.Join(q, "")))
 	writeJSON(w, http.StatusOK, []map[string]any{{"confidence": 90.0, "language": s.code(fakemt.Detect(q[0]))}})
 }
 
