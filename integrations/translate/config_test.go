@@ -2,10 +2,6 @@ package translate_test
 
 import (
 	"fmt"
-	"go/parser"
-	"go/token"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -91,48 +87,5 @@ func TestConfigNeverShowsSecrets(t *testing.T) {
 	}
 	if d := cfg.Describe(); d != "DeepL API Free (https://api-free.deepl.com)" {
 		t.Errorf("Describe = %q", d)
-	}
-}
-
-// TestImports keeps the package doc's promise: no other integration and
-// no main package, here or in the subpackages.
-func TestImports(t *testing.T) {
-	t.Parallel()
-	const module = "github.com/townhall/townhall/"
-	allowed := []string{"integrations", "integrations/translate/", "integrations/integrationtest", "slackapp", "scheduler", "store"}
-	dirs := []string{".", "google", "googletest", "libre", "libretest", "deepl", "deepltest", "internal/fakemt"}
-	for _, dir := range dirs {
-		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, file := range files {
-			f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ImportsOnly)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, imp := range f.Imports {
-				path, _ := strconv.Unquote(imp.Path.Value)
-				rel, ours := strings.CutPrefix(path, module)
-				if !ours {
-					continue
-				}
-				ok := false
-				for _, a := range allowed {
-					if rel == strings.TrimSuffix(a, "/") || strings.HasSuffix(a, "/") && strings.HasPrefix(rel, a) || strings.HasPrefix(rel, a+"/") {
-						ok = true
-					}
-				}
-				if rel == "integrations/integrationtest" && !strings.HasSuffix(file, "_test.go") {
-					ok = false
-				}
-				if dir != "." && (rel == "integrations" || strings.HasPrefix(rel, "store") || rel == "scheduler" || rel == "integrations/integrationtest") {
-					ok = false // clients and fakes stand alone
-				}
-				if !ok {
-					t.Errorf("%s imports %s", file, path)
-				}
-			}
-		}
 	}
 }
