@@ -2,7 +2,8 @@
 // the real Slack runtime connected by Socket Mode to a fake workspace
 // (slacktest), a SQLite store in a temporary directory, a scheduler and the
 // host, wired as cmd/townhall wires them. Tests drive it as a user would
-// and assert on what the workspace received.
+// and assert on what the workspace received. CheckImports keeps each
+// integration's imports to the rules its package doc states.
 //
 // It is for tests only. It is not an integration: integrations may import
 // it from their _test files.
