@@ -37,7 +37,7 @@ var benchWords = strings.Fields(`meeting budget report garden festival volunteer
 
 // genExport writes a Slack export of n messages spread over 500 channels,
 // a message every few minutes, one in ten a thread reply.
-func genExport(b *testing.B, path string, n int) {
+func genExport(b testing.TB, path string, n int) {
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)

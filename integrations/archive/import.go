@@ -2,6 +2,7 @@ package archive
 
 import (
 	"archive/zip"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -114,7 +115,11 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 		}
 		days = append(days, f)
 	}
-	slices.SortFunc(days, func(x, y *zip.File) int { return strings.Compare(x.Name, y.Name) })
+	// Day by day across channels, so messages arrive roughly in time order,
+	// the order the archive keeps them in.
+	slices.SortFunc(days, func(x, y *zip.File) int {
+		return cmp.Or(strings.Compare(path.Base(x.Name), path.Base(y.Name)), strings.Compare(x.Name, y.Name))
+	})
 
 	bar := newProgress(progress, len(days))
 	batch := make([]Message, 0, importBatch)

@@ -2,16 +2,26 @@ package sqlitearchive
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/townhall/townhall/integrations/archive"
 )
 
+// rankWindow bounds ranked search: the best matches are chosen, by bm25,
+// among the newest rankWindow messages that match. Ranking every match of
+// a common word costs time in proportion to how common it is (tens of
+// milliseconds per 30,000 matches); within the window it stays bounded,
+// and older messages are reached with before: or by sorting newest first.
+const rankWindow = 10_000
+
 // matchExpr turns query terms into an FTS5 MATCH expression over the
-// folded, segmented index (see indexBody). Every token is quoted, so no
-// user input is read as FTS5 syntax. It returns "" when no term has a
-// searchable token.
+// index's body column (the folded, segmented text, see indexBody). Every
+// token is quoted, so no user input is read as FTS5 syntax. It returns ""
+// when no term has a searchable token.
 func matchExpr(terms []archive.Term) string {
 	var parts []string
 	for _, t := range terms {
@@ -23,7 +33,7 @@ func matchExpr(terms []archive.Term) string {
 		if len(toks) == 0 {
 			continue
 		}
-		p := `"` + strings.Join(toks, " ") + `"`
+		p := `body : "` + strings.Join(toks, " ") + `"`
 		if prefix {
 			p += "*"
 		}
@@ -32,92 +42,200 @@ func matchExpr(terms []archive.Term) string {
 	return strings.Join(parts, " AND ")
 }
 
+// metaAny matches messages whose meta column has any of tokens.
+func metaAny(tokens []string) string {
+	quoted := make([]string, len(tokens))
+	for k, t := range tokens {
+		quoted[k] = `"` + t + `"`
+	}
+	return `meta : (` + strings.Join(quoted, " OR ") + `)`
+}
+
 // Search implements archive.Archive. Channel and user filters name channels
-// and users by name or ID; unknown ones match nothing.
+// and users by name or ID; unknown ones match nothing. Everything but the
+// final page's rows is answered by the search index: words and phrases in
+// its body column, in: and from: in its meta column, dates as rowid ranges
+// (ids are times), opted-out members excluded with NOT.
 func (a *Archive) Search(ctx context.Context, q archive.Query) (archive.Results, error) {
 	var res archive.Results
-	var where []string
-	var args []any
-
-	match := matchExpr(q.Terms)
-	if match == "" && len(q.Terms) > 0 {
+	body := matchExpr(q.Terms)
+	if body == "" && len(q.Terms) > 0 {
 		return res, nil // only punctuation: nothing to find
 	}
-	if len(q.Channels) > 0 {
-		ids, err := a.resolve(ctx, `SELECT id FROM archive_channels WHERE id = ?1 OR name = ?1`, q.Channels)
+	var parts []string
+	if body != "" {
+		parts = append(parts, body)
+	}
+	for _, f := range []struct {
+		names []string
+		query string
+		token func(string) string
+	}{
+		{q.Channels, `SELECT id FROM archive_channels WHERE id = ?1 OR name = ?1`, channelToken},
+		{q.Users, `SELECT id FROM archive_users WHERE id = ?1 OR name = ?1 COLLATE NOCASE OR display_name = ?1 COLLATE NOCASE`, userToken},
+	} {
+		if len(f.names) == 0 {
+			continue
+		}
+		ids, err := a.resolve(ctx, f.query, f.names)
 		if err != nil {
 			return res, err
 		}
 		if len(ids) == 0 {
 			return res, nil
 		}
-		where = append(where, "m.channel IN ("+placeholders(len(ids))+")")
-		args = append(args, ids...)
-	}
-	if len(q.Users) > 0 {
-		ids, err := a.resolve(ctx, `SELECT id FROM archive_users WHERE id = ?1 OR name = ?1 COLLATE NOCASE OR display_name = ?1 COLLATE NOCASE`, q.Users)
-		if err != nil {
-			return res, err
+		tokens := make([]string, len(ids))
+		for k, id := range ids {
+			tokens[k] = f.token(id)
 		}
-		if len(ids) == 0 {
-			return res, nil
-		}
-		where = append(where, "m.user IN ("+placeholders(len(ids))+")")
-		args = append(args, ids...)
+		parts = append(parts, metaAny(tokens))
 	}
+	lo, hi := int64(0), int64(math.MaxInt64)
 	if !q.Since.IsZero() {
-		where, args = append(where, "m.ts >= ?"), append(args, archive.FormatTS(q.Since))
+		lo = idAt(q.Since)
 	}
 	if !q.Before.IsZero() {
-		where, args = append(where, "m.ts < ?"), append(args, archive.FormatTS(q.Before))
-	}
-	where = append(where, "coalesce(u.opted_out, 0) = 0")
-
-	var query string
-	if match != "" {
-		order := "f.rank"
-		if q.Newest {
-			order = "m.ts DESC"
-		}
-		query = `SELECT ` + messageCols + `, c.name FROM archive_fts f
-			JOIN archive_messages m ON m.id = f.rowid LEFT JOIN archive_users u ON u.id = m.user
-			JOIN archive_channels c ON c.id = m.channel
-			WHERE archive_fts MATCH ? AND ` + strings.Join(where, " AND ") + ` ORDER BY ` + order
-		args = append([]any{match}, args...)
-	} else {
-		query = `SELECT ` + messageCols + `, c.name FROM ` + messageFrom + `
-			JOIN archive_channels c ON c.id = m.channel
-			WHERE ` + strings.Join(where, " AND ") + ` ORDER BY m.ts DESC`
+		hi = idAt(q.Before)
 	}
 	size := q.PageSize()
-	query += fmt.Sprintf(" LIMIT %d OFFSET %d", size+1, max(q.Offset, 0))
+	offset := max(q.Offset, 0)
 
-	rows, err := a.read.QueryContext(ctx, query, args...)
+	var ids []int64
+	var err error
+	if len(parts) == 0 {
+		ids, err = a.newestByTime(ctx, lo, hi, size+1, offset)
+	} else {
+		expr := strings.Join(parts, " AND ")
+		var optedOut []string
+		if optedOut, err = a.optedOut(ctx); err != nil {
+			return res, err
+		}
+		if len(optedOut) > 0 {
+			tokens := make([]string, len(optedOut))
+			for k, id := range optedOut {
+				tokens[k] = userToken(id)
+			}
+			expr = "(" + expr + ") NOT " + metaAny(tokens)
+		}
+		if body == "" || q.Newest {
+			ids, err = a.ids(ctx, `SELECT rowid FROM archive_fts WHERE archive_fts MATCH ? AND rowid >= ? AND rowid < ?
+				ORDER BY rowid DESC LIMIT ? OFFSET ?`, expr, lo, hi, size+1, offset)
+		} else {
+			ids, err = a.ranked(ctx, expr, lo, hi, size+1, offset)
+		}
+	}
 	if err != nil {
 		return res, fmt.Errorf("sqlitearchive: search %q: %w", q.String(), err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var h archive.Hit
-		m, err := scanMessage(rows, &h.ChannelName)
-		if err != nil {
-			return res, fmt.Errorf("sqlitearchive: search: %w", err)
-		}
-		h.Message = m
-		res.Hits = append(res.Hits, h)
+	if len(ids) > size {
+		ids, res.More = ids[:size], true
 	}
-	if err := rows.Err(); err != nil {
+	if res.Hits, err = a.hits(ctx, ids); err != nil {
 		return res, fmt.Errorf("sqlitearchive: search %q: %w", q.String(), err)
-	}
-	if len(res.Hits) > size {
-		res.Hits, res.More = res.Hits[:size], true
 	}
 	return res, nil
 }
 
+// ranked returns a page of the matches of expr with rowids in [lo, hi),
+// best first (bm25 over the body column), among the newest rankWindow.
+func (a *Archive) ranked(ctx context.Context, expr string, lo, hi int64, limit, offset int) ([]int64, error) {
+	var floor int64
+	err := a.read.QueryRowContext(ctx, `SELECT rowid FROM archive_fts WHERE archive_fts MATCH ? AND rowid >= ? AND rowid < ?
+		ORDER BY rowid DESC LIMIT 1 OFFSET ?`, expr, lo, hi, rankWindow-1).Scan(&floor)
+	switch {
+	case errors.Is(err, sql.ErrNoRows): // fewer matches than the window: rank them all
+	case err != nil:
+		return nil, err
+	default:
+		lo = max(lo, floor)
+	}
+	return a.ids(ctx, `SELECT rowid FROM archive_fts WHERE archive_fts MATCH ? AND rowid >= ? AND rowid < ?
+		ORDER BY rank LIMIT ? OFFSET ?`, expr, lo, hi, limit, offset)
+}
+
+// newestByTime returns a page of the messages with ids in [lo, hi), newest
+// first, leaving out opted-out members': a search of dates alone.
+func (a *Archive) newestByTime(ctx context.Context, lo, hi int64, limit, offset int) ([]int64, error) {
+	return a.ids(ctx, `SELECT m.id FROM `+messageFrom+` WHERE m.id >= ? AND m.id < ? AND coalesce(u.opted_out, 0) = 0
+		ORDER BY m.id DESC LIMIT ? OFFSET ?`, lo, hi, limit, offset)
+}
+
+func (a *Archive) ids(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := a.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// hits reads the messages of ids, in that order.
+func (a *Archive) hits(ctx context.Context, ids []int64) ([]archive.Hit, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for k, id := range ids {
+		args[k] = id
+	}
+	rows, err := a.read.QueryContext(ctx, `SELECT `+messageCols+`, coalesce(c.name, m.channel), m.id FROM `+messageFrom+`
+		LEFT JOIN archive_channels c ON c.id = m.channel WHERE m.id IN (`+placeholders(len(ids))+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byID := make(map[int64]archive.Hit, len(ids))
+	for rows.Next() {
+		var h archive.Hit
+		var id int64
+		m, err := scanMessage(rows, &h.ChannelName, &id)
+		if err != nil {
+			return nil, err
+		}
+		h.Message = m
+		byID[id] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]archive.Hit, 0, len(ids))
+	for _, id := range ids {
+		if h, ok := byID[id]; ok { // gone since the index was read
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// optedOut lists the members who opted out.
+func (a *Archive) optedOut(ctx context.Context) ([]string, error) {
+	rows, err := a.read.QueryContext(ctx, `SELECT id FROM archive_users WHERE opted_out`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitearchive: search: opted-out members: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlitearchive: search: opted-out members: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // resolve maps names or IDs to IDs with query (one ?1 parameter).
-func (a *Archive) resolve(ctx context.Context, query string, names []string) ([]any, error) {
-	var ids []any
+func (a *Archive) resolve(ctx context.Context, query string, names []string) ([]string, error) {
+	var ids []string
 	for _, n := range names {
 		rows, err := a.read.QueryContext(ctx, query, n)
 		if err != nil {

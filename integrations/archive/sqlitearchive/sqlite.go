@@ -145,12 +145,29 @@ func clone(v url.Values) url.Values {
 	return c
 }
 
+// migrationStep is the part of migration version v written in Go, run
+// right after its SQL; nil for none.
+func migrationStep(v int) func(context.Context, *sql.Tx) error {
+	switch v {
+	case 2:
+		return reindexAll
+	}
+	return nil
+}
+
 // migrate applies the embedded migrations not yet recorded in
 // archive_migrations, in one transaction.
-func migrate(ctx context.Context, db *sql.DB) (err error) {
+func migrate(ctx context.Context, db *sql.DB) error { return migrateTo(ctx, db, 0) }
+
+// migrateTo is migrate stopping at version to (0: the latest), for tests
+// of the migrations themselves.
+func migrateTo(ctx context.Context, db *sql.DB, to int) (err error) {
 	entries, err := fs.ReadDir(migrationFiles, "migrations")
 	if err != nil {
 		return err
+	}
+	if to > 0 {
+		entries = entries[:min(to, len(entries))]
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -188,6 +205,11 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 		}
 		if _, err := tx.ExecContext(ctx, string(b)); err != nil {
 			return fmt.Errorf("apply %s: %w", e.Name(), err)
+		}
+		if step := migrationStep(v); step != nil {
+			if err := step(ctx, tx); err != nil {
+				return fmt.Errorf("apply %s: %w", e.Name(), err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_migrations (version, name) VALUES (?, ?)`, v, e.Name()); err != nil {
 			return fmt.Errorf("record %s: %w", e.Name(), err)
