@@ -12,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -121,18 +122,68 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 		return cmp.Or(strings.Compare(path.Base(x.Name), path.Base(y.Name)), strings.Compare(x.Name, y.Name))
 	})
 
+	// Day files are read and decoded on one goroutine while the archive
+	// stores the previous batch on this one: at most three batches exist
+	// at once (being filled, waiting, being stored).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan importedBatch, 1)
 	bar := newProgress(progress, len(days))
-	batch := make([]Message, 0, importBatch)
-	flush := func() error {
-		n, err := a.PutMessages(ctx, batch)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(batches)
+		readDays(ctx, days, root, dirs, &st, bar, batches)
+	}()
+	var putErr error
+	for b := range batches {
+		if putErr != nil {
+			continue // drain until the reader sees the cancellation
+		}
+		n, err := a.PutMessages(ctx, b.messages)
 		st.Added += n
-		batch = batch[:0]
-		return err
+		if err != nil {
+			putErr = fmt.Errorf("archive: import %s: %w", b.last, err)
+			cancel()
+		}
+	}
+	wg.Wait()
+	if putErr != nil {
+		return st, putErr
+	}
+	if err := ctx.Err(); err != nil {
+		return st, err
+	}
+	bar.done(st.Messages)
+	return st, nil
+}
+
+// importedBatch is a batch of messages read from an export, and the day
+// file its last message came from.
+type importedBatch struct {
+	messages []Message
+	last     string
+}
+
+// readDays decodes the day files into batches of importBatch messages,
+// counting in st what it reads (Messages, DayFiles, Malformed), until the
+// files or ctx end.
+func readDays(ctx context.Context, days []*zip.File, root string, dirs map[string]string, st *ImportStats, bar *progress, out chan<- importedBatch) {
+	batch := importedBatch{messages: make([]Message, 0, importBatch)}
+	send := func() bool {
+		select {
+		case out <- batch:
+			batch = importedBatch{messages: make([]Message, 0, importBatch)}
+			return true
+		case <-ctx.Done():
+			return false
+		}
 	}
 	var day []exportMessage
 	for k, f := range days {
-		if err := ctx.Err(); err != nil {
-			return st, err
+		if ctx.Err() != nil {
+			return
 		}
 		rel := strings.TrimPrefix(strings.TrimPrefix(f.Name, "./"), root)
 		dir, _ := path.Split(rel)
@@ -164,23 +215,20 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 					m.Edited = ""
 				}
 			}
-			batch = append(batch, m)
+			batch.messages = append(batch.messages, m)
+			batch.last = rel
 			valid++
-			if len(batch) == importBatch {
-				if err := flush(); err != nil {
-					return st, fmt.Errorf("archive: import %s: %w", rel, err)
-				}
+			if len(batch.messages) == importBatch && !send() {
+				return
 			}
 		}
 		st.Messages += valid
 		st.DayFiles++
 		bar.update(k+1, st.Messages)
 	}
-	if err := flush(); err != nil {
-		return st, fmt.Errorf("archive: import: %w", err)
+	if len(batch.messages) > 0 {
+		send()
 	}
-	bar.done(st.Messages)
-	return st, nil
 }
 
 // exportRoot is the folder holding channels.json: "" for a zip of the

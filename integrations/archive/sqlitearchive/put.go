@@ -104,14 +104,16 @@ func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added 
 	}
 	// Stable: two copies of one message keep their order.
 	slices.SortStableFunc(batch, func(x, y archive.Message) int { return strings.Compare(x.TS, y.TS) })
+	texts := startIndexTexts(batch)
+	defer texts.wait()
 	err = a.writeTx(ctx, fmt.Sprintf("put %d messages", len(ms)), func(tx *sql.Tx) error {
-		p, err := newPutter(ctx, tx)
+		p, err := newPutter(ctx, tx, texts)
 		if err != nil {
 			return err
 		}
 		defer p.close()
-		for _, m := range batch {
-			if err := p.put(m); err != nil {
+		for k, m := range batch {
+			if err := p.put(k, m); err != nil {
 				return fmt.Errorf("message %s/%s: %w", m.Channel, m.TS, err)
 			}
 		}
@@ -147,8 +149,8 @@ type channelDelta struct {
 	last  string
 }
 
-func newPutter(ctx context.Context, tx *sql.Tx) (_ *putter, err error) {
-	p := &putter{ctx: ctx, tx: tx, idx: newPendingIndex(), channels: make(map[string]*channelDelta),
+func newPutter(ctx context.Context, tx *sql.Tx, texts *indexTexts) (_ *putter, err error) {
+	p := &putter{ctx: ctx, tx: tx, idx: newPendingIndex(texts), channels: make(map[string]*channelDelta),
 		threads: make(map[[2]string]bool), taken: make(map[int64]bool)}
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM archive_removed)`).Scan(&p.tombstones); err != nil {
 		return nil, err
@@ -187,8 +189,8 @@ func (p *putter) close() {
 	}
 }
 
-// put stores one message (TS and ThreadTS canonical).
-func (p *putter) put(m archive.Message) error {
+// put stores message k of the batch (TS and ThreadTS canonical).
+func (p *putter) put(k int, m archive.Message) error {
 	if p.tombstones {
 		var one int
 		switch err := p.removed.QueryRowContext(p.ctx, m.Channel, m.TS).Scan(&one); {
@@ -200,8 +202,8 @@ func (p *putter) put(m archive.Message) error {
 	}
 	files, reactions := jsonOrNil(m.Files), jsonOrNil(m.Reactions)
 	base, pref := baseID(m.TS), slotOf(m.Channel)
-	for k := range int64(idSlots) {
-		id := base + (pref+k)%idSlots
+	for n := range int64(idSlots) {
+		id := base + (pref+n)%idSlots
 		if p.taken[id] {
 			continue
 		}
@@ -213,7 +215,7 @@ func (p *putter) put(m archive.Message) error {
 			return err
 		} else if n == 1 {
 			p.taken[id] = true
-			p.idx.add(id, indexBody(m), indexMeta(m))
+			p.idx.addOf(id, k)
 			p.added++
 			d := p.channels[m.Channel]
 			if d == nil {
@@ -299,32 +301,75 @@ func (p *putter) finish() error {
 	return nil
 }
 
-// pendingIndex collects a batch's rows for the search index.
-type pendingIndex struct {
-	rows []indexRow
-	at   map[int64]int
+// parallelIndexMin is the smallest batch whose index texts are computed on
+// another goroutine, while the rows are written: folding and segmenting
+// text is a tenth of an import's work.
+const parallelIndexMin = 64
+
+// indexTexts are the index texts (body and meta) of a batch's messages.
+type indexTexts struct {
+	done       chan struct{}
+	body, meta []string
 }
 
-// indexRow is one row of the search index, written as a JSON array.
+// startIndexTexts computes the index texts of batch, on another goroutine
+// for a large batch; wait waits for them.
+func startIndexTexts(batch []archive.Message) *indexTexts {
+	t := &indexTexts{done: make(chan struct{}), body: make([]string, len(batch)), meta: make([]string, len(batch))}
+	fill := func() {
+		defer close(t.done)
+		for k, m := range batch {
+			t.body[k], t.meta[k] = indexBody(m), indexMeta(m)
+		}
+	}
+	if len(batch) < parallelIndexMin {
+		fill()
+	} else {
+		go fill()
+	}
+	return t
+}
+
+func (t *indexTexts) wait() { <-t.done }
+
+// pendingIndex collects a batch's rows for the search index.
+type pendingIndex struct {
+	texts *indexTexts // of the batch; nil when every row has its own
+	rows  []indexRow
+	at    map[int64]int
+}
+
+// indexRow is one row of the search index, written as a JSON array. Its
+// texts are the batch's k'th when k >= 0.
 type indexRow struct {
 	id         int64
+	k          int
 	body, meta string
 }
 
 func (r indexRow) MarshalJSON() ([]byte, error) { return json.Marshal([3]any{r.id, r.body, r.meta}) }
 
-func newPendingIndex() *pendingIndex { return &pendingIndex{at: make(map[int64]int)} }
+func newPendingIndex(texts *indexTexts) *pendingIndex {
+	return &pendingIndex{texts: texts, at: make(map[int64]int)}
+}
 
+// add adds a row with its texts.
 func (p *pendingIndex) add(id int64, body, meta string) {
 	p.at[id] = len(p.rows)
-	p.rows = append(p.rows, indexRow{id, body, meta})
+	p.rows = append(p.rows, indexRow{id: id, k: -1, body: body, meta: meta})
+}
+
+// addOf adds a row with the texts of the batch's k'th message.
+func (p *pendingIndex) addOf(id int64, k int) {
+	p.at[id] = len(p.rows)
+	p.rows = append(p.rows, indexRow{id: id, k: k})
 }
 
 // replace changes a row not yet written, reporting whether there was one.
 func (p *pendingIndex) replace(id int64, body, meta string) bool {
 	k, ok := p.at[id]
 	if ok {
-		p.rows[k].body, p.rows[k].meta = body, meta
+		p.rows[k].k, p.rows[k].body, p.rows[k].meta = -1, body, meta
 	}
 	return ok
 }
@@ -336,6 +381,14 @@ func (p *pendingIndex) replace(id int64, body, meta string) bool {
 func (p *pendingIndex) flush(ctx context.Context, tx *sql.Tx) error {
 	if len(p.rows) == 0 {
 		return nil
+	}
+	if p.texts != nil {
+		p.texts.wait()
+		for k := range p.rows {
+			if r := &p.rows[k]; r.k >= 0 {
+				r.body, r.meta = p.texts.body[r.k], p.texts.meta[r.k]
+			}
+		}
 	}
 	slices.SortFunc(p.rows, func(x, y indexRow) int { return cmp.Compare(x.id, y.id) })
 	b, err := json.Marshal(p.rows)
@@ -362,7 +415,7 @@ func reindexAll(ctx context.Context, tx *sql.Tx) error {
 		return fmt.Errorf("reindex: %w", err)
 	}
 	defer rows.Close()
-	idx := newPendingIndex()
+	idx := newPendingIndex(nil)
 	for rows.Next() {
 		var id int64
 		var m archive.Message
