@@ -3,7 +3,10 @@ package archive_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -156,6 +159,50 @@ func TestImport(t *testing.T) {
 	again, err := archive.Import(ctx, a, r, r.Size(), nil)
 	if err != nil || again.Added != 0 || again.Messages != 7 {
 		t.Fatalf("second import = %+v, %v; want nothing added", again, err)
+	}
+}
+
+// failingArchive fails every PutMessages after the first ok.
+type failingArchive struct {
+	*sqlitearchive.Archive
+	ok    int
+	calls int
+}
+
+func (f *failingArchive) PutMessages(ctx context.Context, ms []archive.Message) (int, error) {
+	if f.calls++; f.calls > f.ok {
+		return 0, errors.New("disk full")
+	}
+	return f.Archive.PutMessages(ctx, ms)
+}
+
+// TestImportStopsAtAStoreError: a failure to store ends the import with
+// the day file it came from, and its reader stops (-race and the test's
+// return show it does not outlive Import).
+func TestImportStopsAtAStoreError(t *testing.T) {
+	t.Parallel()
+	files := map[string]any{"channels.json": []msg{{"id": "C1", "name": "general"}}}
+	for d := range 4 { // 12,000 messages: three batches
+		day := make([]msg, 0, 3000)
+		for i := range cap(day) {
+			day = append(day, msg{"type": "message", "user": "U1", "text": "hello", "ts": fmt.Sprintf("%d.000000", 1700000000+86400*d+i)})
+		}
+		files[fmt.Sprintf("general/2023-11-%02d.json", 14+d)] = day
+	}
+	r := zipOf(t, files)
+	a := &failingArchive{Archive: openArchive(t), ok: 2}
+	st, err := archive.Import(t.Context(), a, r, r.Size(), nil)
+	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "general/2023-11-") {
+		t.Fatalf("import = %v; want the store's error and the day file", err)
+	}
+	if st.Added != 10000 || a.calls != 3 {
+		t.Errorf("added %d in %d calls; want 10000 in 3 (two stored, the third failed)", st.Added, a.calls)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := archive.Import(ctx, openArchive(t), r, r.Size(), nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled import = %v", err)
 	}
 }
 

@@ -41,7 +41,10 @@ var privateLists = []string{"groups.json", "dms.json", "mpims.json"}
 // join by thread_ts wherever their replies sit. It is idempotent: an
 // overlapping export, or messages also captured live, leave one message
 // each. A malformed day file is named in the stats and skipped; the rest
-// is imported. Memory stays bounded: one day file and one batch at a time.
+// is imported. Day files are read day by day across channels (roughly time
+// order, the archive's own) and decoded on another goroutine while the
+// archive stores the previous batch. Memory stays bounded: one day file and
+// three batches at most.
 // Progress goes to progress (a bar on a terminal, a line per few percent
 // otherwise); nil reports nothing.
 func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress io.Writer) (ImportStats, error) {

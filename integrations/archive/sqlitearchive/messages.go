@@ -69,29 +69,7 @@ func (a *Archive) Message(ctx context.Context, channel, ts string) (archive.Mess
 
 // Messages implements archive.Archive.
 func (a *Archive) Messages(ctx context.Context, q archive.MessageQuery) ([]archive.Message, error) {
-	where := []string{"m.channel = ?"}
-	args := []any{q.Channel}
-	if q.Since != "" {
-		where, args = append(where, "m.ts >= ?"), append(args, q.Since)
-	}
-	if q.Before != "" {
-		where, args = append(where, "m.ts < ?"), append(args, q.Before)
-	}
-	if q.ThreadTS != "" {
-		where, args = append(where, "m.thread_ts = ?"), append(args, q.ThreadTS)
-	}
-	if q.TopLevel {
-		where = append(where, "(m.thread_ts = '' OR m.thread_ts = m.ts OR m.subtype = 'thread_broadcast')")
-	}
-	order := "ASC"
-	if q.Desc {
-		order = "DESC"
-	}
-	query := `SELECT ` + messageCols + replyCols + ` FROM ` + messageFrom + ` WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY m.ts ` + order
-	if q.Limit > 0 {
-		query += fmt.Sprintf(" LIMIT %d", q.Limit)
-	}
+	query, args := messagesQuery(q)
 	rows, err := a.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitearchive: messages of %s: %w", q.Channel, err)
@@ -112,6 +90,39 @@ func (a *Archive) Messages(ctx context.Context, q archive.MessageQuery) ([]archi
 		return nil, fmt.Errorf("sqlitearchive: messages of %s: %w", q.Channel, err)
 	}
 	return out, nil
+}
+
+// messagesQuery is the query of Messages: along the primary key (channel,
+// ts), or the thread index for a thread.
+func messagesQuery(q archive.MessageQuery) (string, []any) {
+	where := []string{"m.channel = ?"}
+	args := []any{q.Channel}
+	if q.Since != "" {
+		where, args = append(where, "m.ts >= ?"), append(args, q.Since)
+	}
+	if q.Before != "" {
+		where, args = append(where, "m.ts < ?"), append(args, q.Before)
+	}
+	from := messageFrom
+	if q.ThreadTS != "" {
+		// Without statistics SQLite would rather read the whole channel in
+		// ts order than the (partial) thread index and sort.
+		from = strings.Replace(from, "archive_messages m", "archive_messages m INDEXED BY archive_messages_thread", 1)
+		where, args = append(where, "m.thread_ts = ? AND m.thread_ts <> ''"), append(args, q.ThreadTS)
+	}
+	if q.TopLevel {
+		where = append(where, "(m.thread_ts = '' OR m.thread_ts = m.ts OR m.subtype = 'thread_broadcast')")
+	}
+	order := "ASC"
+	if q.Desc {
+		order = "DESC"
+	}
+	query := `SELECT ` + messageCols + replyCols + ` FROM ` + from + ` WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY m.ts ` + order
+	if q.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	return query, args
 }
 
 // Each implements archive.Archive.

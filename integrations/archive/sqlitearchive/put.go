@@ -291,11 +291,7 @@ func (p *putter) finish() error {
 	if err != nil {
 		return err
 	}
-	if _, err := p.tx.ExecContext(p.ctx, `UPDATE archive_messages AS p SET (reply_count, latest_reply) = (
-			SELECT count(*), coalesce(max(r.ts), '') FROM archive_messages r
-			WHERE r.channel = p.channel AND r.thread_ts = p.ts AND r.thread_ts <> '' AND r.ts <> p.ts)
-		FROM (SELECT value ->> 0 AS channel, value ->> 1 AS ts FROM json_each(?)) AS t
-		WHERE p.channel = t.channel AND p.ts = t.ts`, string(b)); err != nil {
+	if _, err := p.tx.ExecContext(p.ctx, recountReplies, string(b)); err != nil {
 		return fmt.Errorf("count replies: %w", err)
 	}
 	return nil
@@ -331,6 +327,15 @@ func startIndexTexts(batch []archive.Message) *indexTexts {
 }
 
 func (t *indexTexts) wait() { <-t.done }
+
+// recountReplies sets the reply count and latest reply of the thread
+// parents named by a JSON array of [channel, ts] pairs, from the thread
+// index.
+const recountReplies = `UPDATE archive_messages AS p SET (reply_count, latest_reply) = (
+		SELECT count(*), coalesce(max(r.ts), '') FROM archive_messages r
+		WHERE r.channel = p.channel AND r.thread_ts = p.ts AND r.thread_ts <> '' AND r.ts <> p.ts)
+	FROM (SELECT value ->> 0 AS channel, value ->> 1 AS ts FROM json_each(?)) AS t
+	WHERE p.channel = t.channel AND p.ts = t.ts`
 
 // pendingIndex collects a batch's rows for the search index.
 type pendingIndex struct {

@@ -6,6 +6,16 @@
 // character pairs before FTS5's unicode61 tokenizer sees it, so "reunion"
 // finds "réunion" and 会议 is found inside 明天的会议.
 //
+// Built for millions of messages: messages are stored in (channel, ts)
+// order, so a channel's day reads a few adjacent pages, and each has an id
+// that is its time (see baseID), which is its rowid in the search index.
+// A search is then answered inside FTS5: words in the index's body column,
+// in: and from: in its meta column, dates as rowid ranges, newest first as
+// rowid order, and best first by bm25 among the newest matches
+// (defaultRankWindow); only the page's messages are read from the table.
+// Threads' reply counts and channels' counters are kept as messages are
+// stored, once per batch.
+//
 // Writes go through one connection (synchronous=NORMAL in WAL mode: a
 // power cut may lose the last moments of capture, which catch-up restores,
 // never corrupt the file); reads use a small pool alongside it. The same
@@ -52,6 +62,8 @@ type Archive struct {
 	write *sql.DB // nil when read-only
 	read  *sql.DB
 
+	rankWindow int // see defaultRankWindow
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -81,7 +93,7 @@ func open(ctx context.Context, p string, readOnly bool) (_ *Archive, err error) 
 	if err != nil {
 		return nil, err
 	}
-	a := &Archive{}
+	a := &Archive{rankWindow: defaultRankWindow}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, a.Close())

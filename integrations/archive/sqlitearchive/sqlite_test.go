@@ -1,8 +1,10 @@
 package sqlitearchive_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -331,5 +333,81 @@ func TestThreadsAndDays(t *testing.T) {
 	}
 	if v, err := a.State(ctx, "missing"); v != "" || err != nil {
 		t.Fatalf("missing state = %q, %v", v, err)
+	}
+}
+
+// TestSameMicrosecondInManyChannels: exports with whole-second timestamps
+// put many channels' messages at one instant; each keeps its own id.
+func TestSameMicrosecondInManyChannels(t *testing.T) {
+	t.Parallel()
+	a := open(t)
+	ctx := t.Context()
+	var ms []archive.Message
+	for c := range 300 {
+		ms = append(ms, archive.Message{Channel: fmt.Sprintf("C%03d", c), TS: ts(1), Text: fmt.Sprintf("hello from %d", c)})
+	}
+	if n, err := a.PutMessages(ctx, ms[:256]); n != 256 || err != nil {
+		t.Fatalf("put 256 at one instant = %d, %v", n, err)
+	}
+	if n := put(t, a, ms[:256]...); n != 0 {
+		t.Fatalf("again: added %d", n)
+	}
+	if _, err := a.PutMessages(ctx, ms[256:257]); err == nil || !strings.Contains(err.Error(), "same microsecond") {
+		t.Fatalf("a 257th message at one instant: %v; want an error saying so", err)
+	}
+	q := archive.Query{Terms: []archive.Term{{Text: "hello"}}, Limit: 200}
+	res, err := a.Search(ctx, q)
+	if err != nil || len(res.Hits) != 200 || !res.More {
+		t.Fatalf("search = %d hits, more %v, %v", len(res.Hits), res.More, err)
+	}
+	if got := search(t, a, "hello in:C123"); !slices.Equal(got, []string{"hello from 123"}) {
+		t.Errorf("in:C123 = %q", got)
+	}
+	if err := a.Delete(ctx, "C007", ts(1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := search(t, a, "hello in:C007"); len(got) != 0 {
+		t.Errorf("a deleted message is found: %q", got)
+	}
+	if got := search(t, a, "hello in:C008"); len(got) != 1 {
+		t.Errorf("deleting another channel's message at the same instant hid this one: %q", got)
+	}
+}
+
+// TestReplyCounts: a parent's reply count and latest reply follow its
+// replies, whatever order they arrive in.
+func TestReplyCounts(t *testing.T) {
+	t.Parallel()
+	a := open(t)
+	ctx := t.Context()
+	parent := archive.Message{Channel: "C1", TS: ts(10), Text: "parent"}
+	check := func(when string, count int, last string) {
+		t.Helper()
+		m, ok, err := a.Message(ctx, "C1", parent.TS)
+		if err != nil || !ok || m.ReplyCount != count || m.LastReply != last {
+			t.Errorf("%s: parent = %d replies, last %q (%v, %v); want %d, %q", when, m.ReplyCount, m.LastReply, ok, err, count, last)
+		}
+	}
+	// Replies first (catch-up may read them before their parent).
+	put(t, a, archive.Message{Channel: "C1", TS: ts(30), ThreadTS: ts(10), Text: "reply 2"},
+		archive.Message{Channel: "C2", TS: ts(40), ThreadTS: ts(10), Text: "another channel's thread"})
+	put(t, a, parent) // not yet marked as a thread parent
+	check("before the parent is marked", 0, "")
+	parent.ThreadTS = parent.TS
+	put(t, a, parent)
+	check("parent marked", 1, ts(30))
+	put(t, a, archive.Message{Channel: "C1", TS: ts(20), ThreadTS: ts(10), Text: "reply 1"})
+	check("an earlier reply", 2, ts(30))
+	if err := a.Delete(ctx, "C1", ts(30)); err != nil {
+		t.Fatal(err)
+	}
+	check("latest reply deleted", 1, ts(20))
+	if err := a.Remove(ctx, "C1", ts(20)); err != nil {
+		t.Fatal(err)
+	}
+	check("last reply removed", 0, "")
+	top, err := a.Messages(ctx, archive.MessageQuery{Channel: "C1", TopLevel: true})
+	if err != nil || len(top) != 1 || top[0].ReplyCount != 0 {
+		t.Fatalf("top level = %+v, %v", top, err)
 	}
 }
