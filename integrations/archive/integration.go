@@ -25,12 +25,11 @@ type Deps struct {
 	// IsStaff says who may remove any message (the runtime's IsStaff);
 	// nil: only authors may.
 	IsStaff func(ctx context.Context, user string) (bool, error)
-	// WaitConnected blocks until the Socket Mode connection is open and
-	// Connected reports whether it is (the runtime's methods of those
-	// names): Run uses them to catch up after every reconnect. nil: Run
-	// catches up once.
-	WaitConnected func(ctx context.Context) error
-	Connected     func() bool
+	// WaitConnection blocks until a Socket Mode connection later than the
+	// seen'th is open and returns its number (the runtime's
+	// WaitConnection): Run catches up once per connection, so after every
+	// reconnect. nil: Run catches up once.
+	WaitConnection func(ctx context.Context, seen uint64) (uint64, error)
 	// Logger receives the integration's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -146,31 +145,33 @@ func (i *Integration) Jobs() []scheduler.Job {
 }
 
 // Run catches up when the Slack connection opens and again after every
-// reconnect, until ctx is done. The caller owns it: start it in a goroutine
-// next to the runtime's Run and wait for it to return.
+// reconnect, until ctx is done. A reconnect during a catch-up is not
+// missed: the next catch-up starts when this one ends. The caller owns it:
+// start it in a goroutine next to the runtime's Run and wait for it to
+// return.
 func (i *Integration) Run(ctx context.Context) error {
-	if i.d.WaitConnected == nil || i.d.Connected == nil {
-		if err := i.CatchUp(ctx); err != nil && ctx.Err() == nil {
-			i.log.Warn("archive catch-up failed", "error", err)
-		}
+	if i.d.WaitConnection == nil {
+		i.catchUpLogged(ctx)
 		return nil
 	}
-	tick := time.NewTicker(5 * time.Second)
-	defer tick.Stop()
+	var n uint64
 	for {
-		if err := i.d.WaitConnected(ctx); err != nil {
-			return nil
-		}
-		if err := i.CatchUp(ctx); err != nil && ctx.Err() == nil {
-			i.log.Warn("archive catch-up failed", "error", err)
-		}
-		for i.d.Connected() { // the runtime has no disconnect signal: look every few seconds
-			select {
-			case <-ctx.Done():
+		var err error
+		if n, err = i.d.WaitConnection(ctx, n); err != nil {
+			if ctx.Err() != nil {
 				return nil
-			case <-tick.C:
 			}
+			return fmt.Errorf("archive: wait for the Slack connection: %w", err)
 		}
+		i.catchUpLogged(ctx)
+	}
+}
+
+// catchUpLogged catches up, logging a failure: the next connection or the
+// catch-up job tries again.
+func (i *Integration) catchUpLogged(ctx context.Context) {
+	if err := i.CatchUp(ctx); err != nil && ctx.Err() == nil {
+		i.log.Warn("archive catch-up failed", "error", err)
 	}
 }
 
