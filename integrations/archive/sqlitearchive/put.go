@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,10 +71,20 @@ var slackEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 
 func unescapeSlack(s string) string { return slackEntities.Replace(s) }
 
-// Tokens of the search index's meta column, which in: and from: match:
-// Slack IDs are letters and digits, so each is one token.
-func channelToken(id string) string { return "ch" + strings.ToLower(id) }
-func userToken(id string) string    { return "us" + strings.ToLower(id) }
+// Tokens of the search index's meta column, which in: and from: match.
+// Slack IDs are ASCII letters and digits, one token each; any other ID
+// (from a hand-made export) is spelled in hex so it stays one token.
+func channelToken(id string) string { return "ch" + idToken(id) }
+func userToken(id string) string    { return "us" + idToken(id) }
+
+func idToken(id string) string {
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return "x" + hex.EncodeToString([]byte(id))
+		}
+	}
+	return strings.ToLower(id)
+}
 
 // indexMeta is what the search index's meta column holds for a message.
 func indexMeta(m archive.Message) string {

@@ -411,3 +411,37 @@ func TestReplyCounts(t *testing.T) {
 		t.Fatalf("top level = %+v, %v", top, err)
 	}
 }
+
+// TestOddIDs: IDs that are not Slack's letters and digits (a hand-made
+// export) still filter exactly.
+func TestOddIDs(t *testing.T) {
+	t.Parallel()
+	a := open(t)
+	ctx := t.Context()
+	for _, c := range []archive.Channel{{ID: "C 1", Name: "one"}, {ID: "C", Name: "c"}, {ID: "C-1", Name: "minus"}} {
+		if err := a.PutChannel(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range []string{"U 1", "U", "U-1"} {
+		if err := a.PutUser(ctx, archive.User{ID: u}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(t, a,
+		archive.Message{Channel: "C 1", TS: ts(1), User: "U 1", Text: "hello one"},
+		archive.Message{Channel: "C", TS: ts(2), User: "U", Text: "hello c"},
+		archive.Message{Channel: "C-1", TS: ts(3), User: "U-1", Text: "hello minus"},
+	)
+	for query, want := range map[string][]string{
+		"hello in:#one":   {"hello one"},
+		"hello in:#c":     {"hello c"},
+		"hello in:#minus": {"hello minus"},
+		"from:<@U-1>":     {"hello minus"},
+		"from:<@U>":       {"hello c"},
+	} {
+		if got := search(t, a, query); !slices.Equal(got, want) {
+			t.Errorf("%q = %q, want %q", query, got, want)
+		}
+	}
+}
