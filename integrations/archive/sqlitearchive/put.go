@@ -41,8 +41,12 @@ func baseID(ts string) int64 {
 	return (sec*1_000_000 + us) * idSlots
 }
 
-// idAt is the first id of messages at t or later.
-func idAt(t time.Time) int64 { return baseID(archive.FormatTS(t)) }
+// idAt is the first id of messages at t or later (t between 1970 and the
+// latest Slack timestamp, 9999999999.999999; later is as the latest).
+func idAt(t time.Time) int64 {
+	const latest = 9_999_999_999_999_999 // microseconds
+	return min(max(t.UnixMicro(), 0), latest+1) * idSlots
+}
 
 // indexBody is what the search index's body column holds for a message:
 // its folded, CJK-segmented text and file names, then its CJK characters

@@ -239,6 +239,8 @@ func TestSearchFilters(t *testing.T) {
 		{"lunch after:2024-03-01", []string{"lunch three lunch", "lunch two"}},
 		{"lunch before:2024-03-02", []string{"lunch one"}},
 		{"after:2024-03-01 before:2024-03-04", []string{"lunch three lunch", "lunch two"}},
+		{"lunch after:1900-01-01 before:9999-12-31", []string{"lunch three lunch", "lunch two", "lunch one"}},
+		{"lunch after:9999-12-31", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
