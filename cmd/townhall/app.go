@@ -184,7 +184,7 @@ func (a *app) newArchive(d deps, logger *slog.Logger) (integrations.Integration,
 	}
 	return archive.New(a.cfg.Archive, archive.Deps{
 		Archive: ar, API: a.rt.API(), IsStaff: a.rt.IsStaff,
-		WaitConnected: a.rt.WaitConnected, Connected: a.rt.Connected,
+		WaitConnection: a.rt.WaitConnection,
 		Logger: logger, Now: d.Now, Location: loc, Registerer: a.reg,
 	})
 }
