@@ -27,6 +27,10 @@ var meetingHosts = []string{
 	"teams.live.com", "webex.com", "whereby.com", "bigbluebutton.org",
 }
 
+// maxButtonURL is Slack's limit on a button's url: a longer one gets the
+// whole message refused (https://api.slack.com/reference/block-kit/block-elements#button).
+const maxButtonURL = 3000
+
 var urlPattern = regexp.MustCompile(`https://[^\s<>"'()\[\]{}]+`)
 
 // joinURL returns e's meeting link: the one the calendar gave, or the
@@ -40,7 +44,7 @@ func joinURL(e Event) string {
 		for _, m := range urlPattern.FindAllString(field, -1) {
 			m = strings.TrimRight(m, ".,;:!?")
 			u, err := url.Parse(m)
-			if err != nil || u.Host == "" {
+			if err != nil || u.Host == "" || len(m) > maxButtonURL {
 				continue
 			}
 			host := strings.ToLower(u.Hostname())
@@ -198,10 +202,12 @@ func reminderMessage(c clock, e Event, now time.Time, late bool, dueAt time.Time
 	return slackapp.Message{Text: text, Blocks: blocks}
 }
 
-// dayWord says which day an all-day event is: "today", "tomorrow" or its date.
+// dayWord says which day an all-day event is: "today", "tomorrow" or its
+// date. The event's date is taken as written (as in agenda), not moved
+// into the community's zone, where its midnight may fall the day before.
 func dayWord(c clock, now, start time.Time) string {
 	today := midnight(now.In(c.loc))
-	switch midnight(start.In(c.loc)) {
+	switch time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, c.loc) {
 	case today:
 		return "today"
 	case today.AddDate(0, 0, 1):

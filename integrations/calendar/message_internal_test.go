@@ -1,6 +1,8 @@
 package calendar
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -87,5 +89,48 @@ func TestMoreValueRoundTrip(t *testing.T) {
 		if _, _, _, err := decodeMore(bad, time.UTC); err == nil {
 			t.Errorf("decodeMore(%q) accepted", bad)
 		}
+	}
+}
+
+// Slack rejects a button whose url is over 3000 characters (invalid_blocks,
+// a permanent refusal that would confirm the reminder's claim unposted).
+func TestJoinURLTooLongForAButton(t *testing.T) {
+	t.Parallel()
+	long := "https://us02web.zoom.us/j/1?pwd=" + strings.Repeat("x", 3000)
+	e := Event{Title: "Sync", Description: "Join: " + long, Start: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	if got := joinURL(e); got != "" {
+		t.Errorf("joinURL found a %d-character link", len(got))
+	}
+	m := reminderMessage(clock{loc: time.UTC}, e, e.Start.Add(-15*time.Minute), false, e.Start)
+	b, err := json.Marshal(m.Blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), long) {
+		t.Errorf("the reminder carries a button url of %d characters", len(long))
+	}
+}
+
+// An all-day event is on the date the calendar wrote, whatever the
+// community's zone: midnight in Berlin is still the evening before in
+// New York.
+func TestDayWordAllDayInAnotherZone(t *testing.T) {
+	t.Parallel()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip(err)
+	}
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip(err)
+	}
+	c := clock{loc: ny}
+	start := time.Date(2026, 3, 3, 0, 0, 0, 0, berlin) // Tuesday 3 March, all day
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, ny)      // Monday 2 March in New York
+	if got := dayWord(c, now, start); got != "tomorrow" {
+		t.Errorf("dayWord = %q, want %q", got, "tomorrow")
+	}
+	if got := dayWord(c, now.AddDate(0, 0, 1), start); got != "today" {
+		t.Errorf("dayWord on the day = %q, want %q", got, "today")
 	}
 }
