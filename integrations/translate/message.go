@@ -164,6 +164,7 @@ func translationMessage(r result, target Language, provider string, v postValue)
 // (translated from English)", or for someone else's message "<@author>
 // (translated from English, shared by <@user>)".
 func sharedMessage(r result, target Language, user, author string) slackapp.Message {
+	r.Text = quietMentions(r.Text)
 	who := mention(user) + " (translated from " + sourceName(r.Source) + ")"
 	if author != "" && author != user {
 		who = mention(author) + " (translated from " + sourceName(r.Source) + " into " + target.English + ", shared by " + mention(user) + ")"
@@ -175,10 +176,35 @@ func sharedMessage(r result, target Language, user, author string) slackapp.Mess
 
 // reactionMessage is the thread reply a flag reaction asks for.
 func reactionMessage(r result, target Language, reaction, provider string) slackapp.Message {
+	r.Text = quietMentions(r.Text)
 	about := fmt.Sprintf("🌐 %s translation (from %s, by %s), for :%s:", target.Name(), sourceName(r.Source), provider, reaction)
 	blocks := []slack.Block{slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, slackapp.Escape(about), false, true))}
 	blocks = append(blocks, sections(r.Text, maxBlocks-1)...)
 	return slackapp.Message{Text: target.English + " translation: " + preview(r.Text), Blocks: blocks}
+}
+
+// groupMention matches the original's mentions of many people at once:
+// <!here>, <!channel>, <!everyone> and user groups (<!subteam^S123|@team>),
+// with or without a label.
+var groupMention = regexp.MustCompile(`<!(here|channel|everyone|subteam\^[A-Za-z0-9]+)(?:\|([^>]*))?>`)
+
+// quietMentions turns the original's mentions of many people into plain
+// words ("@channel", "@volunteers"), for a translation the app posts for
+// everyone: the original notified them already, and the app must not do
+// it again for whoever shared the translation or added a flag. Mentions of
+// people and dates stay.
+func quietMentions(s string) string {
+	return groupMention.ReplaceAllStringFunc(s, func(m string) string {
+		g := groupMention.FindStringSubmatch(m)
+		name := "@" + g[1]
+		if strings.HasPrefix(g[1], "subteam^") {
+			name = "@group"
+		}
+		if label := strings.TrimSpace(slackUnescaper.Replace(g[2])); label != "" {
+			name = "@" + strings.TrimPrefix(label, "@")
+		}
+		return mrkdwnText(name)
+	})
 }
 
 // text is a plain ephemeral message.
