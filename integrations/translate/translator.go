@@ -22,6 +22,10 @@ import (
 // mentions, links or code.
 var errNothingToTranslate = errors.New("nothing to translate")
 
+// errEmptyTranslation is returned when a provider answers a text that has
+// words with no text at all.
+var errEmptyTranslation = errors.New("the provider returned an empty translation")
+
 // result is a finished translation.
 type result struct {
 	Text   string // mrkdwn, safe to post
@@ -149,6 +153,11 @@ func (t *translator) translate(ctx context.Context, text, target string) (result
 		}
 	}
 	r := result{Text: restore(out.String(), p.items), Source: codeOf(source), Hash: hash}
+	if strings.TrimSpace(r.Text) == "" {
+		// Slack refuses an empty section; a blank answer is no translation.
+		t.m.errors.WithLabelValues(t.key, string(failOther)).Inc()
+		return result{}, fmt.Errorf("%s: %w", t.p.name(), errEmptyTranslation)
+	}
 	entry, _ := json.Marshal(cacheEntry{Text: r.Text, Source: r.Source}) // strings always marshal
 	if err := t.cache.CachePut(ctx, t.cacheKey(target, hash), entry, t.ttl); err != nil {
 		t.log.WarnContext(ctx, "could not cache a translation", "error", err)
