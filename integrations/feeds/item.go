@@ -65,11 +65,16 @@ func itemKey(id string) string {
 	return hex.EncodeToString(sum[:12])
 }
 
-// httpLink returns s if it is an absolute http(s) URL, else "".
+// maxURL is Slack's limit on an image's or a button's url; a longer one
+// gets the whole message refused.
+const maxURL = 3000
+
+// httpLink returns s if it is an absolute http(s) URL of at most maxURL
+// characters, else "".
 func httpLink(s string) string {
 	s = strings.TrimSpace(s)
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(u.String()) > maxURL {
 		return ""
 	}
 	return u.String()

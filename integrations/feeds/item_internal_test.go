@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/townhall/townhall/integrations/feeds/xapi"
 )
@@ -263,6 +265,102 @@ func TestHTMLText(t *testing.T) {
 	} {
 		if got := htmlText(tt.in, 10); got != tt.want {
 			t.Errorf("htmlText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// slackLimits reports what in blocks Slack would refuse with invalid_blocks:
+// a text over 3000 characters (sections and context elements), an image
+// url over 3000 or alt text over 2000, more than 50 blocks.
+func slackLimits(t *testing.T, blocks any) []string {
+	t.Helper()
+	b, err := json.Marshal(blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []map[string]any
+	if err := json.Unmarshal(b, &list); err != nil {
+		t.Fatal(err)
+	}
+	var bad []string
+	if len(list) > 50 {
+		bad = append(bad, "more than 50 blocks")
+	}
+	check := func(where string, v any, limit int) {
+		if s, ok := v.(string); ok && utf8.RuneCountInString(s) > limit {
+			bad = append(bad, fmt.Sprintf("%s: %d characters (limit %d)", where, utf8.RuneCountInString(s), limit))
+		}
+	}
+	var walk func(where string, m map[string]any)
+	walk = func(where string, m map[string]any) {
+		if txt, ok := m["text"].(map[string]any); ok {
+			check(where+".text", txt["text"], 3000)
+		} else if m["type"] == "mrkdwn" || m["type"] == "plain_text" {
+			check(where+".text", m["text"], 3000)
+		}
+		check(where+".image_url", m["image_url"], 3000)
+		check(where+".alt_text", m["alt_text"], 2000)
+		check(where+".url", m["url"], 3000)
+		if els, ok := m["elements"].([]any); ok {
+			for n, e := range els {
+				if em, ok := e.(map[string]any); ok {
+					walk(fmt.Sprintf("%s.elements[%d]", where, n), em)
+				}
+			}
+		}
+	}
+	for n, blk := range list {
+		walk(fmt.Sprintf("blocks[%d](%v)", n, blk["type"]), blk)
+	}
+	return bad
+}
+
+// Everything in an item comes from the source, unbounded: a long link, a
+// text of & and < (each escaped to 4 or 5 characters), a feed whose title
+// (the author's name) is a paragraph. Slack refuses the whole message when
+// a field is over its limit, and the item is never posted.
+func TestItemMessageWithinSlackLimits(t *testing.T) {
+	t.Parallel()
+	longURL := "https://blog.example.org/post?utm=" + strings.Repeat("a", 2600)
+	tests := []struct {
+		name string
+		item Item
+	}{
+		{"long link and escaped text", Item{ID: "1", Link: longURL, Title: strings.Repeat("&", 300), Text: strings.Repeat("<", 1200)}},
+		{"escaped text alone", Item{ID: "2", Text: strings.Repeat("&", 1200), Quote: &Quote{Author: strings.Repeat("&", 1000), Text: strings.Repeat("<", 500), Link: longURL}}},
+		{"long author", Item{ID: "3", Text: "hi", Author: Author{Name: strings.Repeat("Town Hall ", 400), Handle: "@" + strings.Repeat("h", 3000), AvatarURL: "https://example.org/a.png"}}},
+		{"long image url", Item{ID: "4", Text: "hi", Image: &Image{URL: "https://example.org/i.png?" + strings.Repeat("b", 3100)}, Author: Author{AvatarURL: "https://example.org/a.png?" + strings.Repeat("c", 3100), Name: "x"}}},
+		{"long footer link", Item{ID: "5", Title: "t", Link: "https://example.org/p?" + strings.Repeat("%26", 1000), Published: time.Unix(0, 0)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := itemMessage(tt.item, time.UTC)
+			for _, bad := range slackLimits(t, m.Blocks) {
+				t.Error(bad)
+			}
+		})
+	}
+	m := moreMessage(batch{more: 3, moreName: strings.Repeat("&", 1000), moreLink: longURL})
+	for _, bad := range slackLimits(t, m.Blocks) {
+		t.Error("more: " + bad)
+	}
+}
+
+func TestEscapeWithin(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"a&b", 7, "a&amp;b"},
+		{"a&b", 6, "a…"}, // never "a&am…"
+		{"<<<", 9, "&lt;&lt;…"},
+		{"", 0, ""},
+	} {
+		if got := escapeWithin(tt.in, tt.max); got != tt.want {
+			t.Errorf("escapeWithin(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -16,7 +17,39 @@ import (
 const (
 	maxShownText = 1200
 	maxAltText   = 1000 // an image block's alt_text limit is 2000
+	// maxSectionText keeps a section's or context's text under Slack's
+	// 3000 characters, counting what escaping adds (& is 5 characters).
+	maxSectionText = 2900
+	// maxLinkURL bounds the URL of a mrkdwn link, so a link and its label
+	// fit in one text; a longer link is left out.
+	maxLinkURL = 2000
+	// maxLabel bounds a link's escaped label (an item's title).
+	maxLabel = 600
+	// maxName bounds an author's name and handle: a feed's title is used
+	// as its author's name, and is also an image's alt text.
+	maxName = 200
 )
+
+// escapeWithin escapes s for mrkdwn and, if the escaped text is longer than
+// max characters, cuts it (never inside an entity) to end with "…".
+func escapeWithin(s string, max int) string {
+	e := slackapp.Escape(s)
+	if utf8.RuneCountInString(e) <= max {
+		return e
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		piece := slackapp.Escape(string(r))
+		k := utf8.RuneCountInString(piece)
+		if n+k > max-1 {
+			break
+		}
+		b.WriteString(piece)
+		n += k
+	}
+	return strings.TrimRight(b.String(), " \n") + "…"
+}
 
 // link is a mrkdwn link to an http(s) URL with an escaped label; "" when
 // the URL is not usable. "|" cannot appear in the URL part.
@@ -26,10 +59,13 @@ func link(u, label string) string {
 		return ""
 	}
 	u = strings.ReplaceAll(slackapp.Escape(u), "|", "%7C")
+	if utf8.RuneCountInString(u) > maxLinkURL {
+		return ""
+	}
 	if label == "" {
 		return "<" + u + ">"
 	}
-	return "<" + u + "|" + slackapp.Escape(label) + ">"
+	return "<" + u + "|" + escapeWithin(label, maxLabel) + ">"
 }
 
 // sourceName names where an item was posted, for its "View on" link.
@@ -50,13 +86,13 @@ func sourceName(it Item) string {
 // mention anyone or forge a link.
 func itemMessage(it Item, loc *time.Location) slackapp.Message {
 	var blocks []slack.Block
-	who := it.Author.Name
+	who, handle := truncate(it.Author.Name, maxName), truncate(it.Author.Handle, maxName)
 	if who == "" {
-		who = it.Author.Handle
+		who = handle
 	}
 	head := "*" + slackapp.Escape(strings.ReplaceAll(who, "*", "")) + "*"
-	if it.Author.Handle != "" && it.Author.Handle != who {
-		head += " " + slackapp.Escape(it.Author.Handle)
+	if handle != "" && handle != who {
+		head += " " + slackapp.Escape(handle)
 	}
 	switch {
 	case it.Repost:
@@ -75,7 +111,7 @@ func itemMessage(it Item, loc *time.Location) slackapp.Message {
 
 	var body strings.Builder
 	if it.Title != "" {
-		title := slackapp.Escape(it.Title)
+		title := escapeWithin(it.Title, maxLabel)
 		if l := link(it.Link, it.Title); l != "" {
 			title = l
 		}
@@ -84,18 +120,21 @@ func itemMessage(it Item, loc *time.Location) slackapp.Message {
 			body.WriteString("\n")
 		}
 	}
-	body.WriteString(slackapp.Escape(truncate(it.Text, maxShownText)))
+	body.WriteString(escapeWithin(truncate(it.Text, maxShownText), maxSectionText-utf8.RuneCountInString(body.String())))
 	if body.Len() > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, body.String(), false, true), nil, nil))
 	}
 	if q := it.Quote; q != nil {
 		var qb strings.Builder
-		qb.WriteString("> *" + slackapp.Escape(q.Author) + "*")
-		for line := range strings.SplitSeq(slackapp.Escape(truncate(q.Text, 500)), "\n") {
+		qb.WriteString("> *" + escapeWithin(q.Author, maxName) + "*")
+		ql := link(q.Link, "quoted post")
+		// Each line gains "> ": a third of what is left is always enough.
+		room := (maxSectionText - utf8.RuneCountInString(qb.String()) - utf8.RuneCountInString(ql) - 3) / 3
+		for line := range strings.SplitSeq(escapeWithin(truncate(q.Text, 500), room), "\n") {
 			qb.WriteString("\n> " + line)
 		}
-		if l := link(q.Link, "quoted post"); l != "" {
-			qb.WriteString("\n> " + l)
+		if ql != "" {
+			qb.WriteString("\n> " + ql)
 		}
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, qb.String(), false, true), nil, nil))
 	}
@@ -160,7 +199,7 @@ func moreMessage(b batch) slackapp.Message {
 	}
 	from := ""
 	if b.moreName != "" {
-		from = " from *" + slackapp.Escape(b.moreName) + "*"
+		from = " from *" + escapeWithin(b.moreName, maxName) + "*"
 	}
 	text := fmt.Sprintf("➕ %s more new %s%s since the last check, not posted here to keep the channel readable.", n, noun, from)
 	if l := link(b.moreLink, "See them all"); l != "" {
