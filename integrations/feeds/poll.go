@@ -332,17 +332,40 @@ func (i *Integration) deliver(ctx context.Context, sub Subscription, b batch) (r
 
 func (i *Integration) deliverTo(ctx context.Context, sub Subscription, ch string, b batch) error {
 	prefix := "feeds/" + sub.ID + "/" + ch + "/"
+	var refused []error
 	for _, it := range b.items {
 		if err := i.postOnce(ctx, prefix+itemKey(it.ID), ch, itemMessage(it, i.loc)); err != nil {
-			return err
+			if !messageRefused(err) {
+				return err // alone: deliver tells a refused channel from a retry by it
+			}
+			// Slack refused this item's message, not the channel: the
+			// others are still posted, since the cursor moves past them.
+			i.log.WarnContext(ctx, "Slack refused a feed item", "subscription", sub.ID, "channel", ch, "item", it.ID, "error", err)
+			refused = append(refused, err)
+			continue
 		}
 		i.m.posted.WithLabelValues(sub.Kind).Inc()
 	}
 	if b.more > 0 && len(b.items) > 0 {
 		key := prefix + "more/" + itemKey(b.items[len(b.items)-1].ID)
-		return i.postOnce(ctx, key, ch, moreMessage(b))
+		refused = append(refused, i.postOnce(ctx, key, ch, moreMessage(b)))
 	}
-	return nil
+	return errors.Join(refused...)
+}
+
+// messageRefused reports whether err is Slack refusing one message for
+// good for what it holds (its blocks or length), which says nothing about
+// the channel.
+func messageRefused(err error) bool {
+	var se *slackapp.SendError
+	if !errors.As(err, &se) || !se.Permanent {
+		return false
+	}
+	switch se.Code {
+	case "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_attachments", "too_many_attachments":
+		return true
+	}
+	return false
 }
 
 // postOnce posts m unless key was claimed before: claim, post, confirm; a
