@@ -56,6 +56,7 @@ type Runtime struct {
 	routes   routes
 	dedup    *dedup
 	sem      chan struct{}
+	acking   sync.WaitGroup // goroutines queueing acks
 	inflight sync.WaitGroup
 	busy     atomic.Int64
 	idle     chan struct{} // closed and replaced when busy drops to 0; guarded by idleMu
@@ -185,6 +186,7 @@ func (rt *Runtime) Run(ctx context.Context) error {
 
 	runErr := rt.loop(ctx, handlerCtx, sm, smErr)
 	stopSM()
+	rt.acking.Wait() // each gives up by Slack's ack deadline at the latest
 	rt.setConnected(false)
 	if runErr == nil {
 		<-smErr // socketmode exits promptly once smCtx is cancelled
@@ -205,7 +207,7 @@ func (rt *Runtime) loop(ctx, handlerCtx context.Context, sm *socketmode.Client, 
 			}
 			return fmt.Errorf("slack socket mode with SLACK_APP_TOKEN: %w", err)
 		case evt := <-sm.Events:
-			rt.event(handlerCtx, sm, evt)
+			rt.event(ctx, handlerCtx, sm, evt)
 		}
 	}
 }
@@ -229,7 +231,9 @@ func (rt *Runtime) drain(cancel context.CancelFunc) {
 
 // event handles one socketmode event: connection state changes, and
 // requests, which are acknowledged before anything else happens.
-func (rt *Runtime) event(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+// ctx ends when the runtime stops taking envelopes; handlerCtx when
+// in-flight handlers must stop.
+func (rt *Runtime) event(ctx, handlerCtx context.Context, sm *socketmode.Client, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
 		rt.setConnected(false)
@@ -250,7 +254,7 @@ func (rt *Runtime) event(ctx context.Context, sm *socketmode.Client, evt socketm
 	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
 		rt.log.Warn("slack socket mode error", "type", string(evt.Type), "error", eventError(evt.Data))
 	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
-		rt.request(ctx, sm, evt)
+		rt.request(ctx, handlerCtx, sm, evt)
 	}
 }
 
@@ -319,7 +323,7 @@ func eventError(data any) any {
 // its handler in a goroutine owned by rt.inflight. The work is counted as
 // busy before the ack leaves, so whoever sees the ack and then calls
 // WaitIdle also waits for the handler.
-func (rt *Runtime) request(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+func (rt *Runtime) request(ctx, handlerCtx context.Context, sm *socketmode.Client, evt socketmode.Event) {
 	start := time.Now()
 	env := evt.Request
 	if env == nil {
@@ -333,13 +337,7 @@ func (rt *Runtime) request(ctx context.Context, sm *socketmode.Client, evt socke
 		}
 	}()
 	rt.m.envelopes.WithLabelValues(env.Type).Inc()
-	if err := sm.AckCtx(ctx, env.EnvelopeID, nil); err != nil {
-		rt.m.acks.WithLabelValues("error").Inc()
-		rt.log.Error("slack ack failed", "envelope_id", env.EnvelopeID, "error", err)
-	} else {
-		rt.m.acks.WithLabelValues("ok").Inc()
-		rt.m.ackLatency.Observe(time.Since(start).Seconds())
-	}
+	rt.ack(ctx, sm, env.EnvelopeID, start)
 
 	req, route, h := rt.routeRequest(env, evt.Data)
 	if req == nil {
@@ -355,7 +353,32 @@ func (rt *Runtime) request(ctx context.Context, sm *socketmode.Client, evt socke
 		h = rt.unrouted()
 	}
 	started = true
-	rt.start(ctx, req, route, h)
+	rt.start(handlerCtx, req, route, h)
+}
+
+// ackDeadline is Slack's: an envelope not acknowledged within three
+// seconds is retried (https://api.slack.com/apis/socket-mode#acknowledge),
+// so an ack that could not be queued by then is worthless.
+const ackDeadline = 3 * time.Second
+
+// ack queues the acknowledgement of an envelope without ever blocking the
+// event loop. socketmode queues acks in a small buffer that only a live
+// connection drains, and its reconnect waits for this loop to read its
+// events: an ack that blocked here after a drop would wedge both. So the
+// ack is queued from its own goroutine (owned by rt.acking), which gives up
+// at Slack's deadline; Slack then redelivers and the redelivery is deduped.
+func (rt *Runtime) ack(ctx context.Context, sm *socketmode.Client, envelopeID string, received time.Time) {
+	rt.acking.Go(func() {
+		actx, cancel := context.WithDeadline(ctx, received.Add(ackDeadline))
+		defer cancel()
+		if err := sm.AckCtx(actx, envelopeID, nil); err != nil {
+			rt.m.acks.WithLabelValues("error").Inc()
+			rt.log.Warn("slack ack not sent; Slack will redeliver", "envelope_id", envelopeID, "error", err)
+			return
+		}
+		rt.m.acks.WithLabelValues("ok").Inc()
+		rt.m.ackLatency.Observe(time.Since(received).Seconds())
+	})
 }
 
 // start runs h for req in its own goroutine, bounded by the concurrency
