@@ -316,8 +316,15 @@ func shorten(entry string) string {
 	if i := strings.LastIndex(rest, "="); i >= 0 {
 		target, channels = rest[:i], rest[i+1:]
 	}
-	if u, err := url.Parse(strings.TrimSpace(target)); err == nil && u.Host != "" && (u.Path != "" || u.RawQuery != "") {
-		target = u.Scheme + "://" + u.Host + "/…"
+	// A feed URL may carry a secret in its path, query or user info: show
+	// only its scheme and host. A target that does not parse as a URL with
+	// a host is shown only if it cannot hold credentials.
+	if u, err := url.Parse(strings.TrimSpace(target)); err == nil && u.Host != "" {
+		if u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
+			target = u.Scheme + "://" + u.Hostname() + "/…"
+		}
+	} else if strings.Contains(target, "@") && strings.Contains(target, "://") {
+		target = "…"
 	}
 	out := kind + ":" + target
 	if channels != "" {

@@ -180,3 +180,23 @@ type unused struct {
 	calendar.Poster
 	store.Claims
 }
+
+// TestSourceErrorsNeverShowCredentials: a bad entry is named in the error
+// without the user info, path or query of its URL, which may be secret.
+func TestSourceErrorsNeverShowCredentials(t *testing.T) {
+	t.Parallel()
+	for _, entry := range []string{
+		"ics:https://user:hunter2@cal.example.org=",
+		"ics:https://cal.example.org/private/hunter2/basic.ics=",
+		"ics:https://cal.example.org/basic.ics?token=hunter2=",
+		"ics:https://user:hunter2@cal.example.org:bad-port/x.ics=",
+	} {
+		_, err := calendar.ParseSources(entry)
+		if err == nil {
+			t.Fatalf("%q: want an error", entry)
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: the error shows a secret: %v", entry, err)
+		}
+	}
+}
