@@ -73,6 +73,7 @@ type exportChannel struct {
 	Creator    string     `json:"creator"`
 	IsArchived bool       `json:"is_archived"`
 	IsGeneral  bool       `json:"is_general"`
+	IsPrivate  bool       `json:"is_private,omitempty"` // read on import only: exports list public channels
 	Members    []string   `json:"members"`
 	Topic      exportText `json:"topic"`
 	Purpose    exportText `json:"purpose"`

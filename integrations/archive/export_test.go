@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -324,4 +325,41 @@ func FuzzImport(f *testing.F) {
 			t.Fatalf("stats = %+v", st)
 		}
 	})
+}
+
+// TestImportNeverTakesPrivateChannelsFromChannelsJSON: an export written by
+// another tool that lists a private channel in channels.json (marked
+// is_private, listed in groups.json too, or with a G… ID) imports none of it.
+func TestImportNeverTakesPrivateChannelsFromChannelsJSON(t *testing.T) {
+	t.Parallel()
+	a := openArchive(t)
+	day := []msg{{"type": "message", "user": "U1", "text": "secret plans", "ts": "1709280000.000100"}}
+	z := zipOf(t, map[string]any{
+		"users.json": []msg{{"id": "U1", "name": "ada"}},
+		"channels.json": []msg{
+			{"id": "C0PUBLIC", "name": "general"},
+			{"id": "C0MARKED", "name": "marked", "is_private": true},
+			{"id": "C0LISTED", "name": "listed"},
+			{"id": "G0LEGACY", "name": "legacy"},
+		},
+		"groups.json":             []msg{{"id": "C0LISTED", "name": "listed"}},
+		"general/2024-03-01.json": []msg{{"type": "message", "user": "U1", "text": "hello all", "ts": "1709280000.000200"}},
+		"marked/2024-03-01.json":  day,
+		"listed/2024-03-01.json":  day,
+		"legacy/2024-03-01.json":  day,
+	})
+	st, err := archive.Import(t.Context(), a, z, int64(z.Len()), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Channels != 1 || st.Added != 1 {
+		t.Errorf("want only #general imported (1 channel, 1 message), got %+v", st)
+	}
+	res, err := a.Search(t.Context(), archive.Query{Terms: []archive.Term{{Text: "secret"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) != 0 {
+		t.Errorf("a private message was imported: %+v", res.Hits)
+	}
 }

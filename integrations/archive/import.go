@@ -80,9 +80,27 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 	if err := readJSON(f, &channels); err != nil {
 		return st, fmt.Errorf("archive: import channels.json: %w", err)
 	}
+	// What the export lists as private is never imported, even if
+	// channels.json (written by another tool) lists it too.
+	private := make(map[string]bool) // IDs and names
+	for _, name := range privateLists {
+		if f := files[root+name]; f != nil {
+			var list []exportChannel
+			if err := readJSON(f, &list); err == nil {
+				st.Private += len(list)
+				for _, c := range list {
+					private[c.ID], private[c.Name] = c.ID != "", c.Name != ""
+				}
+			}
+		}
+	}
 	dirs := make(map[string]string) // folder → channel ID
 	for _, c := range channels {
 		if c.ID == "" {
+			continue
+		}
+		if c.IsPrivate || private[c.ID] || private[c.Name] || !strings.HasPrefix(c.ID, "C") {
+			st.Private++
 			continue
 		}
 		ch := Channel{ID: c.ID, Name: c.Name, Topic: c.Topic.Value, Purpose: c.Purpose.Value, Archived: c.IsArchived}
@@ -95,14 +113,6 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 		dirs[c.Name] = c.ID
 		dirs[c.ID] = c.ID
 		st.Channels++
-	}
-	for _, name := range privateLists {
-		if f := files[root+name]; f != nil {
-			var list []json.RawMessage
-			if err := readJSON(f, &list); err == nil {
-				st.Private += len(list)
-			}
-		}
 	}
 
 	var days []*zip.File
