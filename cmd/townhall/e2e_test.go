@@ -11,12 +11,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/townhall/townhall/integrations/calendar/examples"
 	"github.com/townhall/townhall/integrations/calls"
+	"github.com/townhall/townhall/integrations/integrationtest"
 	"github.com/townhall/townhall/scheduler"
 	"github.com/townhall/townhall/slackapp"
 	"github.com/townhall/townhall/slackapp/slacktest"
@@ -29,7 +29,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 type e2e struct {
 	ws   *slacktest.Server
 	app  *app
-	logs *lockedBuffer
+	logs *integrationtest.Logs
 }
 
 // startApp builds the config directly (as loadConfig would from an empty
@@ -46,7 +46,7 @@ func startApp(t *testing.T, mutate func(*config)) *e2e {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	logs := &lockedBuffer{}
+	logs := &integrationtest.Logs{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := newApp(t.Context(), cfg, deps{Logger: log, Rand: bytes.NewReader(bytes.Repeat([]byte{0x5a}, 1<<16))})
 	if err != nil {
@@ -268,23 +268,6 @@ func golden(t *testing.T, name string, got json.RawMessage) {
 	if !bytes.Equal(pretty, want) {
 		t.Errorf("blocks differ from %s (go test -update to accept):\n%s", path, pretty)
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestArchiveEndToEnd: with the archive on, a message said in a public

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,24 +24,6 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// fakeClock is the injected clock: tests move it, nothing sleeps.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 func load(t testing.TB, name string) *time.Location {
 	t.Helper()
@@ -62,19 +43,19 @@ func feed(body string) string {
 // bundle is one running app with the calendar integration.
 type bundle struct {
 	*integrationtest.Env
-	clock *fakeClock
+	clock *integrationtest.Clock
 	db    string
 }
 
 // start runs the app at the clock's time with cfg (Enabled, short poll).
-func start(t *testing.T, clock *fakeClock, loc *time.Location, cfg calendar.Config, db string, ws *slacktest.Server) bundle {
+func start(t *testing.T, clock *integrationtest.Clock, loc *time.Location, cfg calendar.Config, db string, ws *slacktest.Server) bundle {
 	t.Helper()
 	return startWith(t, clock, loc, cfg, db, ws, false)
 }
 
 // startWith is start, with the store's cursors given to the integration
 // when cursors is set (a calendar's first run is then remembered).
-func startWith(t *testing.T, clock *fakeClock, loc *time.Location, cfg calendar.Config, db string, ws *slacktest.Server, cursors bool) bundle {
+func startWith(t *testing.T, clock *integrationtest.Clock, loc *time.Location, cfg calendar.Config, db string, ws *slacktest.Server, cursors bool) bundle {
 	t.Helper()
 	cfg.Enabled = true
 	if cfg.Reminders == "" {
@@ -177,7 +158,7 @@ func TestRemindersAcrossEuropeanDSTAndRestart(t *testing.T) {
 	paris := load(t, "Europe/Paris")
 	srv := icstest.New(t, feed(wgFeed))
 	cfg := calendar.Config{Sources: "ics:" + srv.URL() + "=" + slacktest.GeneralID}
-	clock := &fakeClock{now: time.Date(2026, 3, 22, 7, 0, 0, 0, time.UTC)}
+	clock := integrationtest.NewClock(time.Date(2026, 3, 22, 7, 0, 0, 0, time.UTC))
 	b := start(t, clock, paris, cfg, "", nil)
 
 	// Before the change: Monday 23 March 09:00 CET is 08:00 UTC.
@@ -235,7 +216,7 @@ DTEND;TZID=America/New_York:20260308T210000
 SUMMARY:Social hour
 END:VEVENT`))
 	cfg := calendar.Config{Sources: "ics:" + srv.URL() + "=" + slacktest.GeneralID}
-	clock := &fakeClock{}
+	clock := integrationtest.NewClock(time.Time{})
 	// Sunday 8 March 18:00 EDT (clocks went forward at 02:00) is 22:00
 	// UTC; 24 hours before is Saturday 22:00 UTC, 17:00 EST.
 	b := start(t, clock, ny, cfg, "", nil)
@@ -301,7 +282,7 @@ DTSTART:20260310T090000Z
 SUMMARY:Event C
 END:VEVENT`))
 	cfg := calendar.Config{Sources: "ics:" + srv.URL() + "=" + slacktest.GeneralID}
-	clock := &fakeClock{}
+	clock := integrationtest.NewClock(time.Time{})
 	b := start(t, clock, time.UTC, cfg, "", nil)
 	// Back at 09:52 after a day down: A's 24 h reminder is late, B's 24 h
 	// one is superseded by its 15 min one (also late), C has started.
@@ -333,7 +314,7 @@ DTSTART:20260310T120000Z
 SUMMARY:Event A
 END:VEVENT`))
 	cfg := calendar.Config{Sources: "ics:" + srv.URL() + "=" + slacktest.GeneralID}
-	clock := &fakeClock{}
+	clock := integrationtest.NewClock(time.Time{})
 	b := start(t, clock, time.UTC, cfg, "", nil)
 	if posts := b.run(t, time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)); len(posts) != 0 {
 		t.Fatalf("posts: %s", texts(posts))
@@ -408,7 +389,7 @@ END:VEVENT`)
 		GoogleEndpoint: google.Endpoint(),
 		PageSize:       5,
 	}
-	clock := &fakeClock{now: time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)}
+	clock := integrationtest.NewClock(time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC))
 	env := start(t, clock, london, cfg, "", nil)
 
 	posts := env.Command(t, slacktest.MemberID, slacktest.GeneralID, "/events", "week")
@@ -473,7 +454,7 @@ DTSTART:20260310T130000Z
 SUMMARY:Event R
 END:VEVENT`))
 	cfg := calendar.Config{Reminders: "24h", Sources: "ics:" + a.URL() + "=#General, #gone, #team\nics:" + r.URL() + "=" + slacktest.RandomID}
-	clock := &fakeClock{now: time.Date(2026, 3, 9, 11, 0, 0, 0, time.UTC)}
+	clock := integrationtest.NewClock(time.Date(2026, 3, 9, 11, 0, 0, 0, time.UTC))
 	b := start(t, clock, time.UTC, cfg, "", ws)
 	status := func() string {
 		t.Helper()
@@ -544,7 +525,7 @@ DTSTART:20250101T100000Z
 SUMMARY:Long ago
 END:VEVENT`))
 	cfg := calendar.Config{Sources: "ics:" + srv.URL() + "=" + slacktest.GeneralID, Digest: "0 7 * * *"}
-	clock := &fakeClock{now: time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)}
+	clock := integrationtest.NewClock(time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC))
 	env := start(t, clock, time.UTC, cfg, "", nil)
 	if posts, err := env.RunJob(t, calendar.DigestJob); err != nil || len(posts) != 0 {
 		t.Fatalf("empty digest: %v %s", err, texts(posts))
@@ -565,7 +546,7 @@ DTSTART:20260310T120000Z
 SUMMARY:Event A
 END:VEVENT`))
 	cfg := calendar.Config{Sources: "ics:" + srv.URL() + "=" + slacktest.GeneralID}
-	clock := &fakeClock{}
+	clock := integrationtest.NewClock(time.Time{})
 	b := startWith(t, clock, time.UTC, cfg, "", nil, true)
 	if posts := b.run(t, time.Date(2026, 3, 9, 18, 0, 0, 0, time.UTC)); len(posts) != 0 {
 		t.Fatalf("first run caught up a reminder due before the calendar was configured: %s", texts(posts))

@@ -19,7 +19,7 @@ type testBundle struct {
 	env   *integrationtest.Env
 	feeds *feedServer
 	x     *xapitest.Server
-	clock *clock
+	clock *integrationtest.Clock
 	in    *feeds.Integration
 	cfg   feeds.Config
 	db    string
@@ -43,7 +43,7 @@ func setup(t *testing.T, o setupOpts) *testBundle {
 	t.Helper()
 	b := &testBundle{
 		feeds: newFeedServer(t),
-		clock: &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)},
+		clock: integrationtest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)),
 		db:    filepath.Join(t.TempDir(), "townhall.db"),
 	}
 	b.x = xapitest.New(t, xapitest.WithClock(b.clock.Now))

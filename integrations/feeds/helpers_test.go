@@ -113,24 +113,6 @@ func (s *feedServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// clock is a settable clock for the store, scheduler and integration.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // rssDoc is a small RSS document with items (guid, title), newest first.
 func rssDoc(items ...[2]string) string {
 	var b strings.Builder
