@@ -91,6 +91,13 @@ func plural(n int) string {
 	return "s"
 }
 
+func people(n int) string {
+	if n == 1 {
+		return "person"
+	}
+	return "people"
+}
+
 func channelList(names []string) string {
 	const most = 20
 	var parts []string
@@ -117,8 +124,9 @@ func (i *Integration) Status(ctx context.Context) []string {
 		return []string{"I couldn't read the archive's numbers just now."}
 	}
 	lines := []string{
-		fmt.Sprintf("%d channels, %d messages, %d people (%d opted out), %d messages removed on request",
-			s.Channels, s.Messages, s.Users, s.OptedOut, s.Removed),
+		fmt.Sprintf("%d channel%s, %d message%s, %d %s (%d opted out), %d message%s removed on request",
+			s.Channels, plural(s.Channels), s.Messages, plural(s.Messages), s.Users, people(s.Users),
+			s.OptedOut, s.Removed, plural(s.Removed)),
 	}
 	for _, st := range []struct{ key, label string }{
 		{StateLastCapture, "Last live capture"},
