@@ -102,13 +102,13 @@ func TestUnknownSubcommand(t *testing.T) {
 // TestShellPiped is the newcomer's first command, scripted.
 func TestShellPiped(t *testing.T) {
 	var out, errOut bytes.Buffer
-	in := strings.NewReader("/call budget review\n/townhall help\n!jobs\n/events week\n")
+	in := strings.NewReader("/call budget review\n/townhall help\n!jobs\n/events week\n!run feeds.rss\n")
 	if err := run(t.Context(), []string{"shell"}, in, &out, &errOut); err != nil {
 		t.Fatalf("shell: %v\nstderr:\n%s", err, errOut.String())
 	}
 	got := out.String()
 	for _, want := range []string{"#general (in channel)", "started a call: *budget review*", "[Join] https://meet.jit.si/budget-review", "/call [topic]",
-		"calendar.reminders", "Maintainers' stand-up"} {
+		"calendar.reminders", "Maintainers' stand-up", "Call for volunteers: translation working group"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("shell output lacks %q:\n%s", want, got)
 		}

@@ -2,16 +2,20 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/townhall/townhall/integrations/calendar/examples"
+	calexamples "github.com/townhall/townhall/integrations/calendar/examples"
+	feedexamples "github.com/townhall/townhall/integrations/feeds/examples"
 	"github.com/townhall/townhall/scheduler"
 	"github.com/townhall/townhall/slackapp"
 	"github.com/townhall/townhall/slackapp/slacktest"
@@ -59,10 +63,11 @@ func shell(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error
 	cfg.Slack.APIURL = ws.APIURL()
 	cfg.Store.DatabasePath = filepath.Join(dir, "townhall.db")
 	cfg.Ops.HTTPAddr = ""
-	demos, err := shellDemos(&cfg, dir)
+	demos, stopDemos, err := shellDemos(&cfg, dir)
 	if err != nil {
 		return err
 	}
+	defer stopDemos()
 
 	a, err := newApp(ctx, cfg, deps{Logger: log})
 	if err != nil {
@@ -118,19 +123,40 @@ func shell(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error
 
 // shellDemos switches on, with sample data, the integrations that need no
 // credentials and that the environment does not configure, so every
-// command can be tried at once. It returns a line about each.
-func shellDemos(cfg *config, dir string) ([]string, error) {
+// command can be tried at once. It returns a line about each, and a stop
+// function for what it started.
+func shellDemos(cfg *config, dir string) ([]string, func(), error) {
 	var lines []string
+	stop := func() {}
 	if _, set := os.LookupEnv("TOWNHALL_CALENDAR_ENABLED"); !set {
 		path := filepath.Join(dir, "community.ics")
-		if err := os.WriteFile(path, examples.CommunityICS, 0o600); err != nil {
-			return nil, err
+		if err := os.WriteFile(path, calexamples.CommunityICS, 0o600); err != nil {
+			return nil, stop, err
 		}
 		cfg.Calendar.Enabled = true
 		cfg.Calendar.Sources = "ics:" + path + "=" + slacktest.GeneralID
 		lines = append(lines, "calendar: a sample community calendar feeds #general; try /events week, or !run calendar.reminders")
 	}
-	return lines, nil
+	if _, set := os.LookupEnv("TOWNHALL_FEEDS_ENABLED"); !set {
+		// A sample feed served on loopback, as a website would serve it.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, stop, err
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /community.rss", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+			http.ServeContent(w, r, "community.rss", time.Time{}, bytes.NewReader(feedexamples.CommunityRSS))
+		})
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }() // returns ErrServerClosed at stop
+		stop = func() { srv.Close() }
+		feed := "http://" + ln.Addr().String() + "/community.rss"
+		cfg.Feeds.Enabled = true
+		cfg.Feeds.Sources = feed + " -> " + slacktest.GeneralID
+		lines = append(lines, "feeds: #general follows a sample feed at "+feed+"; try /feed list, or !run feeds.rss")
+	}
+	return lines, stop, nil
 }
 
 // shellSession is one user typing into the fake workspace.
