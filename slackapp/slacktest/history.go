@@ -2,7 +2,6 @@ package slacktest
 
 import (
 	"encoding/base64"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -147,9 +146,6 @@ func allDigits(s string) bool {
 	}
 	return true
 }
-
-// formatTS writes microseconds as a message timestamp.
-func formatTS(us int64) string { return fmt.Sprintf("%d.%06d", us/1e6, us%1e6) }
 
 // Cursors are opaque to clients; like Slack's, these are base64 of
 // "<kind>:<position>" ("next_ts:1512085861000543", "team:C061FA5PB").
