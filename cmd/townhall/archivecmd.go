@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -150,16 +151,20 @@ func archiveExport(ctx context.Context, dbPath, out string, o archive.ExportOpti
 		return err
 	}
 	defer a.Close()
-	f, err := os.Create(out)
+	// The export is written beside out and renamed into place when it is
+	// complete: a failed export leaves no file (and no empty zip) behind.
+	f, err := os.CreateTemp(filepath.Dir(out), ".export-*.zip")
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}()
+	defer os.Remove(f.Name()) // a no-op once renamed
 	st, err := archive.Export(ctx, a, f, o)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), out)
+	}
 	if err != nil {
 		return fmt.Errorf("export %s: %w", out, err)
 	}

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"archive/zip"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,7 +21,8 @@ import (
 // in UTC here). Private conversations live in groups.json, dms.json and
 // mpims.json and their folders; the archive never reads or writes them.
 
-// exportMessage is a message as Slack exports it.
+// exportMessage is a message as Slack exports it: only the fields the
+// archive keeps are declared (see lenient.go for the forms each accepts).
 type exportMessage struct {
 	Type        string             `json:"type"`
 	Subtype     string             `json:"subtype,omitempty"`
@@ -28,20 +30,74 @@ type exportMessage struct {
 	Username    string             `json:"username,omitempty"`
 	BotID       string             `json:"bot_id,omitempty"`
 	Text        string             `json:"text"`
-	TS          string             `json:"ts"`
-	ThreadTS    string             `json:"thread_ts,omitempty"`
+	TS          lenientTS          `json:"ts"`
+	ThreadTS    lenientTS          `json:"thread_ts,omitzero"`
 	Edited      *exportEdited      `json:"edited,omitempty"`
 	Files       []exportFile       `json:"files,omitempty"`
-	Reactions   []Reaction         `json:"reactions,omitempty"`
+	File        *exportFile        `json:"file,omitempty"` // before 2019: the one file of a file_share
+	Reactions   []exportReaction   `json:"reactions,omitempty"`
 	Attachments []exportAttachment `json:"attachments,omitempty"`
 	BotProfile  *struct {
 		Name string `json:"name"`
 	} `json:"bot_profile,omitempty"`
+	UserProfile *exportProfile `json:"user_profile,omitempty"` // since 2017: the author as they were
+}
+
+// problems records in p what of e could not be read.
+func (e *exportMessage) problems(p *problems, i int) {
+	if !hasJunk(e.TS.junk, e.ThreadTS.junk, e.editedJunk()) && !e.reactionJunk() {
+		return
+	}
+	what := e.what(i)
+	p.check(what, namedJunk{"ts", e.TS.junk}, namedJunk{"thread_ts", e.ThreadTS.junk}, namedJunk{"edited.ts", e.editedJunk()})
+	for _, r := range e.Reactions {
+		p.check(what, namedJunk{"reactions." + r.Name + ".count", r.Count.junk})
+	}
+}
+
+// what names the message for the import report: by its ts, or by its
+// place in the file.
+func (e *exportMessage) what(i int) string {
+	if e.TS.S != "" {
+		return "message " + e.TS.S
+	}
+	return fmt.Sprintf("message %d", i+1)
+}
+
+func (e *exportMessage) editedJunk() string {
+	if e.Edited == nil {
+		return ""
+	}
+	return e.Edited.TS.junk
+}
+
+func (e *exportMessage) reactionJunk() bool {
+	for _, r := range e.Reactions {
+		if r.Count.junk != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func hasJunk(js ...string) bool {
+	for _, j := range js {
+		if j != "" {
+			return true
+		}
+	}
+	return false
 }
 
 type exportEdited struct {
-	User string `json:"user,omitempty"`
-	TS   string `json:"ts"`
+	User string    `json:"user,omitempty"`
+	TS   lenientTS `json:"ts"`
+}
+
+type exportReaction struct {
+	Name  string     `json:"name"`
+	Count lenientInt `json:"count"`
+	Users []string   `json:"users,omitempty"`
 }
 
 type exportFile struct {
@@ -61,50 +117,81 @@ type exportAttachment struct {
 }
 
 type exportText struct {
-	Value   string `json:"value"`
-	Creator string `json:"creator"`
-	LastSet int64  `json:"last_set"`
+	Value   string     `json:"value"`
+	Creator string     `json:"creator"`
+	LastSet lenientInt `json:"last_set"`
 }
 
 type exportChannel struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Created    int64      `json:"created"`
-	Creator    string     `json:"creator"`
-	IsArchived bool       `json:"is_archived"`
-	IsGeneral  bool       `json:"is_general"`
-	IsPrivate  bool       `json:"is_private,omitempty"` // read on import only: exports list public channels
-	Members    []string   `json:"members"`
-	Topic      exportText `json:"topic"`
-	Purpose    exportText `json:"purpose"`
+	ID         string      `json:"id"`
+	Name       string      `json:"name"`
+	Created    lenientInt  `json:"created"`
+	Creator    string      `json:"creator"`
+	IsArchived lenientBool `json:"is_archived"`
+	IsGeneral  lenientBool `json:"is_general"`
+	IsPrivate  lenientBool `json:"is_private,omitzero"` // read on import only: exports list public channels
+	Members    []string    `json:"members"`
+	Topic      exportText  `json:"topic"`
+	Purpose    exportText  `json:"purpose"`
+}
+
+// problems records in p what of c could not be read.
+func (c *exportChannel) problems(p *problems, i int) {
+	what := "channel " + cmp.Or(c.Name, c.ID, fmt.Sprint(i+1))
+	p.check(what, namedJunk{"created", c.Created.junk}, namedJunk{"is_archived", c.IsArchived.junk},
+		namedJunk{"is_private", c.IsPrivate.junk}, namedJunk{"is_general", c.IsGeneral.junk},
+		namedJunk{"topic.last_set", c.Topic.LastSet.junk}, namedJunk{"purpose.last_set", c.Purpose.LastSet.junk})
+}
+
+type exportProfile struct {
+	RealName    string `json:"real_name"`
+	DisplayName string `json:"display_name"`
+	Image48     string `json:"image_48,omitempty"`
+	Image72     string `json:"image_72,omitempty"`
 }
 
 type exportUser struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	RealName string `json:"real_name,omitempty"`
-	Deleted  bool   `json:"deleted"`
-	IsBot    bool   `json:"is_bot"`
-	Profile  struct {
-		RealName    string `json:"real_name"`
-		DisplayName string `json:"display_name"`
-		Image48     string `json:"image_48,omitempty"`
-		Image72     string `json:"image_72,omitempty"`
-	} `json:"profile"`
+	ID       string        `json:"id"`
+	Name     string        `json:"name"`
+	RealName string        `json:"real_name,omitempty"`
+	Deleted  lenientBool   `json:"deleted"`
+	IsBot    lenientBool   `json:"is_bot"`
+	Profile  exportProfile `json:"profile"`
 }
 
-func (e exportMessage) message(channel string) Message {
-	m := Message{Channel: channel, TS: e.TS, ThreadTS: e.ThreadTS, User: e.User, Username: e.Username,
-		BotID: e.BotID, Subtype: e.Subtype, Text: e.Text, Reactions: e.Reactions}
+// problems records in p what of u could not be read.
+func (u *exportUser) problems(p *problems, i int) {
+	p.check("user "+cmp.Or(u.Name, u.ID, fmt.Sprint(i+1)), namedJunk{"deleted", u.Deleted.junk}, namedJunk{"is_bot", u.IsBot.junk})
+}
+
+func (e *exportMessage) message(channel string) Message {
+	m := Message{Channel: channel, TS: e.TS.S, ThreadTS: e.ThreadTS.S, User: e.User, Username: e.Username,
+		BotID: e.BotID, Subtype: e.Subtype, Text: e.Text}
 	if m.Username == "" && e.BotProfile != nil {
 		m.Username = e.BotProfile.Name
 	}
 	if e.Edited != nil {
-		m.Edited = e.Edited.TS
+		m.Edited = e.Edited.TS.S
+	}
+	if len(e.Files) == 0 && e.File != nil {
+		e.Files = []exportFile{*e.File}
 	}
 	for _, f := range e.Files {
+		if f.ID == "" && f.Name == "" && f.Permalink == "" && f.URLPrivate == "" {
+			continue // {"mode": "tombstone"} or another placeholder
+		}
 		m.Files = append(m.Files, File{ID: f.ID, Name: f.Name, Title: f.Title, Mimetype: f.Mimetype,
 			Permalink: firstOf(f.Permalink, f.URLPrivate)})
+	}
+	for _, r := range e.Reactions {
+		if r.Name == "" {
+			continue
+		}
+		n := int(r.Count.N)
+		if n < len(r.Users) {
+			n = len(r.Users)
+		}
+		m.Reactions = append(m.Reactions, Reaction{Name: r.Name, Count: n, Users: r.Users})
 	}
 	if m.Text == "" {
 		for _, a := range e.Attachments {
@@ -118,13 +205,16 @@ func (e exportMessage) message(channel string) Message {
 
 func exportOf(m Message) exportMessage {
 	e := exportMessage{Type: "message", Subtype: m.Subtype, User: m.User, Username: m.Username, BotID: m.BotID,
-		Text: m.Text, TS: m.TS, ThreadTS: m.ThreadTS, Reactions: m.Reactions}
+		Text: m.Text, TS: lenientTS{S: m.TS}, ThreadTS: lenientTS{S: m.ThreadTS}}
 	if m.Edited != "" {
-		e.Edited = &exportEdited{User: m.User, TS: m.Edited}
+		e.Edited = &exportEdited{User: m.User, TS: lenientTS{S: m.Edited}}
 	}
 	for _, f := range m.Files {
 		e.Files = append(e.Files, exportFile{ID: f.ID, Name: f.Name, Title: f.Title, Mimetype: f.Mimetype,
 			Permalink: f.Permalink, URLPrivate: f.Permalink})
+	}
+	for _, r := range m.Reactions {
+		e.Reactions = append(e.Reactions, exportReaction{Name: r.Name, Count: lenientInt{N: int64(r.Count)}, Users: r.Users})
 	}
 	return e
 }
@@ -134,6 +224,10 @@ type ExportOptions struct {
 	Since    time.Time // only messages from then on; zero: everything
 	Channels []string  // channel names or IDs; empty: every channel
 }
+
+// ErrNoSuchChannel is returned by Export when a channel it was asked for is
+// not in the archive.
+var ErrNoSuchChannel = errors.New("no such channel in the archive")
 
 // ExportStats count what Export wrote.
 type ExportStats struct {
@@ -157,8 +251,21 @@ func Export(ctx context.Context, a Archive, w io.Writer, o ExportOptions) (Expor
 		return st, fmt.Errorf("archive: export: %w", err)
 	}
 	if len(o.Channels) > 0 {
+		var missing []string
+		for _, want := range o.Channels {
+			want = strings.TrimPrefix(want, "#")
+			if !slices.ContainsFunc(channels, func(c Channel) bool { return c.Name == want || c.ID == want }) {
+				missing = append(missing, "#"+want)
+			}
+		}
+		if len(missing) > 0 {
+			return st, fmt.Errorf("archive: export: %w: %s", ErrNoSuchChannel, strings.Join(missing, ", "))
+		}
 		channels = slices.DeleteFunc(channels, func(c Channel) bool {
-			return !slices.Contains(o.Channels, c.Name) && !slices.Contains(o.Channels, c.ID)
+			return !slices.ContainsFunc(o.Channels, func(want string) bool {
+				want = strings.TrimPrefix(want, "#")
+				return c.Name == want || c.ID == want
+			})
 		})
 	}
 	users, err := a.Users(ctx)
@@ -167,16 +274,16 @@ func Export(ctx context.Context, a Archive, w io.Writer, o ExportOptions) (Expor
 	}
 	eu := make([]exportUser, 0, len(users))
 	for _, u := range users {
-		x := exportUser{ID: u.ID, Name: u.Name, RealName: u.RealName, Deleted: u.Deleted, IsBot: u.Bot}
+		x := exportUser{ID: u.ID, Name: u.Name, RealName: u.RealName, Deleted: lenientBool{B: u.Deleted}, IsBot: lenientBool{B: u.Bot}}
 		x.Profile.RealName, x.Profile.DisplayName, x.Profile.Image48 = u.RealName, u.DisplayName, u.Avatar
 		eu = append(eu, x)
 	}
 	ec := make([]exportChannel, 0, len(channels))
 	for _, c := range channels {
-		x := exportChannel{ID: c.ID, Name: c.Name, IsArchived: c.Archived, IsGeneral: c.Name == "general", Members: []string{},
+		x := exportChannel{ID: c.ID, Name: c.Name, IsArchived: lenientBool{B: c.Archived}, IsGeneral: lenientBool{B: c.Name == "general"}, Members: []string{},
 			Topic: exportText{Value: c.Topic}, Purpose: exportText{Value: c.Purpose}}
 		if !c.Created.IsZero() {
-			x.Created = c.Created.Unix()
+			x.Created = lenientInt{N: c.Created.Unix()}
 		}
 		ec = append(ec, x)
 	}

@@ -16,16 +16,18 @@ import (
 	"time"
 )
 
-// ImportStats count what Import did.
+// ImportStats count what Import did; together they are the import report.
 type ImportStats struct {
 	Channels     int      // public channels read from channels.json
-	Users        int      // users read from users.json
+	Users        int      // users read from users.json (and authors known only from their messages)
 	DayFiles     int      // day files imported
 	Messages     int      // messages read
 	Added        int      // of which new to the archive
 	Private      int      // private conversations skipped (groups.json, dms.json, mpims.json)
 	PrivateFiles int      // files of private conversations (or of no listed channel) skipped
-	Malformed    []string // day files skipped because they could not be read, with why
+	Malformed    []string // files that could not be read to their end, with why (what came before is imported)
+	BadValues    int      // single values that could not be read and were left out
+	Problems     []string // the first of them, named: file, message, field, value
 }
 
 // importBatch is how many messages Import stores per transaction.
@@ -59,39 +61,62 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 	}
 	root := exportRoot(files)
 
-	var users []exportUser
+	known := make(map[string]bool) // user IDs
 	if f := files[root+"users.json"]; f != nil {
-		if err := readJSON(f, &users); err != nil {
-			return st, fmt.Errorf("archive: import users.json: %w", err)
-		}
-	}
-	for _, u := range users {
-		if err := a.PutUser(ctx, User{ID: u.ID, Name: u.Name, RealName: firstOf(u.Profile.RealName, u.RealName),
-			DisplayName: u.Profile.DisplayName, Avatar: firstOf(u.Profile.Image48, u.Profile.Image72), Bot: u.IsBot, Deleted: u.Deleted}); err != nil {
+		err := decodeFile(f, &st, func(dec *json.Decoder, p *problems) error {
+			return decodeList(dec, p, func(i int, u *exportUser) string { return fmt.Sprintf("user %d", i+1) },
+				func(i int, u *exportUser) error {
+					u.problems(p, i)
+					if u.ID == "" {
+						return nil
+					}
+					known[u.ID] = true
+					st.Users++
+					return a.PutUser(ctx, User{ID: u.ID, Name: u.Name, RealName: firstOf(u.Profile.RealName, u.RealName),
+						DisplayName: u.Profile.DisplayName, Avatar: firstOf(u.Profile.Image48, u.Profile.Image72), Bot: u.IsBot.B, Deleted: u.Deleted.B})
+				})
+		})
+		if err != nil {
 			return st, fmt.Errorf("archive: import: %w", err)
 		}
-		st.Users++
 	}
 	var channels []exportChannel
 	f := files[root+"channels.json"]
 	if f == nil {
 		return st, errors.New("archive: import: no channels.json: is this a Slack export?")
 	}
-	if err := readJSON(f, &channels); err != nil {
-		return st, fmt.Errorf("archive: import channels.json: %w", err)
+	err = decodeFile(f, &st, func(dec *json.Decoder, p *problems) error {
+		return decodeList(dec, p, func(i int, c *exportChannel) string { return fmt.Sprintf("channel %d", i+1) },
+			func(i int, c *exportChannel) error {
+				c.problems(p, i)
+				channels = append(channels, *c)
+				return nil
+			})
+	})
+	if err != nil {
+		return st, fmt.Errorf("archive: import: %w", err)
 	}
 	// What the export lists as private is never imported, even if
 	// channels.json (written by another tool) lists it too.
 	private := make(map[string]bool) // IDs and names
 	for _, name := range privateLists {
 		if f := files[root+name]; f != nil {
-			var list []exportChannel
-			if err := readJSON(f, &list); err == nil {
-				st.Private += len(list)
-				for _, c := range list {
-					private[c.ID], private[c.Name] = c.ID != "", c.Name != ""
-				}
-			}
+			// Read only for the names and IDs never to import; what
+			// cannot be read of it is not reported (nothing of it is kept).
+			var discard ImportStats
+			_ = decodeFile(f, &discard, func(dec *json.Decoder, p *problems) error {
+				return decodeList(dec, p, func(int, *exportChannel) string { return "" },
+					func(_ int, c *exportChannel) error {
+						st.Private++
+						if c.ID != "" {
+							private[c.ID] = true
+						}
+						if c.Name != "" {
+							private[c.Name] = true
+						}
+						return nil
+					})
+			})
 		}
 	}
 	dirs := make(map[string]string) // folder → channel ID
@@ -99,13 +124,13 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 		if c.ID == "" {
 			continue
 		}
-		if c.IsPrivate || private[c.ID] || private[c.Name] || !strings.HasPrefix(c.ID, "C") {
+		if c.IsPrivate.B || private[c.ID] || private[c.Name] || !strings.HasPrefix(c.ID, "C") {
 			st.Private++
 			continue
 		}
-		ch := Channel{ID: c.ID, Name: c.Name, Topic: c.Topic.Value, Purpose: c.Purpose.Value, Archived: c.IsArchived}
-		if c.Created > 0 {
-			ch.Created = time.Unix(c.Created, 0).UTC()
+		ch := Channel{ID: c.ID, Name: c.Name, Topic: c.Topic.Value, Purpose: c.Purpose.Value, Archived: c.IsArchived.B}
+		if c.Created.N > 0 {
+			ch.Created = time.Unix(c.Created.N, 0).UTC()
 		}
 		if err := a.PutChannel(ctx, ch); err != nil {
 			return st, fmt.Errorf("archive: import: %w", err)
@@ -141,13 +166,14 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan importedBatch, 1)
+	authors := make(map[string]User) // written by the reader until wg.Wait
 	bar := newProgress(progress, len(days))
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(batches)
-		readDays(ctx, days, root, dirs, &st, bar, batches)
+		readDays(ctx, days, root, dirs, known, &st, bar, authors, batches)
 	}()
 	var putErr error
 	for b := range batches {
@@ -168,6 +194,15 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
+	for _, u := range authors {
+		if _, ok, err := a.User(ctx, u.ID); err != nil || ok {
+			continue // known from an earlier import or live capture, which know them better
+		}
+		if err := a.PutUser(ctx, u); err != nil {
+			return st, fmt.Errorf("archive: import: %w", err)
+		}
+		st.Users++
+	}
 	bar.done(st.Messages)
 	return st, nil
 }
@@ -180,9 +215,10 @@ type importedBatch struct {
 }
 
 // readDays decodes the day files into batches of importBatch messages,
-// counting in st what it reads (Messages, DayFiles, Malformed), until the
-// files or ctx end.
-func readDays(ctx context.Context, days []*zip.File, root string, dirs map[string]string, st *ImportStats, bar *progress, out chan<- importedBatch) {
+// counting in st what it reads (Messages, DayFiles, Malformed, BadValues,
+// Problems), until the files or ctx end. Authors that users.json does not
+// list but whose messages carry their profile are added to authors.
+func readDays(ctx context.Context, days []*zip.File, root string, dirs map[string]string, known map[string]bool, st *ImportStats, bar *progress, authors map[string]User, out chan<- importedBatch) {
 	batch := importedBatch{messages: make([]Message, 0, importBatch)}
 	send := func() bool {
 		select {
@@ -193,7 +229,6 @@ func readDays(ctx context.Context, days []*zip.File, root string, dirs map[strin
 			return false
 		}
 	}
-	var day []exportMessage
 	for k, f := range days {
 		if ctx.Err() != nil {
 			return
@@ -201,47 +236,73 @@ func readDays(ctx context.Context, days []*zip.File, root string, dirs map[strin
 		rel := strings.TrimPrefix(strings.TrimPrefix(f.Name, "./"), root)
 		dir, _ := path.Split(rel)
 		channel := dirs[strings.TrimSuffix(dir, "/")]
-		clear(day[:cap(day)]) // encoding/json decodes into reused elements without zeroing them
-		day = day[:0]
-		if err := readJSON(f, &day); err != nil {
-			st.Malformed = append(st.Malformed, fmt.Sprintf("%s: %v", rel, err))
-			bar.update(k+1, st.Messages)
-			continue
-		}
 		valid := 0
-		for _, e := range day {
-			if e.TS == "" {
-				continue
-			}
-			m := e.message(channel)
-			var err error
-			if m.TS, err = NormalizeTS(m.TS); err != nil {
-				continue
-			}
-			if m.ThreadTS != "" {
-				if m.ThreadTS, err = NormalizeTS(m.ThreadTS); err != nil {
-					m.ThreadTS = ""
-				}
-			}
-			if m.Edited != "" {
-				if m.Edited, err = NormalizeTS(m.Edited); err != nil {
-					m.Edited = ""
-				}
-			}
-			batch.messages = append(batch.messages, m)
-			batch.last = rel
-			valid++
-			if len(batch.messages) == importBatch && !send() {
-				return
-			}
-		}
+		stopped := false
+		err := decodeFile(f, st, func(dec *json.Decoder, p *problems) error {
+			return decodeList(dec, p, func(i int, e *exportMessage) string { return e.what(i) },
+				func(i int, e *exportMessage) error {
+					e.problems(p, i)
+					m, ok := e.normalized(channel)
+					if !ok {
+						if e.TS.S != "" {
+							p.add(e.what(i), "ts", "not a Slack timestamp")
+						}
+						return nil
+					}
+					if e.UserProfile != nil && m.User != "" && !known[m.User] {
+						if _, ok := authors[m.User]; !ok {
+							authors[m.User] = User{ID: m.User, RealName: e.UserProfile.RealName, DisplayName: e.UserProfile.DisplayName,
+								Avatar: firstOf(e.UserProfile.Image48, e.UserProfile.Image72)}
+						}
+					}
+					batch.messages = append(batch.messages, m)
+					batch.last = rel
+					valid++
+					if len(batch.messages) == importBatch && !send() {
+						stopped = true
+						return ctx.Err()
+					}
+					return nil
+				})
+		})
 		st.Messages += valid
-		st.DayFiles++
+		if stopped {
+			return
+		}
+		if err != nil {
+			st.Malformed = append(st.Malformed, fmt.Sprintf("%s: %v", rel, err))
+		} else {
+			st.DayFiles++
+		}
 		bar.update(k+1, st.Messages)
 	}
 	if len(batch.messages) > 0 {
 		send()
 	}
+}
+
+// normalized is e as the archive keeps it, in channel; ok is false for
+// what is not a message (no usable ts).
+func (e *exportMessage) normalized(channel string) (m Message, ok bool) {
+	if e.TS.S == "" {
+		return m, false
+	}
+	m = e.message(channel)
+	var err error
+	if m.TS, err = NormalizeTS(m.TS); err != nil {
+		return m, false
+	}
+	if m.ThreadTS != "" {
+		if m.ThreadTS, err = NormalizeTS(m.ThreadTS); err != nil {
+			m.ThreadTS = ""
+		}
+	}
+	if m.Edited != "" {
+		if m.Edited, err = NormalizeTS(m.Edited); err != nil {
+			m.Edited = ""
+		}
+	}
+	return m, true
 }
 
 // exportRoot is the folder holding channels.json: "" for a zip of the
@@ -262,17 +323,27 @@ func exportRoot(files map[string]*zip.File) string {
 // smaller.
 const maxJSONFile = 256 << 20
 
-func readJSON(f *zip.File, v any) error {
+// decodeFile opens f and hands fn a decoder over it and a problem list
+// for it; the values fn's decoding could not read are added to st's
+// report. The error is the file's: unreadable, or not JSON to its end.
+func decodeFile(f *zip.File, st *ImportStats, fn func(dec *json.Decoder, p *problems) error) error {
 	rc, err := f.Open()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	dec := json.NewDecoder(io.LimitReader(rc, maxJSONFile))
-	if err := dec.Decode(v); err != nil {
-		return err
+	p := problems{file: f.Name}
+	err = fn(json.NewDecoder(io.LimitReader(rc, maxJSONFile)), &p)
+	st.BadValues += p.count
+	for _, n := range p.notes {
+		if len(st.Problems) < maxProblemNotes {
+			st.Problems = append(st.Problems, n)
+		}
 	}
-	return nil
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = errors.New("the file ends in the middle")
+	}
+	return err
 }
 
 // progress reports an import's advance: a redrawn bar on a terminal, a
