@@ -140,7 +140,16 @@ func archiveImport(ctx context.Context, dbPath, zipPath string, stdout, progress
 		fmt.Fprintf(stdout, "skipped private data: %d conversations, %d files (never imported)\n", st.Private, st.PrivateFiles)
 	}
 	for _, m := range st.Malformed {
-		fmt.Fprintf(stdout, "skipped malformed day file: %s\n", m)
+		fmt.Fprintf(stdout, "file not read to its end (what came before it is imported): %s\n", m)
+	}
+	if st.BadValues > 0 {
+		fmt.Fprintf(stdout, "values left out, unreadable (the rest of each message is imported): %d\n", st.BadValues)
+		for _, p := range st.Problems {
+			fmt.Fprintf(stdout, "  %s\n", p)
+		}
+		if more := st.BadValues - len(st.Problems); more > 0 {
+			fmt.Fprintf(stdout, "  … and %d more\n", more)
+		}
 	}
 	return nil
 }

@@ -245,11 +245,30 @@ func TestCorpusExportsImport(t *testing.T) {
 				}
 			}
 
-			// Nothing private was imported.
+			// Nothing private was imported, and no search finds it.
 			for _, m := range dump(t, a) {
 				for _, p := range ex.private {
 					if p != "" && m.Text == p {
 						t.Fatalf("a private message was imported: %q", p)
+					}
+				}
+			}
+			for _, p := range ex.private {
+				w := searchWord(p)
+				if w == "" {
+					continue
+				}
+				q, err := archive.ParseQuery(w, time.UTC)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := a.Search(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, h := range res.Hits {
+					if h.Text == p {
+						t.Fatalf("search %q finds the private message %q", w, p)
 					}
 				}
 			}

@@ -136,9 +136,11 @@ type exportChannel struct {
 }
 
 // problems records in p what of c could not be read.
+// what names c in the import report: by name, else ID, else position.
+func (c *exportChannel) what(i int) string { return "channel " + cmp.Or(c.Name, c.ID, fmt.Sprint(i+1)) }
+
 func (c *exportChannel) problems(p *problems, i int) {
-	what := "channel " + cmp.Or(c.Name, c.ID, fmt.Sprint(i+1))
-	p.check(what, namedJunk{"created", c.Created.junk}, namedJunk{"is_archived", c.IsArchived.junk},
+	p.check(c.what(i), namedJunk{"created", c.Created.junk}, namedJunk{"is_archived", c.IsArchived.junk},
 		namedJunk{"is_private", c.IsPrivate.junk}, namedJunk{"is_general", c.IsGeneral.junk},
 		namedJunk{"topic.last_set", c.Topic.LastSet.junk}, namedJunk{"purpose.last_set", c.Purpose.LastSet.junk})
 }
@@ -160,8 +162,11 @@ type exportUser struct {
 }
 
 // problems records in p what of u could not be read.
+// what names u in the import report: by name, else ID, else position.
+func (u *exportUser) what(i int) string { return "user " + cmp.Or(u.Name, u.ID, fmt.Sprint(i+1)) }
+
 func (u *exportUser) problems(p *problems, i int) {
-	p.check("user "+cmp.Or(u.Name, u.ID, fmt.Sprint(i+1)), namedJunk{"deleted", u.Deleted.junk}, namedJunk{"is_bot", u.IsBot.junk})
+	p.check(u.what(i), namedJunk{"deleted", u.Deleted.junk}, namedJunk{"is_bot", u.IsBot.junk})
 }
 
 func (e *exportMessage) message(channel string) Message {

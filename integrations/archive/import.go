@@ -64,7 +64,7 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 	known := make(map[string]bool) // user IDs
 	if f := files[root+"users.json"]; f != nil {
 		err := decodeFile(f, &st, func(dec *json.Decoder, p *problems) error {
-			return decodeList(dec, p, func(i int, u *exportUser) string { return fmt.Sprintf("user %d", i+1) },
+			return decodeList(dec, p, (*exportUser).what,
 				func(i int, u *exportUser) error {
 					u.problems(p, i)
 					if u.ID == "" {
@@ -86,7 +86,7 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 		return st, errors.New("archive: import: no channels.json: is this a Slack export?")
 	}
 	err = decodeFile(f, &st, func(dec *json.Decoder, p *problems) error {
-		return decodeList(dec, p, func(i int, c *exportChannel) string { return fmt.Sprintf("channel %d", i+1) },
+		return decodeList(dec, p, (*exportChannel).what,
 			func(i int, c *exportChannel) error {
 				c.problems(p, i)
 				channels = append(channels, *c)
@@ -105,7 +105,7 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 			// cannot be read of it is not reported (nothing of it is kept).
 			var discard ImportStats
 			_ = decodeFile(f, &discard, func(dec *json.Decoder, p *problems) error {
-				return decodeList(dec, p, func(int, *exportChannel) string { return "" },
+				return decodeList(dec, p, (*exportChannel).what,
 					func(_ int, c *exportChannel) error {
 						st.Private++
 						if c.ID != "" {
@@ -239,7 +239,7 @@ func readDays(ctx context.Context, days []*zip.File, root string, dirs map[strin
 		valid := 0
 		stopped := false
 		err := decodeFile(f, st, func(dec *json.Decoder, p *problems) error {
-			return decodeList(dec, p, func(i int, e *exportMessage) string { return e.what(i) },
+			return decodeList(dec, p, (*exportMessage).what,
 				func(i int, e *exportMessage) error {
 					e.problems(p, i)
 					m, ok := e.normalized(channel)

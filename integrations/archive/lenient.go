@@ -212,7 +212,7 @@ func kindOf(goType string) string {
 // wrong shape costs what could not be read in it (recorded in p); a
 // syntax error stops the list and is returned, after fn has seen every
 // element before it. A document that is not an array is an error.
-func decodeList[T any](dec *json.Decoder, p *problems, what func(i int, v *T) string, fn func(i int, v *T) error) error {
+func decodeList[T any](dec *json.Decoder, p *problems, what func(v *T, i int) string, fn func(i int, v *T) error) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return err
@@ -222,7 +222,7 @@ func decodeList[T any](dec *json.Decoder, p *problems, what func(i int, v *T) st
 	}
 	for i := 0; dec.More(); i++ {
 		v := new(T)
-		if err := dec.Decode(v); err != nil && !p.decodeErr(what(i, v), err) {
+		if err := dec.Decode(v); err != nil && !p.decodeErr(what(v, i), err) {
 			return fmt.Errorf("entry %d: %w", i+1, err)
 		}
 		if err := fn(i, v); err != nil {
