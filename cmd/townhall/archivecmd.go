@@ -60,7 +60,7 @@ func archiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			return err
 		}
-		return archiveImport(ctx, path, zipPath, stdout, stderr)
+		return archiveImport(ctx, path, zipPath, archive.ImportOptions{Progress: stderr, Limits: cfg.Archive.ImportLimits()}, stdout)
 	case "export":
 		out, err := operand()
 		if err != nil {
@@ -115,7 +115,7 @@ func interleaved(args []string) []string {
 	return append(flags, operands...)
 }
 
-func archiveImport(ctx context.Context, dbPath, zipPath string, stdout, progress io.Writer) error {
+func archiveImport(ctx context.Context, dbPath, zipPath string, o archive.ImportOptions, stdout io.Writer) error {
 	f, err := os.Open(zipPath)
 	if err != nil {
 		return err
@@ -130,7 +130,7 @@ func archiveImport(ctx context.Context, dbPath, zipPath string, stdout, progress
 		return err
 	}
 	defer a.Close()
-	st, err := archive.Import(ctx, a, f, fi.Size(), progress)
+	st, err := archive.Import(ctx, a, f, fi.Size(), o)
 	if err != nil {
 		return fmt.Errorf("import %s: %w", zipPath, err)
 	}

@@ -149,7 +149,7 @@ func BenchmarkArchive(b *testing.B) {
 			fi, _ := f.Stat()
 			resetPeakRSS()
 			start := time.Now()
-			st, err := archive.Import(b.Context(), a, f, fi.Size(), nil)
+			st, err := archive.Import(b.Context(), a, f, fi.Size(), archive.ImportOptions{})
 			f.Close()
 			if err != nil {
 				b.Fatal(err)

@@ -52,6 +52,16 @@ type Config struct {
 	BackupSchedule string `envconfig:"ARCHIVE_BACKUP_SCHEDULE"`
 	BackupDir      string `envconfig:"ARCHIVE_BACKUP_DIR"`
 	BackupKeep     int    `envconfig:"ARCHIVE_BACKUP_KEEP" default:"7"`
+	// ImportMax… bound what "townhall archive import" reads of one export:
+	// in all, per file and per entry (one message, channel or user).
+	ImportMaxBytes Bytes `envconfig:"ARCHIVE_IMPORT_MAX_BYTES" default:"50GB"`
+	ImportMaxFile  Bytes `envconfig:"ARCHIVE_IMPORT_MAX_FILE" default:"1GB"`
+	ImportMaxEntry Bytes `envconfig:"ARCHIVE_IMPORT_MAX_ENTRY" default:"8MB"`
+}
+
+// ImportLimits are the import's limits as configured.
+func (c Config) ImportLimits() ImportLimits {
+	return ImportLimits{Total: c.ImportMaxBytes, File: c.ImportMaxFile, Entry: c.ImportMaxEntry}
 }
 
 // Validate reports every problem with an enabled archive's configuration
@@ -90,6 +100,14 @@ func (c Config) check() error {
 		}
 		if c.BackupDir == "" {
 			bad("ARCHIVE_BACKUP_DIR", "required when TOWNHALL_ARCHIVE_BACKUP_SCHEDULE is set")
+		}
+	}
+	for _, l := range []struct {
+		name string
+		v    Bytes
+	}{{"ARCHIVE_IMPORT_MAX_BYTES", c.ImportMaxBytes}, {"ARCHIVE_IMPORT_MAX_FILE", c.ImportMaxFile}, {"ARCHIVE_IMPORT_MAX_ENTRY", c.ImportMaxEntry}} {
+		if l.v < 0 {
+			bad(l.name, "must not be negative, got %d", l.v)
 		}
 	}
 	if c.BackupKeep < 1 {

@@ -186,7 +186,7 @@ func TestCorpusExportsImport(t *testing.T) {
 			a := openArchive(t)
 			ctx := t.Context()
 			r := zipDir(t, dir)
-			st, err := archive.Import(ctx, a, r, r.Size(), nil)
+			st, err := archive.Import(ctx, a, r, r.Size(), archive.ImportOptions{})
 			if err != nil {
 				t.Fatalf("import: %v", err)
 			}
@@ -201,7 +201,7 @@ func TestCorpusExportsImport(t *testing.T) {
 			if err != nil || stats.Messages != want {
 				t.Errorf("archive holds %d messages (%v); want %d", stats.Messages, err, want)
 			}
-			again, err := archive.Import(ctx, a, r, r.Size(), nil)
+			again, err := archive.Import(ctx, a, r, r.Size(), archive.ImportOptions{})
 			if err != nil || again.Added != 0 {
 				t.Errorf("second import added %d (%v); want 0", again.Added, err)
 			}

@@ -120,7 +120,7 @@ func TestImport(t *testing.T) {
 	ctx := t.Context()
 	r := sampleExport(t)
 	var progress bytes.Buffer
-	st, err := archive.Import(ctx, a, r, r.Size(), &progress)
+	st, err := archive.Import(ctx, a, r, r.Size(), archive.ImportOptions{Progress: &progress})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestImport(t *testing.T) {
 		t.Errorf("dev = %+v", dev)
 	}
 
-	again, err := archive.Import(ctx, a, r, r.Size(), nil)
+	again, err := archive.Import(ctx, a, r, r.Size(), archive.ImportOptions{})
 	if err != nil || again.Added != 0 || again.Messages != 7 {
 		t.Fatalf("second import = %+v, %v; want nothing added", again, err)
 	}
@@ -192,7 +192,7 @@ func TestImportStopsAtAStoreError(t *testing.T) {
 	}
 	r := zipOf(t, files)
 	a := &failingArchive{Archive: openArchive(t), ok: 2}
-	st, err := archive.Import(t.Context(), a, r, r.Size(), nil)
+	st, err := archive.Import(t.Context(), a, r, r.Size(), archive.ImportOptions{})
 	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "general/2023-11-") {
 		t.Fatalf("import = %v; want the store's error and the day file", err)
 	}
@@ -202,7 +202,7 @@ func TestImportStopsAtAStoreError(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := archive.Import(ctx, openArchive(t), r, r.Size(), nil); !errors.Is(err, context.Canceled) {
+	if _, err := archive.Import(ctx, openArchive(t), r, r.Size(), archive.ImportOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("a cancelled import = %v", err)
 	}
 }
@@ -215,7 +215,7 @@ func TestImportRejectsWhatIsNotAnExport(t *testing.T) {
 		"no channels":     zipOf(t, map[string]any{"users.json": []msg{}}),
 		"channels broken": zipOf(t, map[string]any{"channels.json": "{"}),
 	} {
-		if _, err := archive.Import(t.Context(), a, r, r.Size(), nil); err == nil {
+		if _, err := archive.Import(t.Context(), a, r, r.Size(), archive.ImportOptions{}); err == nil {
 			t.Errorf("%s: imported", name)
 		}
 	}
@@ -226,7 +226,7 @@ func TestExportRoundTrip(t *testing.T) {
 	ctx := t.Context()
 	a := openArchive(t)
 	r := sampleExport(t)
-	if _, err := archive.Import(ctx, a, r, r.Size(), nil); err != nil {
+	if _, err := archive.Import(ctx, a, r, r.Size(), archive.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
@@ -238,7 +238,7 @@ func TestExportRoundTrip(t *testing.T) {
 		t.Fatalf("export stats = %+v", st)
 	}
 	b := openArchive(t)
-	if _, err := archive.Import(ctx, b, bytes.NewReader(out.Bytes()), int64(out.Len()), nil); err != nil {
+	if _, err := archive.Import(ctx, b, bytes.NewReader(out.Bytes()), int64(out.Len()), archive.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := dump(t, b), dump(t, a); !reflect.DeepEqual(got, want) {
@@ -317,7 +317,7 @@ func FuzzImport(f *testing.F) {
 			"channels.json":           []msg{{"id": "C1", "name": "general"}},
 			"general/2024-01-01.json": day,
 		})
-		st, err := archive.Import(t.Context(), a, r, r.Size(), nil)
+		st, err := archive.Import(t.Context(), a, r, r.Size(), archive.ImportOptions{})
 		if err != nil {
 			t.Fatalf("a malformed day file failed the import: %v", err)
 		}
@@ -348,7 +348,7 @@ func TestImportNeverTakesPrivateChannelsFromChannelsJSON(t *testing.T) {
 		"listed/2024-03-01.json":  day,
 		"legacy/2024-03-01.json":  day,
 	})
-	st, err := archive.Import(t.Context(), a, z, int64(z.Len()), io.Discard)
+	st, err := archive.Import(t.Context(), a, z, int64(z.Len()), archive.ImportOptions{Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,16 @@ type ImportStats struct {
 	Problems     []string // the first of them, named: file, message, field, value
 }
 
+// ImportOptions are Import's settings; the zero value imports silently
+// with the default limits.
+type ImportOptions struct {
+	// Progress receives progress (a bar on a terminal, a line per few
+	// percent otherwise); nil reports nothing.
+	Progress io.Writer
+	// Limits bound what the export may expand to.
+	Limits ImportLimits
+}
+
 // importBatch is how many messages Import stores per transaction.
 const importBatch = 5000
 
@@ -46,24 +56,25 @@ var privateLists = []string{"groups.json", "dms.json", "mpims.json"}
 // is imported. Day files are read day by day across channels (roughly time
 // order, the archive's own) and decoded on another goroutine while the
 // archive stores the previous batch. Memory stays bounded: one day file and
-// three batches at most.
-// Progress goes to progress (a bar on a terminal, a line per few percent
-// otherwise); nil reports nothing.
-func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress io.Writer) (ImportStats, error) {
+// three batches at most, and what is read is bounded by o.Limits (see
+// ImportLimits); a message longer than Slack's 40,000 characters is cut
+// there, and the cut reported.
+func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, o ImportOptions) (ImportStats, error) {
 	var st ImportStats
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return st, fmt.Errorf("archive: import: not a zip file: %w", err)
 	}
-	files := make(map[string]*zip.File, len(zr.File))
-	for _, f := range zr.File {
-		files[strings.TrimPrefix(f.Name, "./")] = f
+	files, err := checkZip(zr)
+	if err != nil {
+		return st, fmt.Errorf("archive: import: %w", err)
 	}
 	root := exportRoot(files)
+	rd := &reading{limits: o.Limits.withDefaults()}
 
 	known := make(map[string]bool) // user IDs
 	if f := files[root+"users.json"]; f != nil {
-		err := decodeFile(f, &st, func(dec *json.Decoder, p *problems) error {
+		err := rd.decodeFile(f, &st, func(dec *json.Decoder, p *problems) error {
 			return decodeList(dec, p, (*exportUser).what,
 				func(i int, u *exportUser) error {
 					u.problems(p, i)
@@ -85,7 +96,7 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 	if f == nil {
 		return st, errors.New("archive: import: no channels.json: is this a Slack export?")
 	}
-	err = decodeFile(f, &st, func(dec *json.Decoder, p *problems) error {
+	err = rd.decodeFile(f, &st, func(dec *json.Decoder, p *problems) error {
 		return decodeList(dec, p, (*exportChannel).what,
 			func(i int, c *exportChannel) error {
 				c.problems(p, i)
@@ -104,7 +115,7 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 			// Read only for the names and IDs never to import; what
 			// cannot be read of it is not reported (nothing of it is kept).
 			var discard ImportStats
-			_ = decodeFile(f, &discard, func(dec *json.Decoder, p *problems) error {
+			_ = rd.decodeFile(f, &discard, func(dec *json.Decoder, p *problems) error {
 				return decodeList(dec, p, (*exportChannel).what,
 					func(_ int, c *exportChannel) error {
 						st.Private++
@@ -167,13 +178,14 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 	defer cancel()
 	batches := make(chan importedBatch, 1)
 	authors := make(map[string]User) // written by the reader until wg.Wait
-	bar := newProgress(progress, len(days))
+	bar := newProgress(o.Progress, len(days))
 	var wg sync.WaitGroup
+	var readErr error // the reader's, set before wg.Done
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(batches)
-		readDays(ctx, days, root, dirs, known, &st, bar, authors, batches)
+		readErr = rd.readDays(ctx, days, root, dirs, known, &st, bar, authors, batches)
 	}()
 	var putErr error
 	for b := range batches {
@@ -190,6 +202,9 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, progress 
 	wg.Wait()
 	if putErr != nil {
 		return st, putErr
+	}
+	if readErr != nil {
+		return st, fmt.Errorf("archive: import: %w", readErr)
 	}
 	if err := ctx.Err(); err != nil {
 		return st, err
@@ -217,8 +232,9 @@ type importedBatch struct {
 // readDays decodes the day files into batches of importBatch messages,
 // counting in st what it reads (Messages, DayFiles, Malformed, BadValues,
 // Problems), until the files or ctx end. Authors that users.json does not
-// list but whose messages carry their profile are added to authors.
-func readDays(ctx context.Context, days []*zip.File, root string, dirs map[string]string, known map[string]bool, st *ImportStats, bar *progress, authors map[string]User, out chan<- importedBatch) {
+// list but whose messages carry their profile are added to authors. The
+// error is what ends the import: the export expands beyond its limit.
+func (rd *reading) readDays(ctx context.Context, days []*zip.File, root string, dirs map[string]string, known map[string]bool, st *ImportStats, bar *progress, authors map[string]User, out chan<- importedBatch) error {
 	batch := importedBatch{messages: make([]Message, 0, importBatch)}
 	send := func() bool {
 		select {
@@ -231,14 +247,14 @@ func readDays(ctx context.Context, days []*zip.File, root string, dirs map[strin
 	}
 	for k, f := range days {
 		if ctx.Err() != nil {
-			return
+			return nil
 		}
 		rel := strings.TrimPrefix(strings.TrimPrefix(f.Name, "./"), root)
 		dir, _ := path.Split(rel)
 		channel := dirs[strings.TrimSuffix(dir, "/")]
 		valid := 0
 		stopped := false
-		err := decodeFile(f, st, func(dec *json.Decoder, p *problems) error {
+		err := rd.decodeFile(f, st, func(dec *json.Decoder, p *problems) error {
 			return decodeList(dec, p, (*exportMessage).what,
 				func(i int, e *exportMessage) error {
 					e.problems(p, i)
@@ -248,6 +264,10 @@ func readDays(ctx context.Context, days []*zip.File, root string, dirs map[strin
 							p.add(e.what(i), "ts", "not a Slack timestamp")
 						}
 						return nil
+					}
+					if text, whole := cutText(m.Text); !whole {
+						m.Text = text
+						p.add(e.what(i), "text", "longer than Slack's 40,000 characters: cut there")
 					}
 					if e.UserProfile != nil && m.User != "" && !known[m.User] {
 						if _, ok := authors[m.User]; !ok {
@@ -267,7 +287,10 @@ func readDays(ctx context.Context, days []*zip.File, root string, dirs map[strin
 		})
 		st.Messages += valid
 		if stopped {
-			return
+			return nil
+		}
+		if errors.As(err, new(errTotalLimit)) {
+			return err
 		}
 		if err != nil {
 			st.Malformed = append(st.Malformed, fmt.Sprintf("%s: %v", rel, err))
@@ -279,6 +302,7 @@ func readDays(ctx context.Context, days []*zip.File, root string, dirs map[strin
 	if len(batch.messages) > 0 {
 		send()
 	}
+	return nil
 }
 
 // normalized is e as the archive keeps it, in channel; ok is false for
@@ -319,21 +343,29 @@ func exportRoot(files map[string]*zip.File) string {
 	return ""
 }
 
-// maxJSONFile bounds one file of an export; Slack's day files are far
-// smaller.
-const maxJSONFile = 256 << 20
+// reading is what one import has read, against its limits.
+type reading struct {
+	limits ImportLimits
+	total  int64 // bytes decompressed so far
+}
 
 // decodeFile opens f and hands fn a decoder over it and a problem list
 // for it; the values fn's decoding could not read are added to st's
-// report. The error is the file's: unreadable, or not JSON to its end.
-func decodeFile(f *zip.File, st *ImportStats, fn func(dec *json.Decoder, p *problems) error) error {
+// report. The error is the file's: unreadable, not JSON to its end,
+// damaged (its CRC, checked by reading it to its end), or beyond a limit.
+func (rd *reading) decodeFile(f *zip.File, st *ImportStats, fn func(dec *json.Decoder, p *problems) error) error {
 	rc, err := f.Open()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	p := problems{file: f.Name}
-	err = fn(json.NewDecoder(io.LimitReader(rc, maxJSONFile)), &p)
+	br := &boundedReader{r: rc, total: &rd.total, limits: rd.limits}
+	p := problems{file: f.Name, bound: br}
+	err = fn(json.NewDecoder(br), &p)
+	if err == nil {
+		br.entryAt = 0
+		_, err = io.Copy(io.Discard, br) // to the end, where zip checks the CRC
+	}
 	st.BadValues += p.count
 	for _, n := range p.notes {
 		if len(st.Problems) < maxProblemNotes {

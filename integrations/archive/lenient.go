@@ -148,6 +148,7 @@ type problems struct {
 	file  string
 	count int
 	notes []string // at most maxProblemNotes
+	bound *boundedReader // bounds each entry of the list; nil: unbounded
 }
 
 // maxProblemNotes bounds how many problems the import report names one by
@@ -221,6 +222,9 @@ func decodeList[T any](dec *json.Decoder, p *problems, what func(v *T, i int) st
 		return fmt.Errorf("not a JSON list (found %v)", tok)
 	}
 	for i := 0; dec.More(); i++ {
+		if p.bound != nil {
+			p.bound.startEntry(dec.InputOffset())
+		}
 		v := new(T)
 		if err := dec.Decode(v); err != nil && !p.decodeErr(what(v, i), err) {
 			return fmt.Errorf("entry %d: %w", i+1, err)

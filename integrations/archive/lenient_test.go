@@ -57,7 +57,7 @@ func TestImportReadsEveryFormOfAValue(t *testing.T) {
 	})
 	a := openArchive(t)
 	ctx := t.Context()
-	st, err := archive.Import(ctx, a, r, r.Size(), nil)
+	st, err := archive.Import(ctx, a, r, r.Size(), archive.ImportOptions{})
 	if err != nil {
 		t.Fatalf("import: %v", err)
 	}
