@@ -147,7 +147,7 @@ func describe(b []byte, want string) string {
 type problems struct {
 	file  string
 	count int
-	notes []string // at most maxProblemNotes
+	notes []string       // at most maxProblemNotes
 	bound *boundedReader // bounds each entry of the list; nil: unbounded
 }
 

@@ -251,4 +251,3 @@ func BenchmarkImportZipBombs(b *testing.B) {
 		})
 	}
 }
-
