@@ -20,9 +20,10 @@ func TestImportBoundaries(t *testing.T) {
 		pkg       string
 		forbidden []string // import path prefixes
 	}{
-		{module + "store", []string{module + "integrations", module + "slackapp", module + "scheduler", module + "cmd", "modernc.org/"}},
+		{module + "store", []string{module + "integrations", module + "slackapp", module + "scheduler", module + "cmd", "modernc.org/", "github.com/jackc/"}},
 		{module + "store/sqlite", []string{module + "integrations", module + "slackapp", module + "scheduler", module + "cmd"}},
-		{module + "store/storetest", []string{module + "integrations", module + "slackapp", module + "scheduler", module + "cmd", module + "store/sqlite", "modernc.org/"}},
+		{module + "store/postgres", []string{module + "integrations", module + "slackapp", module + "scheduler", module + "cmd", module + "store/sqlite", "modernc.org/"}},
+		{module + "store/storetest", []string{module + "integrations", module + "slackapp", module + "scheduler", module + "cmd", module + "store/sqlite", module + "store/postgres", "modernc.org/", "github.com/jackc/"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimPrefix(tt.pkg, module), func(t *testing.T) {

@@ -13,9 +13,10 @@
 // Limits, plainly: one townhall process per database file, so one replica.
 // The file must be on a local disk (WAL needs shared memory, and network file
 // systems break SQLite's locks). A second process on the same file waits on
-// its locks (busy timeout) rather than corrupting it, but claims are only
-// tested for one process. Several replicas need a server database: a
-// PostgreSQL driver, which will pass the same store/storetest suite.
+// its locks (busy timeout) rather than corrupting it, and never wins a
+// claim another holds (storetest.ExerciseProcesses proves it). Several
+// replicas need a server database: store/postgres, which passes the same
+// store/storetest suite.
 //
 // This package imports only store and the standard library besides its SQLite
 // port; it must never import slackapp, scheduler or anything under
@@ -90,7 +91,7 @@ func OpenStore(ctx context.Context, path string, opts ...store.Option) (*store.S
 // open sets up both pools of d. On error, the pools opened so far are left
 // for Close.
 func (d *Driver) open(ctx context.Context) error {
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := store.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return err
 	}

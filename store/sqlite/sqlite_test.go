@@ -17,6 +17,30 @@ import (
 	"github.com/townhall/townhall/store/storetest"
 )
 
+func TestMain(m *testing.M) {
+	storetest.RunWorker(func(ctx context.Context, path string) (store.Driver, error) { return Open(ctx, path) })
+	os.Exit(m.Run())
+}
+
+// TestClaimsAcrossProcesses: several processes on one file (not a
+// supported deployment, but what a second townhall started by mistake
+// does) still never both win a claim.
+func TestClaimsAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "townhall.db")
+	openPath(t, path).Close()
+	storetest.ExerciseProcesses(t, path, func(t *testing.T) store.Driver { return openPath(t, path) })
+}
+
+func openPath(t *testing.T, path string) *Driver {
+	t.Helper()
+	d, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return d
+}
+
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	storetest.Exercise(t, func(t *testing.T) store.Driver {
@@ -92,7 +116,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err := db.QueryRowContext(ctx, `SELECT count(*), max(version) FROM schema_migrations`).Scan(&versions, &last); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := store.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,9 +162,9 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 func TestMigrateIsAtomic(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	ms := []migration{
-		{version: 1, name: "0001_a.sql", sql: `CREATE TABLE a (x INTEGER) STRICT`},
-		{version: 2, name: "0002_b.sql", sql: `CREATE TABLE b (x INTEGER) STRICT; SELECT no_such_function()`},
+	ms := []store.Migration{
+		{Version: 1, Name: "0001_a.sql", SQL: `CREATE TABLE a (x INTEGER) STRICT`},
+		{Version: 2, Name: "0002_b.sql", SQL: `CREATE TABLE b (x INTEGER) STRICT; SELECT no_such_function()`},
 	}
 	fresh, err := openDB(filepath.Join(t.TempDir(), "m.db"), nil)
 	if err != nil {
@@ -170,7 +194,7 @@ func TestMigrateIsAtomic(t *testing.T) {
 
 func TestLoadMigrations(t *testing.T) {
 	t.Parallel()
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := store.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatalf("embedded migrations: %v", err)
 	}
@@ -194,9 +218,9 @@ func TestLoadMigrations(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ms, err := loadMigrations(tt.files, "m")
+			ms, err := store.LoadMigrations(tt.files, "m")
 			if tt.wantErr == "" {
-				if err != nil || len(ms) != 2 || ms[0].name != "0001_a.sql" {
+				if err != nil || len(ms) != 2 || ms[0].Name != "0001_a.sql" {
 					t.Fatalf("loadMigrations = %v, %v; want 0001_a.sql, 0002_b.sql", ms, err)
 				}
 				return
