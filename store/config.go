@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 )
 
@@ -14,10 +15,48 @@ type Config struct {
 	// It is a plain path, never a SQLite URI: characters such as '?' are
 	// part of the file name.
 	DatabasePath string `envconfig:"DATABASE_PATH" default:"townhall.db"`
+	// DatabaseURL, when set, is a PostgreSQL database
+	// (postgres://user:password@host:5432/database?sslmode=…) used instead
+	// of the SQLite file, so that several replicas can share it.
+	DatabaseURL string `envconfig:"DATABASE_URL"`
+}
+
+// Postgres reports whether the configuration selects PostgreSQL.
+func (c Config) Postgres() bool { return c.DatabaseURL != "" }
+
+// String says which database is used, its password redacted, for logs
+// and `townhall check`: "PostgreSQL postgres://townhall:xxxxx@db/townhall"
+// or "SQLite townhall.db".
+func (c Config) String() string {
+	if !c.Postgres() {
+		return "SQLite " + c.DatabasePath
+	}
+	u, err := url.Parse(c.DatabaseURL)
+	if err != nil {
+		return "PostgreSQL (a URL that does not parse)"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	for k := range q {
+		if k == "password" || k == "sslpassword" {
+			q.Set(k, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
+	return "PostgreSQL " + u.String()
 }
 
 // Validate reports every problem with c at once, each naming its variable.
 func (c Config) Validate() error {
+	if c.Postgres() {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return errors.New("TOWNHALL_DATABASE_URL: must be a PostgreSQL URL such as postgres://townhall:password@db.example.org:5432/townhall")
+		}
+		return nil
+	}
 	const name = "TOWNHALL_DATABASE_PATH"
 	var errs []error
 	p := c.DatabasePath

@@ -65,3 +65,23 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestConfigDatabaseURL(t *testing.T) {
+	t.Parallel()
+	c := store.Config{DatabasePath: "townhall.db", DatabaseURL: "postgres://townhall:s3cret@db.example.org:5432/townhall?sslmode=require&password=s3cret"}
+	if err := c.Validate(); err != nil || !c.Postgres() {
+		t.Fatalf("Validate = %v, Postgres = %t", err, c.Postgres())
+	}
+	if got := c.String(); strings.Contains(got, "s3cret") || !strings.HasPrefix(got, "PostgreSQL postgres://townhall:xxxxx@db.example.org:5432/townhall?") {
+		t.Errorf("String = %q; want the password redacted", got)
+	}
+	if got := (store.Config{DatabasePath: "townhall.db"}).String(); got != "SQLite townhall.db" {
+		t.Errorf("String = %q", got)
+	}
+	for _, bad := range []string{"mysql://db/x", "postgres:///nohost", "host=db dbname=x", "postgres://u:p@[::1/x"} {
+		err := store.Config{DatabaseURL: bad}.Validate()
+		if err == nil || !strings.HasPrefix(err.Error(), "TOWNHALL_DATABASE_URL: must be a PostgreSQL URL") || strings.Contains(err.Error(), bad) {
+			t.Errorf("Validate(%q) = %v; want one line naming the variable, not echoing the value", bad, err)
+		}
+	}
+}
