@@ -224,7 +224,11 @@ func (i *Integration) refresh(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for n, s := range i.sources {
 		wg.Go(func() {
-			err := s.refresh(ctx, now, i.cfg.PollInterval, i.cfg.Lookahead)
+			warnings, err := s.refresh(ctx, now, i.cfg.PollInterval, i.cfg.Lookahead)
+			if len(warnings) > 0 {
+				i.log.WarnContext(ctx, "calendar feed has parts that cannot be read; they are skipped", "source", s.Label(),
+					"count", len(warnings), "first", warnings[:min(len(warnings), 3)])
+			}
 			outcome := "ok"
 			if err != nil {
 				outcome = "error"
@@ -281,7 +285,7 @@ func (i *Integration) Status(context.Context) []string {
 			line += "not fetched yet"
 		}
 		if warnings > 0 {
-			line += fmt.Sprintf(", %d event%s skipped", warnings, pluralS(warnings))
+			line += fmt.Sprintf(", %d unreadable part%s of the feed skipped (see the logs)", warnings, pluralS(warnings))
 		}
 		if failures > 0 {
 			line += fmt.Sprintf("\n        ⚠️ %d failed fetch%s, last %s: %s", failures, pluralES(failures), statusWhen(i.clock, lastErrAt), slackapp.Escape(oneLine(lastErr, 200)))

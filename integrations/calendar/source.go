@@ -63,15 +63,16 @@ const (
 )
 
 // refresh fetches the source if it is due at now. It returns the error of
-// a fetch that failed; the source's last good events stay.
-func (s *sourceState) refresh(ctx context.Context, now time.Time, poll, lookahead time.Duration) error {
+// a fetch that failed (the source's last good events stay), and the
+// warnings of a successful one when their number changed.
+func (s *sourceState) refresh(ctx context.Context, now time.Time, poll, lookahead time.Duration) (news []string, err error) {
 	s.fetchMu.Lock()
 	defer s.fetchMu.Unlock()
 	s.mu.Lock()
 	due := !now.Before(s.nextTry)
 	s.mu.Unlock()
 	if !due {
-		return nil
+		return nil, nil
 	}
 	fctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	warnings, err := s.f.fetch(fctx, now.Add(-24*time.Hour), now.Add(lookahead))
@@ -83,10 +84,13 @@ func (s *sourceState) refresh(ctx context.Context, now time.Time, poll, lookahea
 		backoff := min(minBackoff<<min(s.failures-1, 10), max(poll, maxBackoff))
 		s.nextTry = now.Add(backoff)
 		s.lastErr, s.lastErrAt = err.Error(), now
-		return fmt.Errorf("calendar %s: fetch: %w", s.Label(), err)
+		return nil, fmt.Errorf("calendar %s: fetch: %w", s.Label(), err)
+	}
+	if len(warnings) != s.warnings {
+		news = warnings
 	}
 	s.ok, s.lastGood, s.failures, s.nextTry, s.warnings = true, now, 0, now.Add(poll), len(warnings)
-	return nil
+	return news, nil
 }
 
 // fetchTimeout bounds one fetch of one source.
