@@ -268,6 +268,7 @@ func (i *Integration) Status(context.Context) []string {
 	for _, s := range i.sources {
 		s.mu.Lock()
 		ok, lastGood, lastErr, lastErrAt, failures, warnings := s.ok, s.lastGood, s.lastErr, s.lastErrAt, s.failures, s.warnings
+		pausedUntil, pausedBy := s.pausedUntil, s.pausedBy
 		s.mu.Unlock()
 		where, unresolved := i.channelStatus(s.Channels)
 		icon := "🟢"
@@ -289,6 +290,9 @@ func (i *Integration) Status(context.Context) []string {
 		}
 		if failures > 0 {
 			line += fmt.Sprintf("\n        ⚠️ %d failed fetch%s, last %s: %s", failures, pluralES(failures), statusWhen(i.clock, lastErrAt), slackapp.Escape(oneLine(lastErr, 200)))
+		}
+		if pausedUntil.After(now) {
+			line += fmt.Sprintf("\n        ⏸ paused until %s: the server answered %d and asked to wait (Retry-After)", statusWhen(i.clock, pausedUntil), pausedBy)
 		}
 		for _, u := range unresolved {
 			line += "\n        ⚠️ " + slackapp.Escape(oneLine(u, 300)) + " (retried every minute; nothing is posted there meanwhile)"

@@ -2,7 +2,9 @@ package calendar
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -53,10 +55,15 @@ type sourceState struct {
 	failures  int
 	nextTry   time.Time
 	warnings  int
+	// pausedUntil is when a server that answered 429 or 503 with
+	// Retry-After asked to be asked again (zero if it did not).
+	pausedUntil time.Time
+	pausedBy    int // that answer's status
 }
 
 // Backoff after a failed fetch: a minute, doubling, up to the poll
-// interval or maxBackoff, whichever is longer.
+// interval or maxBackoff, whichever is longer. A Retry-After on a 429 or
+// 503 is honoured up to that same limit.
 const (
 	minBackoff = time.Minute
 	maxBackoff = 15 * time.Minute
@@ -81,11 +88,21 @@ func (s *sourceState) refresh(ctx context.Context, now time.Time, poll, lookahea
 	defer s.mu.Unlock()
 	if err != nil {
 		s.failures++
-		backoff := min(minBackoff<<min(s.failures-1, 10), max(poll, maxBackoff))
+		limit := max(poll, maxBackoff)
+		backoff := min(minBackoff<<min(s.failures-1, 10), limit)
+		s.pausedUntil, s.pausedBy = time.Time{}, 0
+		var se *ics.StatusError
+		if errors.As(err, &se) && (se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable) {
+			if wait := min(se.Wait(now), limit); wait > 0 {
+				backoff = max(backoff, wait)
+				s.pausedUntil, s.pausedBy = now.Add(wait), se.Code
+			}
+		}
 		s.nextTry = now.Add(backoff)
 		s.lastErr, s.lastErrAt = err.Error(), now
 		return nil, fmt.Errorf("calendar %s: fetch: %w", s.Label(), err)
 	}
+	s.pausedUntil, s.pausedBy = time.Time{}, 0
 	if len(warnings) != s.warnings {
 		news = warnings
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -64,11 +65,53 @@ func NewClient(src string, hc *http.Client, floating *time.Location) (*Client, e
 // StatusError is an HTTP status other than 200 or 304.
 type StatusError struct {
 	Code int
+	// RetryAfter and RetryAt are what a 429 or 503 answer's Retry-After
+	// asked for (RFC 9110, section 10.2.3): a delay in seconds, or a date.
+	// Both are zero when it gave none, or none that could be read.
+	RetryAfter time.Duration
+	RetryAt    time.Time
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("HTTP %d %s", e.Code, http.StatusText(e.Code))
+	msg := fmt.Sprintf("HTTP %d %s", e.Code, http.StatusText(e.Code))
+	switch {
+	case e.RetryAfter > 0:
+		msg += fmt.Sprintf(" (Retry-After: %s)", e.RetryAfter)
+	case !e.RetryAt.IsZero():
+		msg += " (Retry-After: " + e.RetryAt.UTC().Format(http.TimeFormat) + ")"
+	}
+	return msg
 }
+
+// Wait returns how long after now the server asked not to be asked again;
+// zero if it did not ask.
+func (e *StatusError) Wait(now time.Time) time.Duration {
+	if !e.RetryAt.IsZero() {
+		return max(e.RetryAt.Sub(now), 0)
+	}
+	return e.RetryAfter
+}
+
+// statusError reads resp's status, and its Retry-After on 429 and 503.
+func statusError(resp *http.Response) *StatusError {
+	e := &StatusError{Code: resp.StatusCode}
+	if e.Code != http.StatusTooManyRequests && e.Code != http.StatusServiceUnavailable {
+		return e
+	}
+	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs > 0 {
+			e.RetryAfter = time.Duration(min(secs, maxRetryAfter)) * time.Second
+		}
+	} else if at, err := http.ParseTime(v); err == nil {
+		e.RetryAt = at
+	}
+	return e
+}
+
+// maxRetryAfter bounds a Retry-After in seconds (a year), so that a huge
+// one cannot overflow a Duration; callers cap it far lower.
+const maxRetryAfter = 366 * 24 * 3600
 
 // Temporary reports whether retrying later may help: server errors,
 // 408 and 429.
@@ -114,7 +157,7 @@ func (c *Client) Fetch(ctx context.Context) (cal *Calendar, changed bool, err er
 		return c.cal, false, nil
 	case resp.StatusCode != http.StatusOK:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil, false, fmt.Errorf("ics: fetch: %w", &StatusError{Code: resp.StatusCode})
+		return nil, false, fmt.Errorf("ics: fetch: %w", statusError(resp))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxFeedSize+1))
 	if err != nil {

@@ -1,6 +1,7 @@
 package ics_test
 
 import (
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -454,6 +455,42 @@ END:VEVENT`
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("read in %s:\n%s\nwant:\n%s", zone, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		status     int
+		retryAfter string
+		want       time.Duration
+	}{
+		{http.StatusTooManyRequests, "120", 120 * time.Second},
+		{http.StatusServiceUnavailable, " 3600 ", time.Hour},
+		{http.StatusServiceUnavailable, now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{http.StatusTooManyRequests, "Monday, 09-Mar-26 10:05:00 GMT", 5 * time.Minute}, // RFC 850, still allowed
+		{http.StatusTooManyRequests, now.Add(-time.Hour).Format(http.TimeFormat), 0},    // in the past
+		{http.StatusTooManyRequests, "-5", 0},
+		{http.StatusTooManyRequests, "soon", 0},
+		{http.StatusTooManyRequests, "", 0},
+		{http.StatusInternalServerError, "120", 0}, // only 429 and 503 are read
+	}
+	for _, tt := range tests {
+		srv := icstest.New(t, feed(""))
+		srv.FailNextRetryAfter(tt.status, tt.retryAfter)
+		c, err := ics.NewClient(srv.URL(), nil, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = c.Fetch(t.Context())
+		var se *ics.StatusError
+		if !errors.As(err, &se) || se.Code != tt.status {
+			t.Fatalf("%d %q: err = %v", tt.status, tt.retryAfter, err)
+		}
+		if got := se.Wait(now); got != tt.want {
+			t.Errorf("%d Retry-After %q: Wait = %s, want %s (err %v)", tt.status, tt.retryAfter, got, tt.want, err)
 		}
 	}
 }
