@@ -37,7 +37,8 @@ type Event struct {
 	Location    string
 	URL         string
 	// Start and End are instants; for an all-day event, midnight at the
-	// start of its first and after its last day in the feed's zone.
+	// start of its first and after its last day in the reader's zone (see
+	// Parse).
 	Start, End time.Time
 	AllDay     bool
 }
@@ -73,10 +74,13 @@ type override struct {
 	ev         Event
 }
 
-// Parse reads a feed. Floating times (with no zone) and all-day dates are
-// read in the feed's X-WR-TIMEZONE if it names a known zone, else in
-// floating. It fails only when the text is not an iCalendar at all; a line
-// or an event it cannot read is skipped and listed in Warnings.
+// Parse reads a feed. Floating times (with no zone) are read in the feed's
+// X-WR-TIMEZONE if it names a known zone, else in floating. All-day dates
+// are always read in floating, the reader's zone: a date is the same day
+// everywhere, so an all-day event of a calendar kept in Tokyo is on its
+// date for a reader in London too, not from 15:00 the day before. It fails
+// only when the text is not an iCalendar at all; a line or an event it
+// cannot read is skipped and listed in Warnings.
 func Parse(r io.Reader, floating *time.Location) (*Calendar, error) {
 	if floating == nil {
 		floating = time.UTC
