@@ -38,8 +38,8 @@ type Client struct {
 	cal      *Calendar
 }
 
-// NewClient returns a client for src: an http(s) URL, a file path, or a
-// file: URL. hc nil means a client with a 30-second timeout. floating is
+// NewClient returns a client for src: an http(s) URL, a webcal(s) URL
+// (fetched over https), a file path, or a file: URL. hc nil means a client with a 30-second timeout. floating is
 // the zone of floating times (see Parse).
 func NewClient(src string, hc *http.Client, floating *time.Location) (*Client, error) {
 	c := &Client{src: src, http: hc, floating: floating}
@@ -51,13 +51,14 @@ func NewClient(src string, hc *http.Client, floating *time.Location) (*Client, e
 	case err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "":
 	case err == nil && u.Scheme == "file":
 		c.src, c.isFile = u.Path, true
-	case err == nil && u.Scheme == "webcal" && u.Host != "":
-		u.Scheme = "https" // webcal:// is Apple's name for an https feed
+	case err == nil && (u.Scheme == "webcal" || u.Scheme == "webcals") && u.Host != "":
+		u.Scheme = "https" // webcal(s):// is Apple's name for a feed to subscribe to, served over https
 		c.src = u.String()
 	case src != "" && !strings.Contains(src, "://"):
 		c.isFile = true
 	default:
-		return nil, fmt.Errorf("ics: %q is neither an http(s) URL nor a file path", src)
+		// Not quoted: a feed's address may be a secret.
+		return nil, errors.New("ics: the feed is neither an http(s) or webcal(s) URL nor a file path")
 	}
 	return c, nil
 }

@@ -3,6 +3,7 @@ package ics_test
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -492,5 +493,30 @@ func TestRetryAfter(t *testing.T) {
 		if got := se.Wait(now); got != tt.want {
 			t.Errorf("%d Retry-After %q: Wait = %s, want %s (err %v)", tt.status, tt.retryAfter, got, tt.want, err)
 		}
+	}
+}
+
+// TestWebcalIsFetchedOverHTTPS: webcal:// and webcals://, the addresses
+// Apple Calendar and Outlook give for subscribing, are fetched over https.
+func TestWebcalIsFetchedOverHTTPS(t *testing.T) {
+	t.Parallel()
+	body := feed("BEGIN:VEVENT\nUID:one@example.org\nDTSTART:20260310T090000Z\nSUMMARY:One\nEND:VEVENT")
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/calendar")
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "https://")
+	for _, src := range []string{"webcal://" + host + "/published/2/abc", "webcals://" + host + "/x.ics", "WEBCAL://" + host + "/y.ics"} {
+		c, err := ics.NewClient(src, srv.Client(), time.UTC)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if cal, _, err := c.Fetch(t.Context()); err != nil || cal.Events() != 1 {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
+	if _, err := ics.NewClient("gopher://x.org/secret-token", nil, time.UTC); err == nil || strings.Contains(err.Error(), "secret-token") {
+		t.Errorf("gopher: err = %v (must not quote the address)", err)
 	}
 }
