@@ -217,29 +217,36 @@ func (i *Integration) Jobs() []scheduler.Job {
 }
 
 // refresh fetches every source that is due, concurrently, and returns
-// their errors joined. Sources that fail keep their last good events.
+// their errors joined. Sources that fail keep their last good events; a
+// source whose fetch is already in flight is not waited for.
 func (i *Integration) refresh(ctx context.Context) error {
-	now := i.now()
 	errs := make([]error, len(i.sources))
 	var wg sync.WaitGroup
 	for n, s := range i.sources {
-		wg.Go(func() {
-			warnings, err := s.refresh(ctx, now, i.cfg.PollInterval, i.cfg.Lookahead)
-			if len(warnings) > 0 {
-				i.log.WarnContext(ctx, "calendar feed has parts that cannot be read; they are skipped", "source", s.Label(),
-					"count", len(warnings), "first", warnings[:min(len(warnings), 3)])
-			}
-			outcome := "ok"
-			if err != nil {
-				outcome = "error"
-				i.log.WarnContext(ctx, "calendar fetch failed; keeping its last good events", "source", s.Label(), "error", err)
-			}
-			i.m.fetches.WithLabelValues(s.Kind, outcome).Inc()
-			errs[n] = err
-		})
+		wg.Go(func() { errs[n] = i.refreshSource(ctx, s) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// refreshSource fetches one source if it is due and no fetch of it is in
+// flight, within fetchTimeout, and logs and counts the outcome.
+func (i *Integration) refreshSource(ctx context.Context, s *sourceState) error {
+	warnings, fetched, err := s.refresh(ctx, i.now(), i.cfg.PollInterval, i.cfg.Lookahead)
+	if !fetched {
+		return nil
+	}
+	if len(warnings) > 0 {
+		i.log.WarnContext(ctx, "calendar feed has parts that cannot be read; they are skipped", "source", s.Label(),
+			"count", len(warnings), "first", warnings[:min(len(warnings), 3)])
+	}
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+		i.log.WarnContext(ctx, "calendar fetch failed; keeping its last good events", "source", s.Label(), "error", err)
+	}
+	i.m.fetches.WithLabelValues(s.Kind, outcome).Inc()
+	return err
 }
 
 // eventsFor returns the events of the sources mapped to channel (a

@@ -71,11 +71,29 @@ func (i *Integration) handleEvents(ctx context.Context, r *slackapp.Request) err
 	if err != nil {
 		return i.ephemeral(ctx, r, slackapp.Message{Text: "I don't know `" + slackapp.Escape(arg) + "`: " + err.Error()})
 	}
-	if err := i.refresh(ctx); err != nil {
-		i.log.WarnContext(ctx, "showing last good events", "command", Command, "error", err)
+	// Calendars due for a fetch are fetched first, but a slow one is not
+	// waited for beyond eventsFetchWait: the answer then shows its last
+	// good events, and the handler waits for the fetch after answering.
+	done := make(chan error, 1)
+	go func() { done <- i.refresh(ctx) }()
+	timer := time.NewTimer(eventsFetchWait)
+	defer timer.Stop()
+	slow := ""
+	select {
+	case err := <-done:
+		if err != nil {
+			i.log.WarnContext(ctx, "showing last good events", "command", Command, "error", err)
+		}
+	case <-timer.C:
+		slow = "⏳ A calendar is slow to answer, so this may be out of date."
+		defer func() { <-done }()
 	}
-	return i.ephemeral(ctx, r, i.eventsPage(ctx, r.ChannelID, sp, 0))
+	return i.ephemeral(ctx, r, i.eventsPage(ctx, r.ChannelID, sp, 0, slow))
 }
+
+// eventsFetchWait is how long /events waits for calendars being fetched
+// before answering with what it has.
+const eventsFetchWait = 3 * time.Second
 
 // handleMore answers the More button with the next page.
 func (i *Integration) handleMore(ctx context.Context, r *slackapp.Request) error {
@@ -86,7 +104,7 @@ func (i *Integration) handleMore(ctx context.Context, r *slackapp.Request) error
 	if err != nil {
 		return fmt.Errorf("%s: more: %w", Name, err)
 	}
-	return i.ephemeral(ctx, r, i.eventsPage(ctx, channel, sp, offset))
+	return i.ephemeral(ctx, r, i.eventsPage(ctx, channel, sp, offset, ""))
 }
 
 func (i *Integration) ephemeral(ctx context.Context, r *slackapp.Request, m slackapp.Message) error {
@@ -97,10 +115,13 @@ func (i *Integration) ephemeral(ctx context.Context, r *slackapp.Request, m slac
 }
 
 // eventsPage lists up to PageSize events of sp from offset, with a More
-// button when there are more.
-func (i *Integration) eventsPage(ctx context.Context, channel string, sp span, offset int) slackapp.Message {
+// button when there are more; slow, if not empty, says a fetch is late.
+func (i *Integration) eventsPage(ctx context.Context, channel string, sp span, offset int, slow string) slackapp.Message {
 	events := i.eventsFor(ctx, i.channelFilter(ctx, channel), sp.from, sp.to)
 	stale := i.staleNote()
+	if stale == "" {
+		stale = slow
+	}
 	if len(events) == 0 {
 		text := "📭 No events " + sp.name + "."
 		if stale != "" {

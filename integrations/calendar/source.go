@@ -45,7 +45,7 @@ type sourceState struct {
 	Source
 	f fetcher
 
-	fetchMu sync.Mutex // serialises fetches
+	fetchMu sync.Mutex // held by the fetch in flight; others do not wait for it
 
 	mu        sync.Mutex
 	ok        bool // a fetch ever succeeded
@@ -69,17 +69,21 @@ const (
 	maxBackoff = 15 * time.Minute
 )
 
-// refresh fetches the source if it is due at now. It returns the error of
-// a fetch that failed (the source's last good events stay), and the
-// warnings of a successful one when their number changed.
-func (s *sourceState) refresh(ctx context.Context, now time.Time, poll, lookahead time.Duration) (news []string, err error) {
-	s.fetchMu.Lock()
+// refresh fetches the source if it is due at now and no fetch of it is in
+// flight (that one's result will serve), within fetchTimeout. fetched
+// reports whether it fetched; err is the error of a fetch that failed (the
+// source's last good events stay); news are the warnings of a successful
+// one when their number changed.
+func (s *sourceState) refresh(ctx context.Context, now time.Time, poll, lookahead time.Duration) (news []string, fetched bool, err error) {
+	if !s.fetchMu.TryLock() {
+		return nil, false, nil
+	}
 	defer s.fetchMu.Unlock()
 	s.mu.Lock()
 	due := !now.Before(s.nextTry)
 	s.mu.Unlock()
 	if !due {
-		return nil, nil
+		return nil, false, nil
 	}
 	fctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	warnings, err := s.f.fetch(fctx, now.Add(-24*time.Hour), now.Add(lookahead))
@@ -100,17 +104,19 @@ func (s *sourceState) refresh(ctx context.Context, now time.Time, poll, lookahea
 		}
 		s.nextTry = now.Add(backoff)
 		s.lastErr, s.lastErrAt = err.Error(), now
-		return nil, fmt.Errorf("calendar %s: fetch: %w", s.Label(), err)
+		return nil, true, fmt.Errorf("calendar %s: fetch: %w", s.Label(), err)
 	}
 	s.pausedUntil, s.pausedBy = time.Time{}, 0
 	if len(warnings) != s.warnings {
 		news = warnings
 	}
 	s.ok, s.lastGood, s.failures, s.nextTry, s.warnings = true, now, 0, now.Add(poll), len(warnings)
-	return news, nil
+	return news, true, nil
 }
 
-// fetchTimeout bounds one fetch of one source.
+// fetchTimeout bounds one fetch of one source: a slow or hanging feed
+// holds up only its own reminders, for at most this long (under the
+// reminder job's minute), after which its last good events are used.
 const fetchTimeout = 30 * time.Second
 
 // icsFetcher reads an ICS feed.
