@@ -217,25 +217,36 @@ func (i *Integration) Jobs() []scheduler.Job {
 }
 
 // refresh fetches every source that is due, concurrently, and returns
-// their errors joined. Sources that fail keep their last good events.
+// their errors joined. Sources that fail keep their last good events; a
+// source whose fetch is already in flight is not waited for.
 func (i *Integration) refresh(ctx context.Context) error {
-	now := i.now()
 	errs := make([]error, len(i.sources))
 	var wg sync.WaitGroup
 	for n, s := range i.sources {
-		wg.Go(func() {
-			err := s.refresh(ctx, now, i.cfg.PollInterval, i.cfg.Lookahead)
-			outcome := "ok"
-			if err != nil {
-				outcome = "error"
-				i.log.WarnContext(ctx, "calendar fetch failed; keeping its last good events", "source", s.Label(), "error", err)
-			}
-			i.m.fetches.WithLabelValues(s.Kind, outcome).Inc()
-			errs[n] = err
-		})
+		wg.Go(func() { errs[n] = i.refreshSource(ctx, s) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// refreshSource fetches one source if it is due and no fetch of it is in
+// flight, within fetchTimeout, and logs and counts the outcome.
+func (i *Integration) refreshSource(ctx context.Context, s *sourceState) error {
+	warnings, fetched, err := s.refresh(ctx, i.now(), i.cfg.PollInterval, i.cfg.Lookahead)
+	if !fetched {
+		return nil
+	}
+	if len(warnings) > 0 {
+		i.log.WarnContext(ctx, "calendar feed has parts that cannot be read; they are skipped", "source", s.Label(),
+			"count", len(warnings), "first", warnings[:min(len(warnings), 3)])
+	}
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+		i.log.WarnContext(ctx, "calendar fetch failed; keeping its last good events", "source", s.Label(), "error", err)
+	}
+	i.m.fetches.WithLabelValues(s.Kind, outcome).Inc()
+	return err
 }
 
 // eventsFor returns the events of the sources mapped to channel (a
@@ -264,6 +275,7 @@ func (i *Integration) Status(context.Context) []string {
 	for _, s := range i.sources {
 		s.mu.Lock()
 		ok, lastGood, lastErr, lastErrAt, failures, warnings := s.ok, s.lastGood, s.lastErr, s.lastErrAt, s.failures, s.warnings
+		pausedUntil, pausedBy := s.pausedUntil, s.pausedBy
 		s.mu.Unlock()
 		where, unresolved := i.channelStatus(s.Channels)
 		icon := "🟢"
@@ -281,10 +293,13 @@ func (i *Integration) Status(context.Context) []string {
 			line += "not fetched yet"
 		}
 		if warnings > 0 {
-			line += fmt.Sprintf(", %d event%s skipped", warnings, pluralS(warnings))
+			line += fmt.Sprintf(", %d unreadable part%s of the feed skipped (see the logs)", warnings, pluralS(warnings))
 		}
 		if failures > 0 {
 			line += fmt.Sprintf("\n        ⚠️ %d failed fetch%s, last %s: %s", failures, pluralES(failures), statusWhen(i.clock, lastErrAt), slackapp.Escape(oneLine(lastErr, 200)))
+		}
+		if pausedUntil.After(now) {
+			line += fmt.Sprintf("\n        ⏸ paused until %s: the server answered %d and asked to wait (Retry-After)", statusWhen(i.clock, pausedUntil), pausedBy)
 		}
 		for _, u := range unresolved {
 			line += "\n        ⚠️ " + slackapp.Escape(oneLine(u, 300)) + " (retried every minute; nothing is posted there meanwhile)"

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"slices"
@@ -210,11 +211,82 @@ func (s Source) Label() string {
 	if s.Kind == KindGoogle {
 		return s.Target
 	}
-	if u, err := url.Parse(s.Target); err == nil && u.Host != "" {
-		return u.Host
+	if _, host, ok := splitURL(s.Target); ok {
+		return host
 	}
 	parts := strings.Split(s.Target, "/")
 	return parts[len(parts)-1]
+}
+
+// String is the source as written in TOWNHALL_CALENDAR_SOURCES, with a
+// feed's address shortened to its scheme and host: safe to log or show.
+func (s Source) String() string {
+	return s.Kind + ":" + redactTarget(s.Target) + "=" + strings.Join(s.Channels, ",")
+}
+
+// LogValue logs the source as String does.
+func (s Source) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// Redacted returns the configuration with what may be secret shortened, for
+// display (townhall check): each feed address in Sources to its scheme and
+// host (a "secret address" is a credential), and the Google endpoint
+// likewise if it carries user info or a query. GoogleAPIKey is a
+// slackapp.Secret, which redacts itself.
+func (c Config) Redacted() Config {
+	var entries []string
+	for _, line := range strings.Split(c.Sources, "\n") {
+		for _, entry := range strings.Split(line, ";") {
+			if entry = strings.TrimSpace(entry); entry != "" {
+				entries = append(entries, redactEntry(entry))
+			}
+		}
+	}
+	c.Sources = strings.Join(entries, "; ")
+	if strings.ContainsAny(c.GoogleEndpoint, "@?") {
+		c.GoogleEndpoint = redactTarget(c.GoogleEndpoint)
+	}
+	return c
+}
+
+// feedSchemes are the URL schemes of a feed; webcal and webcals (Apple's
+// names for a subscribed calendar) are fetched over https.
+var feedSchemes = []string{"http", "https", "webcal", "webcals"}
+
+// splitURL splits "scheme://[user@]host[/path…]" into its lower-case
+// scheme and its host, without the user info. It never fails on what
+// follows the host, so a malformed secret path cannot end up in an error.
+func splitURL(target string) (scheme, host string, ok bool) {
+	scheme, rest, ok := strings.Cut(strings.TrimSpace(target), "://")
+	if !ok || scheme == "" || strings.ContainsAny(scheme, "/?#@") {
+		return "", "", false
+	}
+	host = rest
+	if i := strings.IndexAny(host, "/?#"); i >= 0 {
+		host = host[:i]
+	}
+	if i := strings.LastIndex(host, "@"); i >= 0 {
+		host = host[i+1:]
+	}
+	return strings.ToLower(scheme), host, host != ""
+}
+
+// redactTarget shows a feed's address as scheme://host, with "/…" when
+// anything (user info, path, query) was left out; other targets (a file
+// path, a Google calendar ID) as they are.
+func redactTarget(target string) string {
+	target = strings.TrimSpace(target)
+	scheme, host, ok := splitURL(target)
+	if !ok {
+		if strings.Contains(target, "://") {
+			return "…" // a URL without a readable host: show none of it
+		}
+		return target
+	}
+	out := scheme + "://" + host
+	if len(target) > len(out) {
+		out += "/…"
+	}
+	return out
 }
 
 // ParseSources reads TOWNHALL_CALENDAR_SOURCES: entries separated by ";"
@@ -223,8 +295,9 @@ func (s Source) Label() string {
 //	ics:<feed URL or file path>=<channel>[,<channel>...]
 //	google:<calendar ID>=<channel>[,<channel>...]
 //
-// where a channel is "#name" or a channel ID (at the bottom of the
-// channel's About tab), for example
+// where a feed URL is http(s):// or webcal(s):// (fetched as https; the
+// "ics:" may be left out before one), and a channel is "#name" or a
+// channel ID (at the bottom of the channel's About tab), for example
 //
 //	ics:https://calendar.example.org/community.ics=#general,C0WGIDN; google:abc123@group.calendar.google.com=#general
 //
@@ -263,17 +336,13 @@ func ParseSources(s string) ([]Source, error) {
 }
 
 func parseSource(entry string) (Source, error) {
-	kind, rest, ok := strings.Cut(entry, ":")
-	if !ok {
-		return Source{}, fmt.Errorf("start with ics: or google:")
-	}
-	kind = strings.ToLower(strings.TrimSpace(kind))
-	i := strings.LastIndex(rest, "=")
+	i := strings.LastIndex(entry, "=")
 	if i < 0 {
 		return Source{}, fmt.Errorf("add =<channel> after the calendar, such as =#general or =C0123ABCD")
 	}
-	src := Source{Kind: kind, Target: strings.TrimSpace(rest[:i])}
-	for _, ch := range strings.Split(rest[i+1:], ",") {
+	kind, target := kindOf(entry[:i])
+	src := Source{Kind: kind, Target: strings.TrimSpace(target)}
+	for _, ch := range strings.Split(entry[i+1:], ",") {
 		ch = strings.TrimSpace(ch)
 		if ch == "" {
 			continue
@@ -294,45 +363,69 @@ func parseSource(entry string) (Source, error) {
 		if src.Target == "" {
 			return Source{}, fmt.Errorf("no feed URL or file path after ics:")
 		}
-		u, err := url.Parse(src.Target)
-		if strings.Contains(src.Target, "://") && (err != nil || u.Host == "" ||
-			(u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "webcal")) {
-			return Source{}, fmt.Errorf("the feed must be an http(s) or webcal URL, or a file path")
+		if strings.Contains(src.Target, "://") {
+			scheme, _, ok := splitURL(src.Target)
+			u, err := url.Parse(src.Target)
+			if !ok || err != nil || u.Host == "" || !slices.Contains(feedSchemes, scheme) {
+				return Source{}, fmt.Errorf("the feed must be an http(s) or webcal(s) URL, or a file path")
+			}
 		}
 	case KindGoogle:
 		if src.Target == "" || strings.ContainsAny(src.Target, " /?#") {
 			return Source{}, fmt.Errorf("%q is not a Google calendar ID such as abc123@group.calendar.google.com", src.Target)
 		}
+	case "":
+		return Source{}, fmt.Errorf("start with ics: or google:")
 	default:
 		return Source{}, fmt.Errorf("unknown kind %q: use ics: or google:", kind)
 	}
 	return src, nil
 }
 
-// shorten shows an entry in an error without a feed's secret path.
+// kindOf splits "ics:<target>" or "google:<target>" into the kind (lower
+// case) and the target. A bare feed URL (https://…, webcal://…, as a
+// calendar app's "copy link" gives it) is an ics: source.
+func kindOf(s string) (kind, target string) {
+	s = strings.TrimSpace(s)
+	k, rest, ok := strings.Cut(s, ":")
+	if !ok {
+		return "", s
+	}
+	k = strings.ToLower(strings.TrimSpace(k))
+	if k == KindICS || k == KindGoogle {
+		return k, rest
+	}
+	if strings.HasPrefix(rest, "//") {
+		return KindICS, s
+	}
+	return k, rest
+}
+
+// shorten shows an entry in an error, without a feed's secret address and
+// at most 120 characters long.
 func shorten(entry string) string {
-	kind, rest, _ := strings.Cut(entry, ":")
-	target, channels, _ := strings.Cut(rest, "=")
-	if i := strings.LastIndex(rest, "="); i >= 0 {
-		target, channels = rest[:i], rest[i+1:]
-	}
-	// A feed URL may carry a secret in its path, query or user info: show
-	// only its scheme and host. A target that does not parse as a URL with
-	// a host is shown only if it cannot hold credentials.
-	if u, err := url.Parse(strings.TrimSpace(target)); err == nil && u.Host != "" {
-		if u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
-			target = u.Scheme + "://" + u.Hostname() + "/…"
-		}
-	} else if strings.Contains(target, "@") && strings.Contains(target, "://") {
-		target = "…"
-	}
-	out := kind + ":" + target
-	if channels != "" {
-		out += "=" + channels
-	}
+	out := redactEntry(entry)
 	const limit = 120
 	if r := []rune(out); len(r) > limit {
 		out = string(r[:limit-1]) + "…"
+	}
+	return out
+}
+
+// redactEntry is an entry of TOWNHALL_CALENDAR_SOURCES with its feed's
+// address shortened to scheme and host (see redactTarget).
+func redactEntry(entry string) string {
+	target, channels, hasChannels := strings.TrimSpace(entry), "", false
+	if i := strings.LastIndex(target, "="); i >= 0 {
+		target, channels, hasChannels = target[:i], target[i+1:], true
+	}
+	prefix := ""
+	if k, rest, ok := strings.Cut(target, ":"); ok && (strings.EqualFold(strings.TrimSpace(k), KindICS) || strings.EqualFold(strings.TrimSpace(k), KindGoogle)) {
+		prefix, target = k+":", rest
+	}
+	out := prefix + redactTarget(target)
+	if hasChannels {
+		out += "=" + channels
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package calendar_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -40,9 +41,21 @@ func TestParseSources(t *testing.T) {
 		{name: "user, not channel", in: "ics:/a.ics=<@U0ADMIN>", wantErr: `channel "<@U0ADMIN>": write #name`},
 		{name: "no channel", in: "google:abc@example.com", wantErr: "entry 1 (google:abc@example.com): add =<channel> after the calendar, such as =#general or =C0123ABCD"},
 		{name: "unknown kind", in: "ics:/a.ics=C1X; outlook:abc=C0GENERAL", wantErr: `entry 2 (outlook:abc=C0GENERAL): unknown kind "outlook"`},
-		{name: "bad scheme", in: "ics:ftp://x.org/a.ics=C0GENERAL", wantErr: "the feed must be an http(s) or webcal URL"},
+		{name: "bad scheme", in: "ics:ftp://x.org/a.ics=C0GENERAL", wantErr: "entry 1 (ics:ftp://x.org/…=C0GENERAL): the feed must be an http(s) or webcal(s) URL"},
 		{name: "duplicate", in: "ics:/a.ics=C0GENERAL;ics:/a.ics=C0RANDOM", wantErr: "entry 2 (ics:/a.ics=C0RANDOM): the same calendar as entry 1"},
-		{name: "no kind", in: "https://x.org/secret/path.ics=C0GENERAL", wantErr: "unknown kind \"https\""},
+		{
+			name: "webcal and webcals, as Apple and Outlook give them, with or without ics:",
+			in:   "ics:webcal://p01-calendars.icloud.com/published/2/secret=C0GENERAL; WEBCALS://outlook.office365.com/owa/calendar/x/reachcalendar.ics=C0RANDOM\nhttps://x.org/a.ics=C0WGIDN",
+			want: []calendar.Source{
+				{Kind: "ics", Target: "webcal://p01-calendars.icloud.com/published/2/secret", Channels: []string{"C0GENERAL"}},
+				{Kind: "ics", Target: "WEBCALS://outlook.office365.com/owa/calendar/x/reachcalendar.ics", Channels: []string{"C0RANDOM"}},
+				{Kind: "ics", Target: "https://x.org/a.ics", Channels: []string{"C0WGIDN"}},
+			},
+		},
+		{name: "bare URL with a bad scheme", in: "ftp://x.org/secret/path.ics=C0GENERAL", wantErr: "entry 1 (ftp://x.org/…=C0GENERAL): the feed must be an http(s) or webcal(s) URL"},
+		{name: "a URL that does not parse", in: "ics:https://cal.example.org/secret/path%zz.ics=C0GENERAL", wantErr: "entry 1 (ics:https://cal.example.org/…=C0GENERAL): the feed must be"},
+		{name: "no kind", in: "abc@group.calendar.google.com=C0GENERAL", wantErr: "entry 1 (abc@group.calendar.google.com=C0GENERAL): start with ics: or google:"},
+		{name: "bare URL, no channel", in: "https://x.org/secret/path.ics", wantErr: "entry 1 (https://x.org/…): add =<channel>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,8 +65,8 @@ func TestParseSources(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
 				}
-				if strings.Contains(err.Error(), "secret/path") {
-					t.Errorf("the error shows a feed's path: %v", err)
+				if strings.Contains(err.Error(), "secret/path") || strings.Contains(err.Error(), ":://") {
+					t.Errorf("the error shows a feed's path, or a mangled scheme: %v", err)
 				}
 				return
 			}
@@ -198,5 +211,34 @@ func TestSourceErrorsNeverShowCredentials(t *testing.T) {
 		if strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("%q: the error shows a secret: %v", entry, err)
 		}
+	}
+}
+
+// TestRedacted: the configuration townhall check prints shows each feed by
+// scheme and host only, keeps kinds and channels, and redacts the key.
+func TestRedacted(t *testing.T) {
+	t.Parallel()
+	c := valid()
+	c.Sources = "ics:https://user:hunter2@cal.example.org/private/hunter2.ics?token=hunter2=#general, C0RANDOM;\n" +
+		"webcal://p01-calendars.icloud.com/published/2/hunter2=C0WGIDN; google:abc@group.calendar.google.com=#general; ics:/srv/cal.ics=C0GENERAL"
+	c.GoogleAPIKey = slackapp.Secret("AIza-hunter2")
+	c.GoogleEndpoint = "https://proxy.example.org/calendar/v3/?key=hunter2"
+	r := c.Redacted()
+	want := "ics:https://cal.example.org/…=#general, C0RANDOM; webcal://p01-calendars.icloud.com/…=C0WGIDN; google:abc@group.calendar.google.com=#general; ics:/srv/cal.ics=C0GENERAL"
+	if r.Sources != want {
+		t.Errorf("Sources:\n got %s\nwant %s", r.Sources, want)
+	}
+	if shown := fmt.Sprintf("%v %+v", r, r); strings.Contains(shown, "hunter2") {
+		t.Errorf("the redacted config shows a secret: %s", shown)
+	}
+	srcs, err := calendar.ParseSources(c.Sources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(srcs[0]); got != "ics:https://cal.example.org/…=#general,C0RANDOM" {
+		t.Errorf("Source.String() = %q", got)
+	}
+	if c.Sources == r.Sources || c.GoogleAPIKey.Reveal() != "AIza-hunter2" {
+		t.Error("Redacted changed the config it was called on")
 	}
 }

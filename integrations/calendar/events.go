@@ -16,35 +16,44 @@ import (
 // span is the window /events shows.
 type span struct {
 	from, to time.Time
-	name     string // "today", "tomorrow", "this week", "the next 3 days"
+	name     string // "today", "tomorrow", "in the next 7 days (to Sun 8 Mar)"
 }
 
+// weekDays is how many days "/events" and "/events week" show.
+const weekDays = 7
+
 // parseSpan reads /events' argument at now, in the community's zone:
-// "" (the next 7 days), "today", "tomorrow", "week" or a number of days.
+// "" or "week" (the next 7 days), "today", "tomorrow" or a number of days.
+// N days are today and the N-1 days after it, up to midnight in the
+// community's zone: "/events", "/events week" and "/events 7" all end at
+// the midnight that starts the same weekday next week.
 func (i *Integration) parseSpan(arg string, now time.Time) (span, error) {
 	now = now.In(i.clock.loc)
 	today := midnight(now)
 	maxDays := int(i.cfg.Lookahead / (24 * time.Hour))
 	switch strings.ToLower(strings.TrimSpace(arg)) {
-	case "", "next", "upcoming":
-		return span{now, now.AddDate(0, 0, 7), "the next 7 days"}, nil
+	case "", "next", "upcoming", "week":
+		return days(now, weekDays), nil
 	case "today":
 		return span{now, today.AddDate(0, 0, 1), "today"}, nil
 	case "tomorrow":
 		return span{today.AddDate(0, 0, 1), today.AddDate(0, 0, 2), "tomorrow"}, nil
-	case "week":
-		return span{now, today.AddDate(0, 0, 7), "this week"}, nil
 	}
 	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(arg), "d"))
 	if err != nil || n < 1 || n > maxDays {
 		return span{}, fmt.Errorf("try `%s`, `%s today`, `%s tomorrow`, `%s week` or a number of days from 1 to %d, such as `%s 3`",
 			Command, Command, Command, Command, maxDays, Command)
 	}
-	name := "the next day"
-	if n > 1 {
-		name = fmt.Sprintf("the next %d days", n)
+	return days(now, n), nil
+}
+
+// days is the span of n days from now: today and the n-1 days after it.
+func days(now time.Time, n int) span {
+	today := midnight(now)
+	if n == 1 {
+		return span{now, today.AddDate(0, 0, 1), "today"}
 	}
-	return span{now, now.AddDate(0, 0, n), name}, nil
+	return span{now, today.AddDate(0, 0, n), fmt.Sprintf("in the next %d days (to %s)", n, today.AddDate(0, 0, n-1).Format("Mon 2 Jan"))}
 }
 
 // handleEvents answers "/events [today|tomorrow|week|N]" with the events
@@ -56,17 +65,35 @@ func (i *Integration) handleEvents(ctx context.Context, r *slackapp.Request) err
 	}
 	arg := strings.TrimSpace(r.Command.Text)
 	if a := strings.ToLower(arg); a == "help" || a == "-h" || a == "--help" || a == "?" {
-		return i.ephemeral(ctx, r, slackapp.Message{Text: helpText(i.cfg)})
+		return i.ephemeral(ctx, r, slackapp.Message{Text: helpText(i.cfg, i.clock.loc)})
 	}
 	sp, err := i.parseSpan(arg, i.now())
 	if err != nil {
 		return i.ephemeral(ctx, r, slackapp.Message{Text: "I don't know `" + slackapp.Escape(arg) + "`: " + err.Error()})
 	}
-	if err := i.refresh(ctx); err != nil {
-		i.log.WarnContext(ctx, "showing last good events", "command", Command, "error", err)
+	// Calendars due for a fetch are fetched first, but a slow one is not
+	// waited for beyond eventsFetchWait: the answer then shows its last
+	// good events, and the handler waits for the fetch after answering.
+	done := make(chan error, 1)
+	go func() { done <- i.refresh(ctx) }()
+	timer := time.NewTimer(eventsFetchWait)
+	defer timer.Stop()
+	slow := ""
+	select {
+	case err := <-done:
+		if err != nil {
+			i.log.WarnContext(ctx, "showing last good events", "command", Command, "error", err)
+		}
+	case <-timer.C:
+		slow = "⏳ A calendar is slow to answer, so this may be out of date."
+		defer func() { <-done }()
 	}
-	return i.ephemeral(ctx, r, i.eventsPage(ctx, r.ChannelID, sp, 0))
+	return i.ephemeral(ctx, r, i.eventsPage(ctx, r.ChannelID, sp, 0, slow))
 }
+
+// eventsFetchWait is how long /events waits for calendars being fetched
+// before answering with what it has.
+const eventsFetchWait = 3 * time.Second
 
 // handleMore answers the More button with the next page.
 func (i *Integration) handleMore(ctx context.Context, r *slackapp.Request) error {
@@ -77,7 +104,7 @@ func (i *Integration) handleMore(ctx context.Context, r *slackapp.Request) error
 	if err != nil {
 		return fmt.Errorf("%s: more: %w", Name, err)
 	}
-	return i.ephemeral(ctx, r, i.eventsPage(ctx, channel, sp, offset))
+	return i.ephemeral(ctx, r, i.eventsPage(ctx, channel, sp, offset, ""))
 }
 
 func (i *Integration) ephemeral(ctx context.Context, r *slackapp.Request, m slackapp.Message) error {
@@ -88,10 +115,13 @@ func (i *Integration) ephemeral(ctx context.Context, r *slackapp.Request, m slac
 }
 
 // eventsPage lists up to PageSize events of sp from offset, with a More
-// button when there are more.
-func (i *Integration) eventsPage(ctx context.Context, channel string, sp span, offset int) slackapp.Message {
+// button when there are more; slow, if not empty, says a fetch is late.
+func (i *Integration) eventsPage(ctx context.Context, channel string, sp span, offset int, slow string) slackapp.Message {
 	events := i.eventsFor(ctx, i.channelFilter(ctx, channel), sp.from, sp.to)
 	stale := i.staleNote()
+	if stale == "" {
+		stale = slow
+	}
 	if len(events) == 0 {
 		text := "📭 No events " + sp.name + "."
 		if stale != "" {
@@ -173,9 +203,9 @@ func decodeMore(v string, loc *time.Location) (span, string, int, error) {
 }
 
 // helpText is /events' usage.
-func helpText(cfg Config) string {
+func helpText(cfg Config, loc *time.Location) string {
 	return fmt.Sprintf("*%s* shows upcoming community events, only to you.\n"+
-		"• `%s` the next 7 days\n• `%s today` · `%s tomorrow` · `%s week`\n• `%s 14` the next 14 days (up to %d)\n"+
-		"In a channel with its own calendars you see those; elsewhere, every calendar.",
-		Command, Command, Command, Command, Command, Command, int(cfg.Lookahead/(24*time.Hour)))
+		"• `%s` or `%s week`: today and the next 6 days\n• `%s today` · `%s tomorrow`\n• `%s 14`: today and the next 13 days (up to %d)\n"+
+		"Days end at midnight, %s time. In a channel with its own calendars you see those; elsewhere, every calendar.",
+		Command, Command, Command, Command, Command, Command, int(cfg.Lookahead/(24*time.Hour)), loc)
 }

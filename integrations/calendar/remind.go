@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/townhall/townhall/slackapp"
@@ -25,39 +26,46 @@ type due struct {
 	skip   bool      // superseded by a later offset of the same event, due too
 }
 
-// remind is the reminder job: refresh the calendars that are due, then post
-// every reminder that is due and not yet posted. The occurrence time is
-// not used: what is owed depends on the clock and the claims alone.
+// remind is the reminder job: for each calendar, concurrently, refresh it
+// if it is due, then post every reminder of it that is due and not yet
+// posted. A slow calendar holds up only its own reminders (for at most
+// fetchTimeout). The occurrence time is not used: what is owed depends on
+// the clock and the claims alone.
 func (i *Integration) remind(ctx context.Context, _ time.Time) error {
-	fetchErr := i.refresh(ctx)
+	errs := make([]error, len(i.sources))
+	var wg sync.WaitGroup
+	for n, s := range i.sources {
+		wg.Go(func() { errs[n] = i.remindSource(ctx, s) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// remindSource is one calendar's part of the reminder job.
+func (i *Integration) remindSource(ctx context.Context, s *sourceState) error {
+	fetchErr := i.refreshSource(ctx, s)
 	if len(i.offsets) == 0 {
 		return fetchErr
 	}
 	now := i.now()
-	var errs []error
-	for _, s := range i.sources {
-		since, err := i.since(ctx, s, now)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+	since, err := i.since(ctx, s, now)
+	if err != nil {
+		return errors.Join(err, fetchErr)
+	}
+	errs := []error{fetchErr}
+	// Events starting within the longest offset, and those with a
+	// reminder in the catch-up window: both start after now.
+	for _, d := range i.owed(s.f.events(now, now.Add(i.offsets[0]+time.Minute)), now) {
+		if d.at.Before(since) {
+			continue // due before this calendar was configured: nothing was missed
 		}
-		// Events starting within the longest offset, and those with a
-		// reminder in the catch-up window: both start after now.
-		for _, d := range i.owed(s.f.events(now, now.Add(i.offsets[0]+time.Minute)), now) {
-			if d.at.Before(since) {
-				continue // due before this calendar was configured: nothing was missed
-			}
-			for _, ch := range i.channels.ids(ctx, s.Channels) {
-				if err := i.post(ctx, s.Key(), ch, d, now); err != nil {
-					errs = append(errs, err)
-				}
+		for _, ch := range i.channels.ids(ctx, s.Channels) {
+			if err := i.post(ctx, s.Key(), ch, d, now); err != nil {
+				errs = append(errs, err)
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return errors.Join(append(errs, fetchErr)...)
-	}
-	return fetchErr
+	return errors.Join(errs...)
 }
 
 // since returns when the source was first seen by a reminder run,

@@ -2,7 +2,9 @@ package calendar
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -43,7 +45,7 @@ type sourceState struct {
 	Source
 	f fetcher
 
-	fetchMu sync.Mutex // serialises fetches
+	fetchMu sync.Mutex // held by the fetch in flight; others do not wait for it
 
 	mu        sync.Mutex
 	ok        bool // a fetch ever succeeded
@@ -53,25 +55,35 @@ type sourceState struct {
 	failures  int
 	nextTry   time.Time
 	warnings  int
+	// pausedUntil is when a server that answered 429 or 503 with
+	// Retry-After asked to be asked again (zero if it did not).
+	pausedUntil time.Time
+	pausedBy    int // that answer's status
 }
 
 // Backoff after a failed fetch: a minute, doubling, up to the poll
-// interval or maxBackoff, whichever is longer.
+// interval or maxBackoff, whichever is longer. A Retry-After on a 429 or
+// 503 is honoured up to that same limit.
 const (
 	minBackoff = time.Minute
 	maxBackoff = 15 * time.Minute
 )
 
-// refresh fetches the source if it is due at now. It returns the error of
-// a fetch that failed; the source's last good events stay.
-func (s *sourceState) refresh(ctx context.Context, now time.Time, poll, lookahead time.Duration) error {
-	s.fetchMu.Lock()
+// refresh fetches the source if it is due at now and no fetch of it is in
+// flight (that one's result will serve), within fetchTimeout. fetched
+// reports whether it fetched; err is the error of a fetch that failed (the
+// source's last good events stay); news are the warnings of a successful
+// one when their number changed.
+func (s *sourceState) refresh(ctx context.Context, now time.Time, poll, lookahead time.Duration) (news []string, fetched bool, err error) {
+	if !s.fetchMu.TryLock() {
+		return nil, false, nil
+	}
 	defer s.fetchMu.Unlock()
 	s.mu.Lock()
 	due := !now.Before(s.nextTry)
 	s.mu.Unlock()
 	if !due {
-		return nil
+		return nil, false, nil
 	}
 	fctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	warnings, err := s.f.fetch(fctx, now.Add(-24*time.Hour), now.Add(lookahead))
@@ -80,16 +92,31 @@ func (s *sourceState) refresh(ctx context.Context, now time.Time, poll, lookahea
 	defer s.mu.Unlock()
 	if err != nil {
 		s.failures++
-		backoff := min(minBackoff<<min(s.failures-1, 10), max(poll, maxBackoff))
+		limit := max(poll, maxBackoff)
+		backoff := min(minBackoff<<min(s.failures-1, 10), limit)
+		s.pausedUntil, s.pausedBy = time.Time{}, 0
+		var se *ics.StatusError
+		if errors.As(err, &se) && (se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable) {
+			if wait := min(se.Wait(now), limit); wait > 0 {
+				backoff = max(backoff, wait)
+				s.pausedUntil, s.pausedBy = now.Add(wait), se.Code
+			}
+		}
 		s.nextTry = now.Add(backoff)
 		s.lastErr, s.lastErrAt = err.Error(), now
-		return fmt.Errorf("calendar %s: fetch: %w", s.Label(), err)
+		return nil, true, fmt.Errorf("calendar %s: fetch: %w", s.Label(), err)
+	}
+	s.pausedUntil, s.pausedBy = time.Time{}, 0
+	if len(warnings) != s.warnings {
+		news = warnings
 	}
 	s.ok, s.lastGood, s.failures, s.nextTry, s.warnings = true, now, 0, now.Add(poll), len(warnings)
-	return nil
+	return news, true, nil
 }
 
-// fetchTimeout bounds one fetch of one source.
+// fetchTimeout bounds one fetch of one source: a slow or hanging feed
+// holds up only its own reminders, for at most this long (under the
+// reminder job's minute), after which its last good events are used.
 const fetchTimeout = 30 * time.Second
 
 // icsFetcher reads an ICS feed.

@@ -36,7 +36,8 @@ type Config struct {
 	Endpoint string
 	// NoAuth sends no credentials at all (for tests against a fake).
 	NoAuth bool
-	// Floating is the zone of all-day dates (default UTC).
+	// Floating is the zone all-day dates are read in (default UTC): the
+	// community's, so that a date is that day wherever the calendar is kept.
 	Floating *time.Location
 }
 
@@ -116,17 +117,11 @@ func (c *Client) List(ctx context.Context, calendarID string, from, to time.Time
 	var out []Event
 	var warnings []Warning
 	err := call.Pages(ctx, func(page *calendar.Events) error {
-		loc := c.floating
-		if page.TimeZone != "" {
-			if l, err := time.LoadLocation(page.TimeZone); err == nil {
-				loc = l
-			}
-		}
 		for _, item := range page.Items {
 			if item == nil || item.Status == "cancelled" {
 				continue
 			}
-			ev, err := convert(item, loc)
+			ev, err := convert(item, c.floating)
 			if err != nil {
 				warnings = append(warnings, Warning{ID: item.Id, Err: err})
 				continue
@@ -190,7 +185,8 @@ func convert(item *calendar.Event, loc *time.Location) (Event, error) {
 }
 
 // when reads an EventDateTime: dateTime (RFC 3339) or, for all-day
-// events, date (midnight in the event's timeZone, else loc).
+// events, date, as midnight in loc (the reader's zone, not the calendar's:
+// a date is the same day everywhere).
 func when(dt *calendar.EventDateTime, loc *time.Location) (time.Time, bool, error) {
 	if dt == nil {
 		return time.Time{}, false, errors.New("missing")
@@ -198,11 +194,6 @@ func when(dt *calendar.EventDateTime, loc *time.Location) (time.Time, bool, erro
 	if dt.DateTime != "" {
 		t, err := time.Parse(time.RFC3339, dt.DateTime)
 		return t, false, err
-	}
-	if dt.TimeZone != "" {
-		if l, err := time.LoadLocation(dt.TimeZone); err == nil {
-			loc = l
-		}
 	}
 	t, err := time.ParseInLocation(time.DateOnly, dt.Date, loc)
 	return t, true, err

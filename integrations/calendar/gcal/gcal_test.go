@@ -83,7 +83,8 @@ func TestListPagesFiltersAndConverts(t *testing.T) {
 	broken := &calendar.Event{Id: "broken", Start: &calendar.EventDateTime{DateTime: "2026-03-02T10:00:00Z"}, End: &calendar.EventDateTime{DateTime: "noon"}}
 	outside := timed("later", "2026-04-01T09:00:00Z", "2026-04-01T10:00:00Z")
 	fake.SetEvents(calID, "America/New_York", append(events, cancelled, allDay, conf, broken, outside)...)
-	c, err := gcal.New(t.Context(), gcal.Config{NoAuth: true, Endpoint: fake.Endpoint()})
+	london, _ := time.LoadLocation("Europe/London")
+	c, err := gcal.New(t.Context(), gcal.Config{NoAuth: true, Endpoint: fake.Endpoint(), Floating: london})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,9 +105,9 @@ func TestListPagesFiltersAndConverts(t *testing.T) {
 	for _, e := range got {
 		byID[e.ID] = e
 	}
-	ny, _ := time.LoadLocation("America/New_York")
-	if h := byID["holiday"]; !h.AllDay || !h.Start.Equal(time.Date(2026, 3, 4, 0, 0, 0, 0, ny)) {
-		t.Errorf("all-day event = %+v", h)
+	// A date is read in the reader's zone, not the calendar's (New York).
+	if h := byID["holiday"]; !h.AllDay || !h.Start.Equal(time.Date(2026, 3, 4, 0, 0, 0, 0, london)) || !h.End.Equal(time.Date(2026, 3, 5, 0, 0, 0, 0, london)) {
+		t.Errorf("all-day event = %+v, want 4 March in London", h)
 	}
 	if byID["conf"].JoinURL != "https://zoom.us/j/123" {
 		t.Errorf("conference join URL = %q", byID["conf"].JoinURL)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,8 +38,8 @@ type Client struct {
 	cal      *Calendar
 }
 
-// NewClient returns a client for src: an http(s) URL, a file path, or a
-// file: URL. hc nil means a client with a 30-second timeout. floating is
+// NewClient returns a client for src: an http(s) URL, a webcal(s) URL
+// (fetched over https), a file path, or a file: URL. hc nil means a client with a 30-second timeout. floating is
 // the zone of floating times (see Parse).
 func NewClient(src string, hc *http.Client, floating *time.Location) (*Client, error) {
 	c := &Client{src: src, http: hc, floating: floating}
@@ -50,13 +51,14 @@ func NewClient(src string, hc *http.Client, floating *time.Location) (*Client, e
 	case err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "":
 	case err == nil && u.Scheme == "file":
 		c.src, c.isFile = u.Path, true
-	case err == nil && u.Scheme == "webcal" && u.Host != "":
-		u.Scheme = "https" // webcal:// is Apple's name for an https feed
+	case err == nil && (u.Scheme == "webcal" || u.Scheme == "webcals") && u.Host != "":
+		u.Scheme = "https" // webcal(s):// is Apple's name for a feed to subscribe to, served over https
 		c.src = u.String()
 	case src != "" && !strings.Contains(src, "://"):
 		c.isFile = true
 	default:
-		return nil, fmt.Errorf("ics: %q is neither an http(s) URL nor a file path", src)
+		// Not quoted: a feed's address may be a secret.
+		return nil, errors.New("ics: the feed is neither an http(s) or webcal(s) URL nor a file path")
 	}
 	return c, nil
 }
@@ -64,11 +66,53 @@ func NewClient(src string, hc *http.Client, floating *time.Location) (*Client, e
 // StatusError is an HTTP status other than 200 or 304.
 type StatusError struct {
 	Code int
+	// RetryAfter and RetryAt are what a 429 or 503 answer's Retry-After
+	// asked for (RFC 9110, section 10.2.3): a delay in seconds, or a date.
+	// Both are zero when it gave none, or none that could be read.
+	RetryAfter time.Duration
+	RetryAt    time.Time
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("HTTP %d %s", e.Code, http.StatusText(e.Code))
+	msg := fmt.Sprintf("HTTP %d %s", e.Code, http.StatusText(e.Code))
+	switch {
+	case e.RetryAfter > 0:
+		msg += fmt.Sprintf(" (Retry-After: %s)", e.RetryAfter)
+	case !e.RetryAt.IsZero():
+		msg += " (Retry-After: " + e.RetryAt.UTC().Format(http.TimeFormat) + ")"
+	}
+	return msg
 }
+
+// Wait returns how long after now the server asked not to be asked again;
+// zero if it did not ask.
+func (e *StatusError) Wait(now time.Time) time.Duration {
+	if !e.RetryAt.IsZero() {
+		return max(e.RetryAt.Sub(now), 0)
+	}
+	return e.RetryAfter
+}
+
+// statusError reads resp's status, and its Retry-After on 429 and 503.
+func statusError(resp *http.Response) *StatusError {
+	e := &StatusError{Code: resp.StatusCode}
+	if e.Code != http.StatusTooManyRequests && e.Code != http.StatusServiceUnavailable {
+		return e
+	}
+	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs > 0 {
+			e.RetryAfter = time.Duration(min(secs, maxRetryAfter)) * time.Second
+		}
+	} else if at, err := http.ParseTime(v); err == nil {
+		e.RetryAt = at
+	}
+	return e
+}
+
+// maxRetryAfter bounds a Retry-After in seconds (a year), so that a huge
+// one cannot overflow a Duration; callers cap it far lower.
+const maxRetryAfter = 366 * 24 * 3600
 
 // Temporary reports whether retrying later may help: server errors,
 // 408 and 429.
@@ -114,7 +158,7 @@ func (c *Client) Fetch(ctx context.Context) (cal *Calendar, changed bool, err er
 		return c.cal, false, nil
 	case resp.StatusCode != http.StatusOK:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil, false, fmt.Errorf("ics: fetch: %w", &StatusError{Code: resp.StatusCode})
+		return nil, false, fmt.Errorf("ics: fetch: %w", statusError(resp))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxFeedSize+1))
 	if err != nil {

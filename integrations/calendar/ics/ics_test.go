@@ -1,7 +1,9 @@
 package ics_test
 
 import (
+	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -389,5 +391,132 @@ END:VEVENT`)), 0o644); err != nil {
 	}
 	if _, err := ics.NewClient("ftp://example.org/x.ics", nil, time.UTC); err == nil {
 		t.Error("ftp accepted")
+	}
+}
+
+// TestUnreadableLinesCostOnlyThemselves: a line golang-ical cannot read no
+// longer fails the feed: Exchange's value inside a quoted TZID is mended,
+// anything else is skipped with a warning, and the rest is read.
+func TestUnreadableLinesCostOnlyThemselves(t *testing.T) {
+	t.Parallel()
+	cal, err := ics.Parse(strings.NewReader(feed(`BEGIN:VEVENT
+UID:exchange@example.org
+DTSTART;TZID="W. Europe Standard Time:20260310T090000"
+DTEND;TZID=W. Europe Standard Time:20260310T093000
+SUMMARY:Quoted value
+END:VEVENT
+BEGIN:VEVENT
+UID:bad-summary@example.org
+DTSTART:20260311T090000Z
+SUMMARY;LANGUAGE=en"us:Broken parameter
+END:VEVENT`)), time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cal.Expand(day(t, "2026-03-01"), day(t, "2026-04-01"))
+	if len(got) != 2 || !got[0].Start.Equal(day(t, "2026-03-10T08:00:00Z")) || got[0].Summary != "Quoted value" || got[1].Summary != "" {
+		t.Errorf("got %+v", got)
+	}
+	if len(cal.Warnings) != 1 || !strings.Contains(cal.Warnings[0], "(SUMMARY) could not be read") {
+		t.Errorf("warnings = %q, want one for the SUMMARY line", cal.Warnings)
+	}
+}
+
+// TestAllDayExceptionsMatchByDate: Outlook and Exchange write the EXDATE and
+// RECURRENCE-ID of an all-day series as midnight in their own zone; they
+// take out or replace that date wherever the calendar is read.
+func TestAllDayExceptionsMatchByDate(t *testing.T) {
+	t.Parallel()
+	body := `BEGIN:VEVENT
+UID:fortnightly@example.org
+DTSTART;VALUE=DATE:20240701
+DTEND;VALUE=DATE:20240702
+RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=MO
+EXDATE;TZID=GMT Standard Time:20240715T000000
+SUMMARY:Quiet day
+END:VEVENT
+BEGIN:VEVENT
+UID:fortnightly@example.org
+RECURRENCE-ID;TZID=W. Europe Standard Time:20240708T000000
+DTSTART;VALUE=DATE:20240709
+DTEND;VALUE=DATE:20240710
+SUMMARY:Quiet day (moved)
+END:VEVENT`
+	for _, zone := range []string{"Asia/Tokyo", "UTC", "America/Los_Angeles"} {
+		loc := mustLoad(t, zone)
+		cal := parseIn(t, body, loc)
+		var got []string
+		for _, e := range cal.Expand(day(t, "2024-06-01"), day(t, "2024-09-01")) {
+			got = append(got, e.Start.In(loc).Format("Jan 2")+" "+e.Summary+" "+e.InstanceID)
+		}
+		want := []string{
+			"Jul 1 Quiet day fortnightly@example.org/" + time.Date(2024, 7, 1, 0, 0, 0, 0, loc).UTC().Format("20060102T150405Z"),
+			"Jul 9 Quiet day (moved) fortnightly@example.org/" + time.Date(2024, 7, 8, 0, 0, 0, 0, loc).UTC().Format("20060102T150405Z"),
+			"Jul 22 Quiet day fortnightly@example.org/" + time.Date(2024, 7, 22, 0, 0, 0, 0, loc).UTC().Format("20060102T150405Z"),
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("read in %s:\n%s\nwant:\n%s", zone, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		status     int
+		retryAfter string
+		want       time.Duration
+	}{
+		{http.StatusTooManyRequests, "120", 120 * time.Second},
+		{http.StatusServiceUnavailable, " 3600 ", time.Hour},
+		{http.StatusServiceUnavailable, now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{http.StatusTooManyRequests, "Monday, 09-Mar-26 10:05:00 GMT", 5 * time.Minute}, // RFC 850, still allowed
+		{http.StatusTooManyRequests, now.Add(-time.Hour).Format(http.TimeFormat), 0},    // in the past
+		{http.StatusTooManyRequests, "-5", 0},
+		{http.StatusTooManyRequests, "soon", 0},
+		{http.StatusTooManyRequests, "", 0},
+		{http.StatusInternalServerError, "120", 0}, // only 429 and 503 are read
+	}
+	for _, tt := range tests {
+		srv := icstest.New(t, feed(""))
+		srv.FailNextRetryAfter(tt.status, tt.retryAfter)
+		c, err := ics.NewClient(srv.URL(), nil, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = c.Fetch(t.Context())
+		var se *ics.StatusError
+		if !errors.As(err, &se) || se.Code != tt.status {
+			t.Fatalf("%d %q: err = %v", tt.status, tt.retryAfter, err)
+		}
+		if got := se.Wait(now); got != tt.want {
+			t.Errorf("%d Retry-After %q: Wait = %s, want %s (err %v)", tt.status, tt.retryAfter, got, tt.want, err)
+		}
+	}
+}
+
+// TestWebcalIsFetchedOverHTTPS: webcal:// and webcals://, the addresses
+// Apple Calendar and Outlook give for subscribing, are fetched over https.
+func TestWebcalIsFetchedOverHTTPS(t *testing.T) {
+	t.Parallel()
+	body := feed("BEGIN:VEVENT\nUID:one@example.org\nDTSTART:20260310T090000Z\nSUMMARY:One\nEND:VEVENT")
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/calendar")
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "https://")
+	for _, src := range []string{"webcal://" + host + "/published/2/abc", "webcals://" + host + "/x.ics", "WEBCAL://" + host + "/y.ics"} {
+		c, err := ics.NewClient(src, srv.Client(), time.UTC)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if cal, _, err := c.Fetch(t.Context()); err != nil || cal.Events() != 1 {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
+	if _, err := ics.NewClient("gopher://x.org/secret-token", nil, time.UTC); err == nil || strings.Contains(err.Error(), "secret-token") {
+		t.Errorf("gopher: err = %v (must not quote the address)", err)
 	}
 }

@@ -10,6 +10,7 @@
 package ics
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -36,7 +37,8 @@ type Event struct {
 	Location    string
 	URL         string
 	// Start and End are instants; for an all-day event, midnight at the
-	// start of its first and after its last day in the feed's zone.
+	// start of its first and after its last day in the reader's zone (see
+	// Parse).
 	Start, End time.Time
 	AllDay     bool
 }
@@ -72,19 +74,38 @@ type override struct {
 	ev         Event
 }
 
-// Parse reads a feed. Floating times (with no zone) and all-day dates are
-// read in the feed's X-WR-TIMEZONE if it names a known zone, else in
-// floating. It fails only when the text is not an iCalendar at all; an
-// event it cannot read is skipped and listed in Warnings.
+// Parse reads a feed. Floating times (with no zone) are read in the feed's
+// X-WR-TIMEZONE if it names a known zone, else in floating. All-day dates
+// are always read in floating, the reader's zone: a date is the same day
+// everywhere, so an all-day event of a calendar kept in Tokyo is on its
+// date for a reader in London too, not from 15:00 the day before. It fails
+// only when the text is not an iCalendar at all; a line or an event it
+// cannot read is skipped and listed in Warnings.
 func Parse(r io.Reader, floating *time.Location) (*Calendar, error) {
 	if floating == nil {
 		floating = time.UTC
 	}
-	raw, err := ical.ParseCalendarWithOptions(r, ical.WithUnknownPropertyHandler(ical.AcceptUnknownPropertyHandler))
+	body, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("ics: parse: %w", err)
+		return nil, fmt.Errorf("ics: read: %w", err)
 	}
-	c := &Calendar{overrides: make(map[string][]*override), cancelled: make(map[string]bool)}
+	raw, err := parseRaw(body)
+	var mended []string
+	if err != nil {
+		// golang-ical gives up on the whole feed at the first line it
+		// cannot read; read it again without such lines, so that one bad
+		// value costs that value and not the calendar.
+		var fixed []byte
+		fixed, mended = mend(body)
+		var again error
+		if !bytes.HasPrefix(bytes.ToUpper(fixed), []byte("BEGIN:VCALENDAR\r\n")) {
+			return nil, fmt.Errorf("ics: parse: %w", err) // not a calendar at all
+		}
+		if raw, again = parseRaw(fixed); again != nil {
+			return nil, fmt.Errorf("ics: parse: %w", err)
+		}
+	}
+	c := &Calendar{overrides: make(map[string][]*override), cancelled: make(map[string]bool), Warnings: mended}
 	z := newZones(floating)
 	for _, p := range raw.CalendarProperties {
 		switch p.IANAToken {
@@ -111,11 +132,94 @@ func Parse(r io.Reader, floating *time.Location) (*Calendar, error) {
 		}
 	}
 	c.Warnings = append(c.Warnings, z.warnings...)
+	c.matchAllDayOverrides()
 	for uid, ovs := range c.overrides {
 		slices.SortFunc(ovs, func(a, b *override) int { return a.recurrence.Compare(b.recurrence) })
 		c.overrides[uid] = ovs
 	}
 	return c, nil
+}
+
+func parseRaw(body []byte) (*ical.Calendar, error) {
+	return ical.ParseCalendarWithOptions(bytes.NewReader(body), ical.WithUnknownPropertyHandler(ical.AcceptUnknownPropertyHandler))
+}
+
+// mend returns the feed's content lines (unfolded) without those that
+// golang-ical cannot read, and a warning for each line left out. Lines
+// that real publishers are known to break are repaired instead: Exchange
+// writes DTSTART;TZID="W. Europe Standard Time:20200609T090000", with the
+// value inside the quotes.
+func mend(body []byte) ([]byte, []string) {
+	var out bytes.Buffer
+	var warnings []string
+	cs := ical.NewCalendarStream(bytes.NewReader(body))
+	for n := 1; ; n++ {
+		l, err := cs.ReadLine()
+		if l != nil && len(*l) > 0 {
+			line := string(*l)
+			if !readable(line) {
+				if fixed := unquoteValue(line); readable(fixed) {
+					line = fixed
+				} else {
+					name, _, _ := strings.Cut(line, ":")
+					name, _, _ = strings.Cut(name, ";")
+					warnings = append(warnings, fmt.Sprintf("ics: line %d (%.40s) could not be read and was skipped", n, name))
+					line = ""
+				}
+			}
+			if line != "" {
+				out.WriteString(line)
+				out.WriteString("\r\n")
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	return out.Bytes(), warnings
+}
+
+func readable(line string) bool {
+	p, err := ical.ParseProperty(ical.ContentLine(line))
+	return err == nil && p != nil
+}
+
+// unquoteValue moves a value that was written inside its last parameter's
+// quotes out of them: `X;P="a:b"` becomes `X;P="a":b`.
+func unquoteValue(line string) string {
+	open := strings.LastIndex(line, `="`)
+	if open < 0 || !strings.HasSuffix(line, `"`) || len(line) < open+3 {
+		return line
+	}
+	inner := line[open+2 : len(line)-1]
+	colon := strings.LastIndex(inner, ":")
+	if colon < 0 || strings.Contains(inner, `"`) {
+		return line
+	}
+	return line[:open+2] + inner[:colon] + `"` + inner[colon:]
+}
+
+// matchAllDayOverrides lets an override replace an instance of an all-day
+// series by its date. Exchange writes the RECURRENCE-ID of an all-day
+// instance as midnight in its own zone (RECURRENCE-ID;TZID=W. Europe
+// Standard Time:20260226T000000), which is not the instant of the date as
+// read here unless the zones agree; the date is what it means.
+func (c *Calendar) matchAllDayOverrides() {
+	for _, s := range c.series {
+		if !s.ev.AllDay || s.set == nil {
+			continue
+		}
+		for _, o := range c.overrides[s.ev.UID] {
+			o.recurrence = sameDate(o.recurrence, s.ev.Start.Location())
+			o.ev.InstanceID = instanceID(s.ev.UID, o.recurrence)
+		}
+	}
+}
+
+// sameDate is midnight in loc of t's date in t's own zone.
+func sameDate(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
 // Events reports how many VEVENTs (series and overrides) were read.
@@ -198,6 +302,9 @@ func (c *Calendar) add(ve *ical.VEvent, z *zones) error {
 				return fail("RDATE: %v", err)
 			}
 			for _, t := range ts {
+				if allDay {
+					t = sameDate(t, start.Location())
+				}
 				s.set.RDate(t)
 			}
 		}
@@ -207,6 +314,10 @@ func (c *Calendar) add(ve *ical.VEvent, z *zones) error {
 				return fail("EXDATE: %v", err)
 			}
 			for _, t := range ts {
+				if allDay {
+					// Outlook writes EXDATE;TZID=…:20240715T000000 for a date.
+					t = sameDate(t, start.Location())
+				}
 				s.set.ExDate(t)
 			}
 		}

@@ -12,14 +12,15 @@ import (
 
 // zones resolves TZID parameters to locations, once per name.
 type zones struct {
-	floating *time.Location            // for floating times and dates
+	floating *time.Location            // for floating times
+	dates    *time.Location            // for dates: the reader's zone, whatever the feed's
 	byID     map[string]*time.Location // resolved TZIDs, nil for unknown
 	defined  map[string]*ical.VTimezone
 	warnings []string
 }
 
 func newZones(floating *time.Location) *zones {
-	return &zones{floating: floating, byID: make(map[string]*time.Location), defined: make(map[string]*ical.VTimezone)}
+	return &zones{floating: floating, dates: floating, byID: make(map[string]*time.Location), defined: make(map[string]*ical.VTimezone)}
 }
 
 // define records a VTIMEZONE, consulted for TZIDs that are not IANA names.
@@ -144,7 +145,7 @@ func (z *zones) parseTime(p *ical.IANAProperty) (t time.Time, allDay bool, err e
 	if ids := p.ICalParameters["TZID"]; len(ids) > 0 {
 		loc = z.location(ids[0])
 	}
-	return parseValue(strings.TrimSpace(p.Value), loc, z.floating)
+	return parseValue(strings.TrimSpace(p.Value), loc, z.dates)
 }
 
 // parseList reads an EXDATE or RDATE: comma-separated values sharing one
@@ -157,7 +158,7 @@ func (z *zones) parseList(p *ical.IANAProperty, def *time.Location) ([]time.Time
 	var out []time.Time
 	for _, v := range strings.Split(p.Value, ",") {
 		v, _, _ = strings.Cut(strings.TrimSpace(v), "/")
-		t, _, err := parseValue(v, loc, z.floating)
+		t, _, err := parseValue(v, loc, z.dates)
 		if err != nil {
 			return nil, err
 		}

@@ -3,7 +3,8 @@
 // Nextcloud serve a public iCal address, with an ETag and Last-Modified,
 // answering a matching If-None-Match or If-Modified-Since with 304 Not
 // Modified. Tests change the feed with Set, inject failures with FailNext
-// and count what was served with Stats.
+// (and a Retry-After with FailNextRetryAfter) and count what was served
+// with Stats.
 //
 // It imports no townhall package.
 package icstest
@@ -34,8 +35,13 @@ type Server struct {
 	body     []byte
 	etag     string
 	modified time.Time
-	failures []int // statuses to answer with, in order, before serving again
+	failures []failure // answers to give, in order, before serving again
 	stats    Stats
+}
+
+type failure struct {
+	code       int
+	retryAfter string
 }
 
 // Stats counts the requests served.
@@ -76,7 +82,18 @@ func (s *Server) set(body []byte, modified time.Time) {
 func (s *Server) FailNext(statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failures = append(s.failures, statuses...)
+	for _, code := range statuses {
+		s.failures = append(s.failures, failure{code: code})
+	}
+}
+
+// FailNextRetryAfter makes the next request answer with status and a
+// Retry-After header of retryAfter (seconds, or an HTTP date), as a feed
+// server that is rate limiting (429) or down for maintenance (503) does.
+func (s *Server) FailNextRetryAfter(status int, retryAfter string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures = append(s.failures, failure{code: status, retryAfter: retryAfter})
 }
 
 // Stats returns the counts so far.
@@ -98,11 +115,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	if len(s.failures) > 0 {
-		code := s.failures[0]
+		f := s.failures[0]
 		s.failures = s.failures[1:]
 		s.stats.Failed++
 		s.mu.Unlock()
-		http.Error(w, http.StatusText(code), code)
+		if f.retryAfter != "" {
+			w.Header().Set("Retry-After", f.retryAfter)
+		}
+		http.Error(w, http.StatusText(f.code), f.code)
 		return
 	}
 	body, etag, modified := s.body, s.etag, s.modified
