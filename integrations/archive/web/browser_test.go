@@ -119,6 +119,15 @@ func TestInABrowser(t *testing.T) {
 	repliesShown := eval(`document.querySelector("ol.replies").offsetHeight > 0`)
 	shot("day-thread-open")
 
+	step("open a day with only a late reply", chromedp.Navigate(srv.URL+"/c/general/"))
+	step("open 10 March", chromedp.Click(chromedp.CSS(`a[href="/c/general/2024-03-10"]`)))
+	step("wait for the late reply", chromedp.WaitVisible(chromedp.CSS(`ol.later`)))
+	lateDay := text("main")
+	shot("day-late-reply")
+	step("follow it to its thread", chromedp.Click(chromedp.CSS(`ol.later .context a`)))
+	step("wait for the thread", chromedp.WaitVisible(chromedp.CSS(`li.msg.focus`)))
+	lateFocus := text("li.msg.focus .text")
+
 	step("open a permalink", chromedp.Navigate(srv.URL+"/c/general/p1709284200000000"))
 	thread := text("main")
 	shot("permalink")
@@ -134,9 +143,11 @@ func TestInABrowser(t *testing.T) {
 		what, got string
 		want      []string
 	}{
-		{"channel list", index, []string{"#general", "Talk about the community", "6 messages"}},
+		{"channel list", index, []string{"#general", "Talk about the community", "7 messages"}},
 		{"day heading", heading, []string{"#general"}},
-		{"thread permalink", thread, []string{"I'll bring the agenda", "2 replies", "The réunion is on Friday"}},
+		{"a day with only a late reply", lateDay, []string{"Replies to earlier threads", "Bob Quiet", "replied to a thread from Friday 1 March", "The minutes are up"}},
+		{"the late reply in its thread", lateFocus, []string{"The minutes are up"}},
+		{"thread permalink", thread, []string{"I'll bring the agenda", "3 replies", "The réunion is on Friday"}},
 		{"search", search, []string{"réunion", "in #general"}},
 	}
 	for _, c := range checks {

@@ -70,6 +70,7 @@ func New(cfg archive.Config, a archive.Archive, o Options) (*Handler, error) {
 	t, err := template.New("").Funcs(template.FuncMap{
 		"digits": archive.TSDigits,
 		"emoji":  Emoji,
+		"count":  count,
 	}).Parse(templatesText)
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
@@ -231,6 +232,46 @@ func (h *Handler) channel(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "channel", page{Title: "#" + c.Name, Channel: &c, Index: h.cfg.Indexed(c.Name), Body: days}, time.Minute)
 }
 
+// dayName names t's day as seen from the day ref: "Tuesday 5 March",
+// with the year when it is not ref's, "earlier that day" when it is ref.
+func (h *Handler) dayName(t, ref time.Time) string {
+	t, ref = t.In(h.loc), ref.In(h.loc)
+	switch {
+	case t.Format(archive.DateLayout) == ref.Format(archive.DateLayout):
+		return "earlier that day"
+	case t.Year() != ref.Year():
+		return t.Format("Monday 2 January 2006")
+	}
+	return t.Format("Monday 2 January")
+}
+
+// count says n things in English, with thousands separated: "1 message",
+// "12,400 messages".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return thousands(n) + " " + many
+}
+
+// thousands writes n with commas between its thousands.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
 // view is a message ready for a template.
 type view struct {
 	archive.Message
@@ -242,12 +283,18 @@ type view struct {
 	Link    string
 	Replies []view
 	Focus   bool
+	// ThreadLink and ThreadFrom are set on a reply shown apart from its
+	// thread: the thread's page (at this reply) and the day it started.
+	ThreadLink, ThreadFrom string
 }
 
 type dayPage struct {
 	Day, Heading string
 	Prev, Next   string
 	Messages     []view
+	// Later are the replies written this day in threads started on an
+	// earlier day, which are shown, whole, on the day they started.
+	Later []view
 }
 
 type threadPage struct {
@@ -284,7 +331,9 @@ func (h *Handler) channelPage(w http.ResponseWriter, r *http.Request) {
 	}
 	rc := h.newRenderCtx(ctx)
 	dp := dayPage{Day: p, Heading: day.Format("Monday 2 January 2006")}
+	shown := make(map[string]bool, len(ms))
 	for _, m := range ms {
+		shown[m.TS] = true
 		v := rc.view(c, m)
 		if m.ReplyCount > 0 {
 			replies, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, ThreadTS: m.TS})
@@ -300,6 +349,22 @@ func (h *Handler) channelPage(w http.ResponseWriter, r *http.Request) {
 		}
 		dp.Messages = append(dp.Messages, v)
 	}
+	later, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, Since: archive.FormatTS(day), Before: archive.FormatTS(next), Replies: true})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, rep := range later {
+		if shown[rep.ThreadTS] || rep.Subtype == "thread_broadcast" { // in its thread above, or shown as a message
+			continue
+		}
+		v := rc.view(c, rep)
+		v.ThreadLink = v.Link + "#m" + archive.TSDigits(rep.TS) // the thread, at this reply
+		if started, err := archive.ParseTS(rep.ThreadTS); err == nil {
+			v.ThreadFrom = h.dayName(started, day)
+		}
+		dp.Later = append(dp.Later, v)
+	}
 	if prev, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, Before: archive.FormatTS(day), Desc: true, Limit: 1}); err == nil && len(prev) > 0 {
 		dp.Prev = prev[0].Time().In(h.loc).Format(archive.DateLayout)
 	}
@@ -310,7 +375,7 @@ func (h *Handler) channelPage(w http.ResponseWriter, r *http.Request) {
 	if !next.Before(h.now()) { // today's page still changes
 		maxAge = time.Minute
 	}
-	if len(dp.Messages) == 0 {
+	if len(dp.Messages) == 0 && len(dp.Later) == 0 {
 		h.render(w, r, http.StatusNotFound, "day", page{Title: "#" + c.Name + " on " + p, Channel: &c, Body: dp}, 0)
 		return
 	}

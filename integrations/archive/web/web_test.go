@@ -40,6 +40,8 @@ func seed(t testing.TB, a archive.Archive) {
 		{Channel: "C1", TS: at(10, 0), User: "U1", Text: "اجتماع اللجنة غداً"},
 		{Channel: "C1", TS: at(11, 0), User: "U1", Text: "&lt;script&gt;alert('x')&lt;/script&gt; <javascript:alert(1)|click>"},
 		{Channel: "C1", TS: at(12, 0), User: "U3", Text: "my private thoughts"},
+		// A reply nine days later, alone on its day.
+		{Channel: "C1", TS: archive.FormatTS(time.Date(2024, 3, 10, 14, 30, 0, 0, time.UTC)), ThreadTS: at(9, 0), User: "U2", Text: "The minutes are up"},
 		{Channel: "C2", TS: at(9, 0), User: "U1", Text: "not published"},
 	}); err != nil {
 		t.Fatal(err)
@@ -86,16 +88,22 @@ func TestPages(t *testing.T) {
 		want    []string
 		notWant []string
 	}{
-		{"/", 200, []string{`<main id="main">`, "#general", "Talk about the community", "6 messages", `href="/c/general/2024-03-01"`, `role="search"`, `<meta name="robots" content="noindex">`}, []string{"hidden-channel"}},
+		{"/", 200, []string{`<main id="main">`, "#general", "Talk about the community", "7 messages", `href="/c/general/2024-03-10"`, `role="search"`, `<meta name="robots" content="noindex">`}, []string{"hidden-channel"}},
 		{"/c/general/", 200, []string{"Friday 1 March 2024", `href="/c/general/2024-03-01"`}, []string{"noindex"}},
 		{"/c/general/2024-03-01", 200, []string{
 			`The <strong>réunion</strong> is on Friday, <span class="mention">@Bob Quiet</span>`,
-			`<summary>2 replies</summary>`, "I&#39;ll bring the agenda", `(edited)`, `dir="auto"`, "🎉 2",
+			`<summary>3 replies</summary>`, "I&#39;ll bring the agenda", `(edited)`, `dir="auto"`, "🎉 2",
 			`اجتماع اللجنة غداً`, "&lt;script&gt;alert(", "hidden at the author's request",
 			`href="/c/general/p1709283600000000"`,
 		}, []string{"<script>", "my private thoughts", `href="javascript:`}},
-		{"/c/general/p1709284200000000", 200, []string{"I&#39;ll bring the agenda", `class="msg focus"`, "2 replies", "The <strong>réunion</strong>"}, nil},
-		{"/c/general/p1709283600000000", 200, []string{"2 replies", "Thanks!"}, nil},
+		{"/c/general/2024-03-10", 200, []string{
+			`<h2 id="later">Replies to earlier threads</h2>`, "Bob Quiet", "14:30", "The minutes are up",
+			`replied to <a href="/c/general/p1710081000000000#m1710081000000000">a thread from Friday 1 March</a>`,
+			`href="/c/general/2024-03-01" rel="prev"`,
+		}, []string{"No messages that day", "The <strong>réunion</strong>"}},
+		{"/c/general/", 200, []string{`href="/c/general/2024-03-10"`, "Sunday 10 March 2024"}, nil},
+		{"/c/general/p1709284200000000", 200, []string{"I&#39;ll bring the agenda", `class="msg focus"`, "3 replies", "The <strong>réunion</strong>"}, nil},
+		{"/c/general/p1709283600000000", 200, []string{"3 replies", "Thanks!"}, nil},
 		{"/c/general/p1", 404, []string{"not a message link"}, nil},
 		{"/c/general/p1709290000000000", 404, []string{"not in the archive"}, nil},
 		{"/c/general/2024-02-30", 404, nil, nil},
