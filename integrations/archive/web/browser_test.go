@@ -147,7 +147,7 @@ func TestInABrowser(t *testing.T) {
 		{"day heading", heading, []string{"#general"}},
 		{"a day with only a late reply", lateDay, []string{"Replies to earlier threads", "Bob Quiet", "replied to a thread from Friday 1 March", "The minutes are up"}},
 		{"the late reply in its thread", lateFocus, []string{"The minutes are up"}},
-		{"thread permalink", thread, []string{"I'll bring the agenda", "3 replies", "The réunion is on Friday"}},
+		{"thread permalink", thread, []string{"Friday 1 March 2024", "times in UTC", "I'll bring the agenda", "3 replies", "The réunion is on Friday"}},
 		{"search", search, []string{"réunion", "in #general"}},
 	}
 	for _, c := range checks {

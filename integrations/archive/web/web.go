@@ -108,6 +108,7 @@ type page struct {
 	Query   string
 	Body    any
 	Channel *archive.Channel
+	Zone    string // the time zone of the page's days and times
 }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page, maxAge time.Duration) {
@@ -229,7 +230,55 @@ func (h *Handler) channel(w http.ResponseWriter, r *http.Request) {
 		days = append(days, dayLink{Day: start.Format(archive.DateLayout), Weekday: start.Format("Monday 2 January 2006")})
 		before = archive.FormatTS(start)
 	}
-	h.render(w, r, http.StatusOK, "channel", page{Title: "#" + c.Name, Channel: &c, Index: h.cfg.Indexed(c.Name), Body: days}, time.Minute)
+	h.render(w, r, http.StatusOK, "channel", page{Title: "#" + c.Name, Channel: &c, Index: h.cfg.Indexed(c.Name), Body: days, Zone: h.zone(time.Time{})}, time.Minute)
+}
+
+// stamp is the time of a message shown on the page of day: "09:30" when
+// it was said that day, "10 March, 09:30" on another day of the year,
+// "10 March 2025, 09:30" otherwise (and when day is zero).
+func (h *Handler) stamp(t, day time.Time) string {
+	t = t.In(h.loc)
+	switch {
+	case day.IsZero():
+	case t.Format(archive.DateLayout) == day.In(h.loc).Format(archive.DateLayout):
+		return t.Format("15:04")
+	case t.Year() == day.In(h.loc).Year():
+		return t.Format("2 January, 15:04")
+	}
+	return t.Format("2 January 2006, 15:04")
+}
+
+// zone names the time zone days are cut in, with its offset from UTC at t
+// when t is not zero: "UTC", "Europe/Paris", "Asia/Kolkata (UTC+5:30)".
+// A zone without a name (Local) is named by its abbreviation and offset now.
+func (h *Handler) zone(t time.Time) string {
+	name := h.loc.String()
+	named := name != "Local" && name != ""
+	if t.IsZero() {
+		if named {
+			return name
+		}
+		t = h.now()
+	}
+	abbr, off := t.In(h.loc).Zone()
+	if off == 0 && (name == "UTC" || name == "Etc/UTC" || !named) {
+		return "UTC"
+	}
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	offset := fmt.Sprintf("UTC%s%d", sign, off/3600)
+	if m := off % 3600 / 60; m != 0 {
+		offset += fmt.Sprintf(":%02d", m)
+	}
+	if !named {
+		if abbr == "" || strings.ContainsAny(abbr[:1], "+-0123456789") {
+			return offset // "-03" says no more than the offset
+		}
+		name = abbr
+	}
+	return name + " (" + offset + ")"
 }
 
 // dayName names t's day as seen from the day ref: "Tuesday 5 March",
@@ -299,7 +348,8 @@ type dayPage struct {
 
 type threadPage struct {
 	Parent view
-	Day    string
+	Day    string // the parent's day, YYYY-MM-DD
+	Date   string // and as words
 }
 
 func (h *Handler) channelPage(w http.ResponseWriter, r *http.Request) {
@@ -334,7 +384,7 @@ func (h *Handler) channelPage(w http.ResponseWriter, r *http.Request) {
 	shown := make(map[string]bool, len(ms))
 	for _, m := range ms {
 		shown[m.TS] = true
-		v := rc.view(c, m)
+		v := rc.view(c, m, day)
 		if m.ReplyCount > 0 {
 			replies, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, ThreadTS: m.TS})
 			if err != nil {
@@ -343,7 +393,7 @@ func (h *Handler) channelPage(w http.ResponseWriter, r *http.Request) {
 			}
 			for _, rep := range replies {
 				if rep.TS != m.TS {
-					v.Replies = append(v.Replies, rc.view(c, rep))
+					v.Replies = append(v.Replies, rc.view(c, rep, day))
 				}
 			}
 		}
@@ -358,7 +408,7 @@ func (h *Handler) channelPage(w http.ResponseWriter, r *http.Request) {
 		if shown[rep.ThreadTS] || rep.Subtype == "thread_broadcast" { // in its thread above, or shown as a message
 			continue
 		}
-		v := rc.view(c, rep)
+		v := rc.view(c, rep, day)
 		v.ThreadLink = v.Link + "#m" + archive.TSDigits(rep.TS) // the thread, at this reply
 		if started, err := archive.ParseTS(rep.ThreadTS); err == nil {
 			v.ThreadFrom = h.dayName(started, day)
@@ -375,11 +425,12 @@ func (h *Handler) channelPage(w http.ResponseWriter, r *http.Request) {
 	if !next.Before(h.now()) { // today's page still changes
 		maxAge = time.Minute
 	}
+	zone := h.zone(day.Add(12 * time.Hour))
 	if len(dp.Messages) == 0 && len(dp.Later) == 0 {
-		h.render(w, r, http.StatusNotFound, "day", page{Title: "#" + c.Name + " on " + p, Channel: &c, Body: dp}, 0)
+		h.render(w, r, http.StatusNotFound, "day", page{Title: "#" + c.Name + " on " + p, Channel: &c, Body: dp, Zone: zone}, 0)
 		return
 	}
-	h.render(w, r, http.StatusOK, "day", page{Title: "#" + c.Name + " on " + p, Channel: &c, Index: h.cfg.Indexed(c.Name), Body: dp}, maxAge)
+	h.render(w, r, http.StatusOK, "day", page{Title: "#" + c.Name + " on " + p, Channel: &c, Index: h.cfg.Indexed(c.Name), Body: dp, Zone: zone}, maxAge)
 }
 
 func (h *Handler) permalink(w http.ResponseWriter, r *http.Request, c archive.Channel, digits string) {
@@ -408,7 +459,8 @@ func (h *Handler) permalink(w http.ResponseWriter, r *http.Request, c archive.Ch
 		}
 	}
 	rc := h.newRenderCtx(ctx)
-	tp := threadPage{Parent: rc.view(c, parent), Day: parent.Time().In(h.loc).Format(archive.DateLayout)}
+	pt := parent.Time().In(h.loc)
+	tp := threadPage{Parent: rc.view(c, parent, pt), Day: pt.Format(archive.DateLayout), Date: pt.Format("Monday 2 January 2006")}
 	tp.Parent.Focus = parent.TS == m.TS
 	if parent.ThreadTS == parent.TS {
 		replies, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, ThreadTS: parent.TS})
@@ -418,13 +470,13 @@ func (h *Handler) permalink(w http.ResponseWriter, r *http.Request, c archive.Ch
 		}
 		for _, rep := range replies {
 			if rep.TS != parent.TS {
-				v := rc.view(c, rep)
+				v := rc.view(c, rep, pt)
 				v.Focus = rep.TS == m.TS
 				tp.Parent.Replies = append(tp.Parent.Replies, v)
 			}
 		}
 	}
-	h.render(w, r, http.StatusOK, "thread", page{Title: "#" + c.Name + ": a message", Channel: &c, Index: h.cfg.Indexed(c.Name), Body: tp}, 10*time.Minute)
+	h.render(w, r, http.StatusOK, "thread", page{Title: "#" + c.Name + ": a message", Channel: &c, Index: h.cfg.Indexed(c.Name), Body: tp, Zone: h.zone(pt)}, 10*time.Minute)
 }
 
 // renderCtx renders messages of one request, looking each user and
@@ -475,9 +527,11 @@ func (rc *renderCtx) user(id string) archive.User {
 // hiddenText replaces the text of an opted-out member's message.
 const hiddenText = "hidden at the author's request"
 
-func (rc *renderCtx) view(c archive.Channel, m archive.Message) view {
+// view prepares m, shown on the page of day (zero: on no day's page, so
+// with its full date).
+func (rc *renderCtx) view(c archive.Channel, m archive.Message, day time.Time) view {
 	t := m.Time().In(rc.h.loc)
-	v := view{Message: m, Time: t.Format("15:04"), When: t.Format(time.RFC3339),
+	v := view{Message: m, Time: rc.h.stamp(t, day), When: t.Format(time.RFC3339),
 		Link: "/c/" + url.PathEscape(c.Name) + "/p" + archive.TSDigits(m.TS)}
 	u := rc.user(m.User)
 	v.Author, v.Avatar = u.Label(), u.Avatar
@@ -538,7 +592,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	rc := h.newRenderCtx(ctx)
 	for _, hit := range res.Hits {
 		c := archive.Channel{ID: hit.Channel, Name: hit.ChannelName}
-		hv := hitView{view: rc.view(c, hit.Message), ChannelName: hit.ChannelName}
+		hv := hitView{view: rc.view(c, hit.Message, time.Time{}), ChannelName: hit.ChannelName}
 		hv.Snippet = highlight(rc.markup.Plain(hit.Text), q.Terms)
 		sp.Hits = append(sp.Hits, hv)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // the zones of the tests, wherever they run
 
 	"github.com/townhall/townhall/integrations/archive"
 	"github.com/townhall/townhall/integrations/archive/sqlitearchive"
@@ -53,13 +54,22 @@ func seed(t testing.TB, a archive.Archive) {
 
 func server(t testing.TB, cfg archive.Config) *httptest.Server {
 	t.Helper()
+	return serve(t, cfg, web.Options{})
+}
+
+// serve serves the seeded archive with o; o.Now is 2024-03-10 unless set.
+func serve(t testing.TB, cfg archive.Config, o web.Options) *httptest.Server {
+	t.Helper()
 	a, err := sqlitearchive.Open(t.Context(), filepath.Join(t.TempDir(), "townhall.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
 	seed(t, a)
-	h, err := web.New(cfg, a, web.Options{Now: func() time.Time { return time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC) }})
+	if o.Now == nil {
+		o.Now = func() time.Time { return time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC) }
+	}
+	h, err := web.New(cfg, a, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,5 +169,49 @@ func TestRobotsAndHeaders(t *testing.T) {
 	resp, css := get(t, srv, "/style.css")
 	if resp.StatusCode != 200 || !strings.Contains(css, "prefers-color-scheme") {
 		t.Errorf("style.css = %d", resp.StatusCode)
+	}
+}
+
+// TestTimeZone serves the archive in New York, where 10 March 2024 is the
+// first day of summer time: days are cut at New York's midnight, each page
+// names the zone, and a reply from a later day shows its date.
+func TestTimeZone(t *testing.T) {
+	t.Parallel()
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, archive.Config{}, web.Options{Location: ny})
+	tests := []struct {
+		path    string
+		want    []string
+		notWant []string
+	}{
+		{"/c/general/", []string{"Days run from midnight to midnight in America/New_York."}, nil},
+		{"/c/general/2024-03-01", []string{"Friday 1 March 2024 · <span class=\"zone\">times in America/New_York (UTC-5)</span>",
+			`<time datetime="2024-03-01T04:00:00-05:00">04:00</time>`,
+			`<time datetime="2024-03-10T10:30:00-04:00">10 March, 10:30</time>`}, nil},
+		{"/c/general/2024-03-10", []string{"times in America/New_York (UTC-4)", `<time datetime="2024-03-10T10:30:00-04:00">10:30</time>`}, []string{"10 March, 10:30"}},
+		{"/c/general/p1710081000000000", []string{`<time datetime="2024-03-01">Friday 1 March 2024</time>`, "times in America/New_York (UTC-5)",
+			`class="msg focus"`, "10 March, 10:30"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
+			resp, body := get(t, srv, tt.path)
+			if resp.StatusCode != 200 {
+				t.Fatalf("status = %d\n%s", resp.StatusCode, body)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("page lacks %q:\n%s", w, body)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(body, w) {
+					t.Errorf("page has %q", w)
+				}
+			}
+		})
 	}
 }
