@@ -119,7 +119,11 @@ func TestInABrowser(t *testing.T) {
 	repliesShown := eval(`document.querySelector("ol.replies").offsetHeight > 0`)
 	shot("day-thread-open")
 
-	step("open a day with only a late reply", chromedp.Navigate(srv.URL+"/c/general/"))
+	step("back to #general", chromedp.Navigate(srv.URL+"/c/general/"))
+	step("open its month", chromedp.Click(chromedp.CSS(`ul.months a[href="/c/general/2024-03"]`)))
+	step("wait for the month's days", chromedp.WaitVisible(chromedp.CSS(`ul.days`)))
+	month := text("main")
+	shot("month")
 	step("open 10 March", chromedp.Click(chromedp.CSS(`a[href="/c/general/2024-03-10"]`)))
 	step("wait for the late reply", chromedp.WaitVisible(chromedp.CSS(`ol.later`)))
 	lateDay := text("main")
@@ -145,6 +149,7 @@ func TestInABrowser(t *testing.T) {
 	}{
 		{"channel list", index, []string{"#general", "Talk about the community", "7 messages"}},
 		{"day heading", heading, []string{"#general"}},
+		{"month", month, []string{"March 2024", "Friday 1 March 2024", "Sunday 10 March 2024", "days run from midnight to midnight in UTC"}},
 		{"a day with only a late reply", lateDay, []string{"Replies to earlier threads", "Bob Quiet", "replied to a thread from Friday 1 March", "The minutes are up"}},
 		{"the late reply in its thread", lateFocus, []string{"The minutes are up"}},
 		{"thread permalink", thread, []string{"Friday 1 March 2024", "times in UTC", "I'll bring the agenda", "3 replies", "The réunion is on Friday"}},

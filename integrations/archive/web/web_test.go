@@ -60,12 +60,18 @@ func server(t testing.TB, cfg archive.Config) *httptest.Server {
 // serve serves the seeded archive with o; o.Now is 2024-03-10 unless set.
 func serve(t testing.TB, cfg archive.Config, o web.Options) *httptest.Server {
 	t.Helper()
+	return serveFilled(t, cfg, o, seed)
+}
+
+// serveFilled serves an archive that fill filled.
+func serveFilled(t testing.TB, cfg archive.Config, o web.Options, fill func(testing.TB, archive.Archive)) *httptest.Server {
+	t.Helper()
 	a, err := sqlitearchive.Open(t.Context(), filepath.Join(t.TempDir(), "townhall.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	seed(t, a)
+	fill(t, a)
 	if o.Now == nil {
 		o.Now = func() time.Time { return time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC) }
 	}
@@ -201,6 +207,68 @@ func TestTimeZone(t *testing.T) {
 			resp, body := get(t, srv, tt.path)
 			if resp.StatusCode != 200 {
 				t.Fatalf("status = %d\n%s", resp.StatusCode, body)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("page lacks %q:\n%s", w, body)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(body, w) {
+					t.Errorf("page has %q", w)
+				}
+			}
+		})
+	}
+}
+
+// TestMonths checks that a channel's older days are reached by month: a
+// message a day from 1 November 2023 to 8 February 2024, and one in June
+// 2022.
+func TestMonths(t *testing.T) {
+	t.Parallel()
+	srv := serveFilled(t, archive.Config{}, web.Options{}, func(t testing.TB, a archive.Archive) {
+		if err := a.PutChannel(t.Context(), archive.Channel{ID: "C9", Name: "history"}); err != nil {
+			t.Fatal(err)
+		}
+		ms := []archive.Message{{Channel: "C9", TS: archive.FormatTS(time.Date(2022, 6, 15, 8, 0, 0, 0, time.UTC)), Text: "long ago"}}
+		for d := time.Date(2023, 11, 1, 10, 0, 0, 0, time.UTC); d.Before(time.Date(2024, 2, 9, 0, 0, 0, 0, time.UTC)); d = d.AddDate(0, 0, 1) {
+			ms = append(ms, archive.Message{Channel: "C9", TS: archive.FormatTS(d), Text: "day " + d.Format("2006-01-02")})
+		}
+		if _, err := a.PutMessages(t.Context(), ms); err != nil {
+			t.Fatal(err)
+		}
+	})
+	tests := []struct {
+		path    string
+		status  int
+		want    []string
+		notWant []string
+	}{
+		{"/c/history/", 200, []string{
+			`href="/c/history/2024-02-08"`, `href="/c/history/2023-12-11"`, // the newest 60 days
+			`<h2 id="months">Every month</h2>`,
+			`<li><strong>2024</strong> <a href="/c/history/2024-01">January</a> <a href="/c/history/2024-02">February</a></li>`,
+			`<li><strong>2023</strong> <a href="/c/history/2023-11">November</a> <a href="/c/history/2023-12">December</a></li>`,
+			`<li><strong>2022</strong> <a href="/c/history/2022-06">June</a></li>`,
+		}, []string{`href="/c/history/2023-12-10"`, `href="/c/history/2022-06-15"`}},
+		{"/c/history/2023-11", 200, []string{
+			"November 2023", `href="/c/history/2023-11-01">Wednesday 1 November 2023`, `href="/c/history/2023-11-30"`,
+			`href="/c/history/2022-06" rel="prev">← June 2022`, `href="/c/history/2023-12" rel="next">December 2023 →`,
+			"days run from midnight to midnight in UTC",
+		}, []string{`href="/c/history/2023-12-01"`, `href="/c/history/2023-10-31"`}},
+		{"/c/history/2022-06", 200, []string{`href="/c/history/2022-06-15"`, `rel="next">November 2023 →`}, []string{`rel="prev"`}},
+		{"/c/history/2024-02", 200, []string{`href="/c/history/2024-02-08"`}, []string{`rel="next"`}},
+		{"/c/history/2023-05", 404, []string{"No messages that month", `rel="prev">← June 2022`}, nil},
+		{"/c/history/2023-13", 404, []string{"Pages of a channel are months"}, nil},
+		{"/c/history/2023-11-05", 200, []string{"day 2023-11-05", `<a href="/c/history/2023-11">November 2023</a>`}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
+			resp, body := get(t, srv, tt.path)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status = %d, want %d\n%s", resp.StatusCode, tt.status, body)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(body, w) {
