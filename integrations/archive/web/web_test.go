@@ -29,7 +29,10 @@ func seed(t testing.TB, a archive.Archive) {
 			t.Fatal(err)
 		}
 	}
-	for _, u := range []archive.User{{ID: "U1", Name: "ada", RealName: "Ada Lovelace"}, {ID: "U2", Name: "bob", RealName: "Bob Quiet"}} {
+	for _, u := range []archive.User{
+		{ID: "U1", Name: "ada", RealName: "Ada Lovelace"}, {ID: "U2", Name: "bob", RealName: "Bob Quiet"},
+		{ID: "U4", Name: "ahmad", RealName: "أحمد الخطيب"}, {ID: "U5", Name: "admin"},
+	} {
 		if err := a.PutUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
@@ -41,6 +44,7 @@ func seed(t testing.TB, a archive.Archive) {
 		{Channel: "C1", TS: at(10, 0), User: "U1", Text: "اجتماع اللجنة غداً"},
 		{Channel: "C1", TS: at(11, 0), User: "U1", Text: "&lt;script&gt;alert('x')&lt;/script&gt; <javascript:alert(1)|click>"},
 		{Channel: "C1", TS: at(12, 0), User: "U3", Text: "my private thoughts"},
+		{Channel: "C1", TS: at(13, 0), User: "U4", Text: "شكراً <@U5> على التنظيم"},
 		// A reply nine days later, alone on its day.
 		{Channel: "C1", TS: archive.FormatTS(time.Date(2024, 3, 10, 14, 30, 0, 0, time.UTC)), ThreadTS: at(9, 0), User: "U2", Text: "The minutes are up"},
 		{Channel: "C2", TS: at(9, 0), User: "U1", Text: "not published"},
@@ -104,10 +108,11 @@ func TestPages(t *testing.T) {
 		want    []string
 		notWant []string
 	}{
-		{"/", 200, []string{`<main id="main">`, "#general", "Talk about the community", "7 messages", `href="/c/general/2024-03-10"`, `role="search"`, `<meta name="robots" content="noindex">`}, []string{"hidden-channel"}},
+		{"/", 200, []string{`<main id="main">`, "#general", "Talk about the community", "8 messages", `href="/c/general/2024-03-10"`, `role="search"`, `<meta name="robots" content="noindex">`}, []string{"hidden-channel"}},
 		{"/c/general/", 200, []string{"Friday 1 March 2024", `href="/c/general/2024-03-01"`}, []string{"noindex"}},
 		{"/c/general/2024-03-01", 200, []string{
-			`The <strong>réunion</strong> is on Friday, <span class="mention">@Bob Quiet</span>`,
+			`The <strong>réunion</strong> is on Friday, <bdi class="mention">@Bob Quiet</bdi>`,
+			`<div class="who"><bdi>أحمد الخطيب</bdi> <a href="/c/general/p1709298000000000">`, `شكراً <bdi class="mention">@admin</bdi> على التنظيم`,
 			`<summary>3 replies</summary>`, "I&#39;ll bring the agenda", `(edited)`, `dir="auto"`, "🎉 2",
 			`اجتماع اللجنة غداً`, "&lt;script&gt;alert(", "hidden at the author's request",
 			`href="/c/general/p1709283600000000"`,
@@ -126,7 +131,7 @@ func TestPages(t *testing.T) {
 		{"/c/general/2024-02-01", 404, []string{"No messages that day"}, nil},
 		{"/c/hidden-channel/", 404, nil, []string{"not published"}},
 		{"/c/nope/2024-03-01", 404, nil, nil},
-		{"/search?q=reunion", 200, []string{"<mark>réunion</mark>", "in #general", "noindex"}, nil},
+		{"/search?q=reunion", 200, []string{"<mark>réunion</mark>", "in <bdi>#general</bdi>", "noindex"}, nil},
 		{"/search?q=not+published", 200, []string{"Nothing matches"}, nil},
 		{"/search?q=thoughts", 200, []string{"Nothing matches"}, nil},
 		{"/search?q=اللجنة&sort=newest", 200, []string{"<mark>اللجنة</mark>", "Newest first"}, nil},
