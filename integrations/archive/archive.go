@@ -161,6 +161,7 @@ type MessageQuery struct {
 	Before   string // ts, exclusive; "" for no bound
 	ThreadTS string // only this thread (parent and replies)
 	TopLevel bool   // only messages not in a thread, and thread parents
+	Replies  bool   // only thread replies (not their parents)
 	Desc     bool   // newest first
 	Limit    int    // 0: no limit
 }

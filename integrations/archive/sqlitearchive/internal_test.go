@@ -178,6 +178,7 @@ func TestQueryPlans(t *testing.T) {
 	a := openTest(t)
 	day, dayArgs := messagesQuery(archive.MessageQuery{Channel: "C1", Since: "1700000000.000000", Before: "1700086400.000000", TopLevel: true})
 	thread, threadArgs := messagesQuery(archive.MessageQuery{Channel: "C1", ThreadTS: "1700000000.000000"})
+	dayReplies, dayRepliesArgs := messagesQuery(archive.MessageQuery{Channel: "C1", Since: "1700000000.000000", Before: "1700086400.000000", Replies: true})
 	prev, prevArgs := messagesQuery(archive.MessageQuery{Channel: "C1", Before: "1700000000.000000", Desc: true, Limit: 1})
 	tests := []struct {
 		name  string
@@ -186,6 +187,7 @@ func TestQueryPlans(t *testing.T) {
 		want  string // a step the plan must have
 	}{
 		{"day", day, dayArgs, "SEARCH m USING PRIMARY KEY (channel=? AND ts>? AND ts<?)"},
+		{"a day's replies", dayReplies, dayRepliesArgs, "SEARCH m USING PRIMARY KEY (channel=? AND ts>? AND ts<?)"},
 		{"thread", thread, threadArgs, "SEARCH m USING INDEX archive_messages_thread (channel=? AND thread_ts=?)"},
 		{"previous day", prev, prevArgs, "SEARCH m USING PRIMARY KEY (channel=? AND ts<?)"},
 		{"hits", hitsQuery(3), []any{1, 2, 3}, "SEARCH m USING INDEX archive_messages_id (id=?)"},

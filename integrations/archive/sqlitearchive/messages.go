@@ -113,6 +113,9 @@ func messagesQuery(q archive.MessageQuery) (string, []any) {
 	if q.TopLevel {
 		where = append(where, "(m.thread_ts = '' OR m.thread_ts = m.ts OR m.subtype = 'thread_broadcast')")
 	}
+	if q.Replies {
+		where = append(where, "m.thread_ts <> '' AND m.thread_ts <> m.ts")
+	}
 	order := "ASC"
 	if q.Desc {
 		order = "DESC"

@@ -319,6 +319,10 @@ func TestThreadsAndDays(t *testing.T) {
 	if err != nil || len(thread) != 3 {
 		t.Fatalf("thread = %+v, %v", thread, err)
 	}
+	replies, err := a.Messages(ctx, archive.MessageQuery{Channel: "C1", Since: ts(15), Replies: true})
+	if err != nil || len(replies) != 2 || replies[0].Text != "reply 1" || replies[1].Text != "reply 2" {
+		t.Fatalf("replies = %+v, %v", replies, err)
+	}
 	last, err := a.Messages(ctx, archive.MessageQuery{Channel: "C1", Before: ts(40), Desc: true, Limit: 1})
 	if err != nil || len(last) != 1 || last[0].Text != "reply 2" {
 		t.Fatalf("before = %+v, %v", last, err)

@@ -91,6 +91,14 @@ func TestInABrowser(t *testing.T) {
 		}
 		return v
 	}
+	str := func(js string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("browser: %s: %v", js, err)
+		}
+		return v
+	}
 	shot := func(name string) {
 		t.Helper()
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -112,12 +120,36 @@ func TestInABrowser(t *testing.T) {
 	step("wait for the messages", chromedp.WaitVisible(chromedp.CSS(`ol.messages`)))
 	heading := text("h1")
 	dirAuto := eval(`[...document.querySelectorAll(".text")].every(e => e.getAttribute("dir") === "auto")`)
+	// An Arabic name stays left of its time (it would swap with it if not
+	// isolated), and an English mention in Arabic text reads "@admin".
+	const arabic = `document.querySelector("#m1709298000000000")`
+	nameDir := str(arabic + `.querySelector(".who bdi").textContent + " " + getComputedStyle(` + arabic + `.querySelector(".who bdi")).direction`)
+	textDir := str(`getComputedStyle(` + arabic + `.querySelector(".text")).direction`)
+	nameBeforeTime := eval(arabic + `.querySelector(".who bdi").getBoundingClientRect().right <= ` + arabic + `.querySelector(".who time").getBoundingClientRect().left`)
+	mention := str(arabic + `.querySelector(".mention").textContent + " " + getComputedStyle(` + arabic + `.querySelector(".mention")).direction`)
+	atFirst := eval(`(() => { const t = ` + arabic + `.querySelector(".mention").firstChild, r = document.createRange();
+		r.setStart(t, 0); r.setEnd(t, 1); const at = r.getBoundingClientRect();
+		r.setStart(t, 1); r.setEnd(t, 2); const a = r.getBoundingClientRect();
+		return at.right <= a.left + 1; })()`)
 	foldedBefore := !eval(`document.querySelector("details").open`)
 	shot("day")
 	step("unfold the thread", chromedp.Click(chromedp.CSS("summary")))
 	openAfter := eval(`document.querySelector("details").open`)
 	repliesShown := eval(`document.querySelector("ol.replies").offsetHeight > 0`)
 	shot("day-thread-open")
+
+	step("back to #general", chromedp.Navigate(srv.URL+"/c/general/"))
+	step("open its month", chromedp.Click(chromedp.CSS(`ul.months a[href="/c/general/2024-03"]`)))
+	step("wait for the month's days", chromedp.WaitVisible(chromedp.CSS(`ul.days`)))
+	month := text("main")
+	shot("month")
+	step("open 10 March", chromedp.Click(chromedp.CSS(`a[href="/c/general/2024-03-10"]`)))
+	step("wait for the late reply", chromedp.WaitVisible(chromedp.CSS(`ol.later`)))
+	lateDay := text("main")
+	shot("day-late-reply")
+	step("follow it to its thread", chromedp.Click(chromedp.CSS(`ol.later .context a`)))
+	step("wait for the thread", chromedp.WaitVisible(chromedp.CSS(`li.msg.focus`)))
+	lateFocus := text("li.msg.focus .text")
 
 	step("open a permalink", chromedp.Navigate(srv.URL+"/c/general/p1709284200000000"))
 	thread := text("main")
@@ -134,9 +166,12 @@ func TestInABrowser(t *testing.T) {
 		what, got string
 		want      []string
 	}{
-		{"channel list", index, []string{"#general", "Talk about the community", "6 messages"}},
+		{"channel list", index, []string{"#general", "Talk about the community", "8 messages"}},
 		{"day heading", heading, []string{"#general"}},
-		{"thread permalink", thread, []string{"I'll bring the agenda", "2 replies", "The réunion is on Friday"}},
+		{"month", month, []string{"March 2024", "Friday 1 March 2024", "Sunday 10 March 2024", "days run from midnight to midnight in UTC"}},
+		{"a day with only a late reply", lateDay, []string{"Replies to earlier threads", "Bob Quiet", "replied to a thread from Friday 1 March", "The minutes are up"}},
+		{"the late reply in its thread", lateFocus, []string{"The minutes are up"}},
+		{"thread permalink", thread, []string{"Friday 1 March 2024", "times in UTC", "I'll bring the agenda", "3 replies", "The réunion is on Friday"}},
 		{"search", search, []string{"réunion", "in #general"}},
 	}
 	for _, c := range checks {
@@ -148,6 +183,12 @@ func TestInABrowser(t *testing.T) {
 	}
 	if !foldedBefore || !openAfter || !repliesShown {
 		t.Errorf("thread folding: folded at first %v, open after a click %v, replies shown %v", foldedBefore, openAfter, repliesShown)
+	}
+	if nameDir != "أحمد الخطيب rtl" || textDir != "rtl" || !nameBeforeTime {
+		t.Errorf("an Arabic author: name %q, text direction %q, name left of the time %v; want the name isolated (rtl) left of its time", nameDir, textDir, nameBeforeTime)
+	}
+	if mention != "@admin ltr" || !atFirst {
+		t.Errorf(`an English mention in Arabic text: %q, "@" drawn first %v; want "@admin ltr" read left to right`, mention, atFirst)
 	}
 	if !dirAuto {
 		t.Error(`a message's text lacks dir="auto"`)

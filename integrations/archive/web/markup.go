@@ -15,7 +15,9 @@ import (
 // as people see it in Slack: mentions as names, channel links, links,
 // *bold*, _italic_, ~strike~, `code`, ```code blocks```, > quotes, :emoji:
 // and <!date…> tokens. Every piece of the text is escaped; the only markup
-// in the output is the renderer's own.
+// in the output is the renderer's own. Mentions and channel names are
+// isolated (<bdi>, dir="auto"), so an English name in Arabic text still
+// reads "@admin", and an Arabic one does not reorder the words around it.
 type Markup struct {
 	// UserName returns a user's display name ("" if unknown).
 	UserName func(id string) string
@@ -123,7 +125,7 @@ func (r Markup) token(t string) string {
 		if name == "" {
 			name = firstNonEmpty(label, id)
 		}
-		return `<span class="mention">@` + html.EscapeString(unescape(name)) + `</span>`
+		return `<bdi class="mention">@` + html.EscapeString(unescape(name)) + `</bdi>`
 	case strings.HasPrefix(target, "#"):
 		name, href := "", ""
 		if r.Channel != nil {
@@ -131,16 +133,16 @@ func (r Markup) token(t string) string {
 		}
 		name = "#" + firstNonEmpty(name, label, target[1:])
 		if href == "" {
-			return `<span class="channel">` + html.EscapeString(unescape(name)) + `</span>`
+			return `<bdi class="channel">` + html.EscapeString(unescape(name)) + `</bdi>`
 		}
-		return `<a class="channel" href="` + html.EscapeString(href) + `">` + html.EscapeString(unescape(name)) + `</a>`
+		return `<a class="channel" dir="auto" href="` + html.EscapeString(href) + `">` + html.EscapeString(unescape(name)) + `</a>`
 	case strings.HasPrefix(target, "!date^"):
 		return r.date(target, label)
 	case strings.HasPrefix(target, "!subteam^"):
-		return `<span class="mention">` + html.EscapeString(unescape(firstNonEmpty(label, "@group"))) + `</span>`
+		return `<bdi class="mention">` + html.EscapeString(unescape(firstNonEmpty(label, "@group"))) + `</bdi>`
 	case strings.HasPrefix(target, "!"):
 		name := strings.TrimPrefix(target, "!")
-		return `<span class="mention">@` + html.EscapeString(unescape(firstNonEmpty(label, name))) + `</span>`
+		return `<bdi class="mention">@` + html.EscapeString(unescape(firstNonEmpty(label, name))) + `</bdi>`
 	}
 	u, err := url.Parse(unescape(target))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "mailto") {

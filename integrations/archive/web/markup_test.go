@@ -41,7 +41,7 @@ func TestMarkupGolden(t *testing.T) {
 		"emoji":      "Ship it :rocket: :tada: :custom-emoji:",
 		"dates":      "Meet <!date^1700000000^{date_short} at {time}|Nov 14> or <!date^bad^{date}|fallback>",
 		"escaping":   "&lt;script&gt;alert(1)&lt;/script&gt; <img src=x onerror=alert(1)> \"quotes\" 'apostrophe'",
-		"arabic":     "مرحبا *بالجميع* في <#C1>",
+		"arabic":     "مرحبا *بالجميع* في <#C1>، <@U1>",
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -74,7 +74,7 @@ func TestPlain(t *testing.T) {
 }
 
 // ourTags are the only tags the renderer writes.
-var ourTags = regexp.MustCompile(`^</?(strong|em|del|code|pre|br|blockquote|span|a|time)[ >]`)
+var ourTags = regexp.MustCompile(`^</?(strong|em|del|code|pre|br|blockquote|span|bdi|a|time)[ >]`)
 
 func FuzzMarkup(f *testing.F) {
 	for _, s := range []string{"*a* _b_ ~c~", "<@U1|x> <#C1> <http://a|b>", "```x``` `y`", "&gt; q\n&gt; r", "<!date^1^{date}|f>",

@@ -70,6 +70,7 @@ func New(cfg archive.Config, a archive.Archive, o Options) (*Handler, error) {
 	t, err := template.New("").Funcs(template.FuncMap{
 		"digits": archive.TSDigits,
 		"emoji":  Emoji,
+		"count":  count,
 	}).Parse(templatesText)
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
@@ -107,6 +108,7 @@ type page struct {
 	Query   string
 	Body    any
 	Channel *archive.Channel
+	Zone    string // the time zone of the page's days and times
 }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page, maxAge time.Duration) {
@@ -184,53 +186,6 @@ func (h *Handler) about(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "about", page{Title: "About this archive"}, time.Hour)
 }
 
-// published returns the named channel if it is published.
-func (h *Handler) published(ctx context.Context, name string) (archive.Channel, bool, error) {
-	if !h.cfg.Published(name) {
-		return archive.Channel{}, false, nil
-	}
-	c, ok, err := h.a.Channel(ctx, name)
-	if err != nil || !ok || c.Name != name {
-		return archive.Channel{}, false, err
-	}
-	return c, true, nil
-}
-
-// maxDays is how many days a channel's page lists.
-const maxDays = 60
-
-type dayLink struct{ Day, Weekday string }
-
-func (h *Handler) channel(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	c, ok, err := h.published(ctx, r.PathValue("channel"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if !ok {
-		h.notFound(w, r, "There is no published channel of that name.")
-		return
-	}
-	var days []dayLink
-	before := ""
-	for len(days) < maxDays {
-		ms, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, Before: before, Desc: true, Limit: 1})
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		if len(ms) == 0 {
-			break
-		}
-		t := ms[0].Time().In(h.loc)
-		start := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, h.loc)
-		days = append(days, dayLink{Day: start.Format(archive.DateLayout), Weekday: start.Format("Monday 2 January 2006")})
-		before = archive.FormatTS(start)
-	}
-	h.render(w, r, http.StatusOK, "channel", page{Title: "#" + c.Name, Channel: &c, Index: h.cfg.Indexed(c.Name), Body: days}, time.Minute)
-}
-
 // view is a message ready for a template.
 type view struct {
 	archive.Message
@@ -242,124 +197,36 @@ type view struct {
 	Link    string
 	Replies []view
 	Focus   bool
+	// ThreadLink and ThreadFrom are set on a reply shown apart from its
+	// thread: the thread's page (at this reply) and the day it started.
+	ThreadLink, ThreadFrom string
 }
 
-type dayPage struct {
-	Day, Heading string
-	Prev, Next   string
-	Messages     []view
+// count says n things in English, with thousands separated: "1 message",
+// "12,400 messages".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return thousands(n) + " " + many
 }
 
-type threadPage struct {
-	Parent view
-	Day    string
-}
-
-func (h *Handler) channelPage(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	c, ok, err := h.published(ctx, r.PathValue("channel"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if !ok {
-		h.notFound(w, r, "There is no published channel of that name.")
-		return
-	}
-	p := r.PathValue("page")
-	if strings.HasPrefix(p, "p") {
-		h.permalink(w, r, c, p[1:])
-		return
-	}
-	day, err := time.ParseInLocation(archive.DateLayout, p, h.loc)
-	if err != nil {
-		h.notFound(w, r, "Pages of a channel are days, like 2024-03-01, or messages.")
-		return
-	}
-	next := day.AddDate(0, 0, 1)
-	ms, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, Since: archive.FormatTS(day), Before: archive.FormatTS(next), TopLevel: true})
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	rc := h.newRenderCtx(ctx)
-	dp := dayPage{Day: p, Heading: day.Format("Monday 2 January 2006")}
-	for _, m := range ms {
-		v := rc.view(c, m)
-		if m.ReplyCount > 0 {
-			replies, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, ThreadTS: m.TS})
-			if err != nil {
-				h.fail(w, r, err)
-				return
-			}
-			for _, rep := range replies {
-				if rep.TS != m.TS {
-					v.Replies = append(v.Replies, rc.view(c, rep))
-				}
-			}
+// thousands writes n with commas between its thousands.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
 		}
-		dp.Messages = append(dp.Messages, v)
+		b.WriteRune(r)
 	}
-	if prev, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, Before: archive.FormatTS(day), Desc: true, Limit: 1}); err == nil && len(prev) > 0 {
-		dp.Prev = prev[0].Time().In(h.loc).Format(archive.DateLayout)
+	if neg {
+		return "-" + b.String()
 	}
-	if after, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, Since: archive.FormatTS(next), Limit: 1}); err == nil && len(after) > 0 {
-		dp.Next = after[0].Time().In(h.loc).Format(archive.DateLayout)
-	}
-	maxAge := time.Hour
-	if !next.Before(h.now()) { // today's page still changes
-		maxAge = time.Minute
-	}
-	if len(dp.Messages) == 0 {
-		h.render(w, r, http.StatusNotFound, "day", page{Title: "#" + c.Name + " on " + p, Channel: &c, Body: dp}, 0)
-		return
-	}
-	h.render(w, r, http.StatusOK, "day", page{Title: "#" + c.Name + " on " + p, Channel: &c, Index: h.cfg.Indexed(c.Name), Body: dp}, maxAge)
-}
-
-func (h *Handler) permalink(w http.ResponseWriter, r *http.Request, c archive.Channel, digits string) {
-	ctx := r.Context()
-	ts, err := archive.TSFromDigits(digits)
-	if err != nil {
-		h.notFound(w, r, "That is not a message link.")
-		return
-	}
-	m, ok, err := h.a.Message(ctx, c.ID, ts)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if !ok {
-		h.notFound(w, r, "That message is not in the archive: it may have been deleted or removed at its author's request.")
-		return
-	}
-	parent := m
-	if m.IsReply() {
-		if p, ok, err := h.a.Message(ctx, c.ID, m.ThreadTS); err != nil {
-			h.fail(w, r, err)
-			return
-		} else if ok {
-			parent = p
-		}
-	}
-	rc := h.newRenderCtx(ctx)
-	tp := threadPage{Parent: rc.view(c, parent), Day: parent.Time().In(h.loc).Format(archive.DateLayout)}
-	tp.Parent.Focus = parent.TS == m.TS
-	if parent.ThreadTS == parent.TS {
-		replies, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, ThreadTS: parent.TS})
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		for _, rep := range replies {
-			if rep.TS != parent.TS {
-				v := rc.view(c, rep)
-				v.Focus = rep.TS == m.TS
-				tp.Parent.Replies = append(tp.Parent.Replies, v)
-			}
-		}
-	}
-	h.render(w, r, http.StatusOK, "thread", page{Title: "#" + c.Name + ": a message", Channel: &c, Index: h.cfg.Indexed(c.Name), Body: tp}, 10*time.Minute)
+	return b.String()
 }
 
 // renderCtx renders messages of one request, looking each user and
@@ -410,9 +277,11 @@ func (rc *renderCtx) user(id string) archive.User {
 // hiddenText replaces the text of an opted-out member's message.
 const hiddenText = "hidden at the author's request"
 
-func (rc *renderCtx) view(c archive.Channel, m archive.Message) view {
+// view prepares m, shown on the page of day (zero: on no day's page, so
+// with its full date).
+func (rc *renderCtx) view(c archive.Channel, m archive.Message, day time.Time) view {
 	t := m.Time().In(rc.h.loc)
-	v := view{Message: m, Time: t.Format("15:04"), When: t.Format(time.RFC3339),
+	v := view{Message: m, Time: rc.h.stamp(t, day), When: t.Format(time.RFC3339),
 		Link: "/c/" + url.PathEscape(c.Name) + "/p" + archive.TSDigits(m.TS)}
 	u := rc.user(m.User)
 	v.Author, v.Avatar = u.Label(), u.Avatar
@@ -428,147 +297,3 @@ func (rc *renderCtx) view(c archive.Channel, m archive.Message) view {
 	v.HTML = rc.markup.HTML(m.Text)
 	return v
 }
-
-type searchPage struct {
-	Query    string
-	Newest   bool
-	Hits     []hitView
-	Page     int
-	PrevHref string
-	NextHref string
-	Error    string
-	Searched bool
-}
-
-type hitView struct {
-	view
-	ChannelName string
-	Snippet     template.HTML
-}
-
-// searchPageSize is how many results a search page shows.
-const searchPageSize = 20
-
-func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	raw := strings.TrimSpace(r.URL.Query().Get("q"))
-	pageNum, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	pageNum = max(pageNum, 1)
-	sp := searchPage{Query: raw, Page: pageNum, Newest: r.URL.Query().Get("sort") == "newest"}
-	if raw == "" {
-		h.render(w, r, http.StatusOK, "search", page{Title: "Search", Body: sp}, time.Minute)
-		return
-	}
-	sp.Searched = true
-	q, err := archive.ParseQuery(raw, h.loc)
-	if err != nil {
-		sp.Error = err.Error()
-	}
-	q.Newest, q.Limit, q.Offset = sp.Newest, searchPageSize, (pageNum-1)*searchPageSize
-	res, err := h.searchPublished(ctx, q)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	rc := h.newRenderCtx(ctx)
-	for _, hit := range res.Hits {
-		c := archive.Channel{ID: hit.Channel, Name: hit.ChannelName}
-		hv := hitView{view: rc.view(c, hit.Message), ChannelName: hit.ChannelName}
-		hv.Snippet = highlight(rc.markup.Plain(hit.Text), q.Terms)
-		sp.Hits = append(sp.Hits, hv)
-	}
-	link := func(n int) string {
-		v := url.Values{"q": {raw}}
-		if sp.Newest {
-			v.Set("sort", "newest")
-		}
-		if n > 1 {
-			v.Set("page", strconv.Itoa(n))
-		}
-		return "/search?" + v.Encode()
-	}
-	if pageNum > 1 {
-		sp.PrevHref = link(pageNum - 1)
-	}
-	if res.More {
-		sp.NextHref = link(pageNum + 1)
-	}
-	h.render(w, r, http.StatusOK, "search", page{Title: "Search: " + raw, Query: raw, Body: sp}, time.Minute)
-}
-
-// searchPublished searches only the published channels.
-func (h *Handler) searchPublished(ctx context.Context, q archive.Query) (archive.Results, error) {
-	if len(h.cfg.Channels) == 0 && len(h.cfg.Exclude) == 0 {
-		return h.a.Search(ctx, q)
-	}
-	if len(q.Channels) == 0 {
-		chans, err := h.a.Channels(ctx)
-		if err != nil {
-			return archive.Results{}, err
-		}
-		for _, c := range chans {
-			if h.cfg.Published(c.Name) {
-				q.Channels = append(q.Channels, c.ID)
-			}
-		}
-		if len(q.Channels) == 0 {
-			return archive.Results{}, nil
-		}
-		return h.a.Search(ctx, q)
-	}
-	var keep []string
-	for _, name := range q.Channels {
-		if c, ok, err := h.a.Channel(ctx, name); err != nil {
-			return archive.Results{}, err
-		} else if ok && h.cfg.Published(c.Name) {
-			keep = append(keep, c.ID)
-		}
-	}
-	if len(keep) == 0 {
-		return archive.Results{}, nil
-	}
-	q.Channels = keep
-	return h.a.Search(ctx, q)
-}
-
-// maxSnippet bounds a search result's text, in bytes.
-const maxSnippet = 600
-
-// highlight escapes plain text and marks the query's terms in it.
-func highlight(text string, terms []archive.Term) template.HTML {
-	spans := archive.Highlights(text, terms)
-	start := 0
-	if len(spans) > 0 && spans[0].Start > maxSnippet/2 {
-		start = spans[0].Start - maxSnippet/4
-		for start < len(text) && !utf8Start(text[start]) {
-			start++
-		}
-	}
-	var b strings.Builder
-	if start > 0 {
-		b.WriteString("…")
-	}
-	pos := start
-	for _, sp := range spans {
-		if sp.Start < pos {
-			continue
-		}
-		if sp.Start-start > maxSnippet {
-			break
-		}
-		b.WriteString(template.HTMLEscapeString(text[pos:sp.Start]))
-		b.WriteString("<mark>" + template.HTMLEscapeString(text[sp.Start:sp.End]) + "</mark>")
-		pos = sp.End
-	}
-	end := min(len(text), max(pos, start+maxSnippet))
-	for end < len(text) && !utf8Start(text[end]) {
-		end++
-	}
-	b.WriteString(template.HTMLEscapeString(text[pos:end]))
-	if end < len(text) {
-		b.WriteString("…")
-	}
-	return template.HTML(b.String())
-}
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
