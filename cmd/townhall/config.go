@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/kelseyhightower/envconfig"
 	"github.com/townhall/townhall/integrations/archive"
@@ -14,6 +17,7 @@ import (
 	"github.com/townhall/townhall/integrations/calls"
 	"github.com/townhall/townhall/integrations/feeds"
 	"github.com/townhall/townhall/integrations/translate"
+	"github.com/townhall/townhall/integrations/translate/google"
 	"github.com/townhall/townhall/scheduler"
 	"github.com/townhall/townhall/slackapp"
 	"github.com/townhall/townhall/store"
@@ -111,6 +115,32 @@ func parseError(err error) error {
 	}
 	return err
 }
+
+// checkCredentials checks what the sections' Validate cannot without
+// looking outside the configuration: that the credentials a provider
+// looks up at start-up exist. Today that is Google translation without an
+// API key, which uses Application Default Credentials.
+func checkCredentials(ctx context.Context, c *config) error {
+	t := c.Translate
+	if !t.Enabled || t.Provider != translate.ProviderGoogle || t.GoogleAPIKey.IsSet() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, credentialsTimeout)
+	defer cancel()
+	client, err := google.New(ctx, google.Config{Endpoint: t.GoogleEndpoint})
+	if err == nil {
+		return client.Close()
+	}
+	if file := os.Getenv("GOOGLE_APPLICATION_CREDENTIALS"); file != "" {
+		return fmt.Errorf("TOWNHALL_TRANSLATE_GOOGLE_API_KEY: not set, and GOOGLE_APPLICATION_CREDENTIALS=%s holds no usable Google credentials", file)
+	}
+	return errors.New("TOWNHALL_TRANSLATE_GOOGLE_API_KEY: not set, and no Google Application Default Credentials were found " +
+		"(set the API key, or GOOGLE_APPLICATION_CREDENTIALS to a service account's JSON key file)")
+}
+
+// credentialsTimeout bounds the credential lookup (on Google Cloud it asks
+// the metadata server).
+const credentialsTimeout = 10 * time.Second
 
 // printConfig writes the effective configuration, secrets redacted, one
 // variable a line, grouped by section.

@@ -107,7 +107,7 @@ func TestShellPiped(t *testing.T) {
 		t.Fatalf("shell: %v\nstderr:\n%s", err, errOut.String())
 	}
 	got := out.String()
-	for _, want := range []string{"#general (in channel)", "started a call: *budget review*", "[Join] https://meet.jit.si/budget-review", "/call [topic]",
+	for _, want := range []string{"> /call budget review\n#general (in channel)", "started a call: *budget review*", "[Join] https://meet.jit.si/budget-review", "/call [topic]",
 		"calendar.reminders", "Maintainers' stand-up", "Call for volunteers: translation working group"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("shell output lacks %q:\n%s", want, got)
