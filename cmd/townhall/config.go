@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kelseyhightower/envconfig"
 	"github.com/townhall/townhall/integrations/archive"
@@ -106,14 +109,42 @@ func loadConfig(withSlack bool) (config, error) {
 	return c, errors.Join(errs...)
 }
 
-// parseError turns envconfig's error into one line naming the variable. It
-// never repeats the value: it may be a secret typed into the wrong variable.
+// parseError turns envconfig's error into one line naming the variable,
+// saying what kind of value it takes with an example.
 func parseError(err error) error {
 	var pe *envconfig.ParseError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: cannot read the value as %s", pe.KeyName, pe.TypeName)
+	if !errors.As(err, &pe) {
+		return err
 	}
-	return err
+	var want string
+	switch pe.TypeName {
+	case "bool":
+		want = "is not a boolean (use true or false)"
+	case "time.Duration":
+		want = "is not a duration (use a number and a unit, such as 90s, 5m or 1h30m)"
+	case "int", "int64", "int32", "uint", "uint64", "uint32":
+		want = "is not a whole number (such as 10)"
+	case "float64", "float32":
+		want = "is not a number (such as 2.5)"
+	default:
+		want = "cannot be read as " + pe.TypeName
+	}
+	return fmt.Errorf("%s: %s %s", pe.KeyName, shownValue(pe.Value), want)
+}
+
+// maxShownValue is the longest value an error quotes. Tokens and API keys
+// are longer (a Slack token has 50 characters or more, a Google API key
+// 39), so one typed into the wrong variable is not repeated.
+const maxShownValue = 32
+
+// shownValue quotes a bad value for an error, unless it is long enough to
+// be a secret typed into the wrong variable or holds control characters.
+func shownValue(v string) string {
+	n := utf8.RuneCountInString(v)
+	if n > maxShownValue || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return fmt.Sprintf("the value (%d characters)", n)
+	}
+	return strconv.Quote(v)
 }
 
 // checkCredentials checks what the sections' Validate cannot without
