@@ -182,8 +182,24 @@ func (h *Host) Unrouted(ctx context.Context, r *slackapp.Request) error {
 	if r.Command != nil {
 		what = "`" + slackapp.Escape(r.Command.Command) + "`"
 	}
-	return r.Ephemeral(ctx, slackapp.Message{Text: what +
-		" is not switched on in this workspace. Ask your workspace staff to enable it, or try `/townhall help` to see what is."})
+	return r.Ephemeral(ctx, notSwitchedOn(what))
+}
+
+// notSwitchedOn is the answer to a request for something whose
+// integration is off; what names it, already escaped mrkdwn.
+func notSwitchedOn(what string) slackapp.Message {
+	return slackapp.Message{Text: what +
+		" is not switched on in this workspace. Ask your workspace staff to enable it, or try `/townhall help` to see what is."}
+}
+
+// disabled reports whether name is an integration that is switched off.
+func (h *Host) disabled(name string) bool {
+	for _, st := range h.states {
+		if st.in == nil && strings.EqualFold(st.name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func (h *Host) command(ctx context.Context, r *slackapp.Request) error {
@@ -207,6 +223,11 @@ func (h *Host) command(ctx context.Context, r *slackapp.Request) error {
 		sr := *r
 		sr.Command = &cmd
 		return sub.Handler.Handle(ctx, &sr)
+	}
+	// "/townhall archive status" while the archive is off: the
+	// subcommands of a disabled integration are not registered.
+	if words := strings.Fields(r.Command.Text); len(words) > 0 && h.disabled(words[0]) {
+		return r.Ephemeral(ctx, notSwitchedOn("`/townhall "+slackapp.Escape(strings.ToLower(words[0]))+"`"))
 	}
 	intro := fmt.Sprintf("I don't know `/townhall %s`.", slackapp.Escape(r.Command.Text))
 	m := h.Help()

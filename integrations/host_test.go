@@ -206,6 +206,20 @@ func TestUnknownSubcommandShowsHelp(t *testing.T) {
 	}
 }
 
+func TestSubcommandOfADisabledIntegration(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.host.Disabled("archive")
+	for _, text := range []string{"archive status", "Archive join now", "feeds"} {
+		rec := b.townhall(t, "U0ADMIN", text)
+		word := strings.ToLower(strings.Fields(text)[0])
+		want := "`/townhall " + word + "` is not switched on in this workspace."
+		if len(rec.ephemerals) != 1 || !strings.HasPrefix(rec.ephemerals[0].Text, want) {
+			t.Errorf("%q: want %q, got %+v", text, want, rec.ephemerals)
+		}
+	}
+}
+
 func TestUnrouted(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -386,10 +386,13 @@ func TestPanickingHandlerDoesNotStopTheRuntime(t *testing.T) {
 		{Name: "/boom", Handler: boom}, {Name: "/echo", Handler: echo("")},
 	}}})
 	ctx := waitCtx(t)
+	var envs []slacktest.Envelope
 	for _, c := range []string{"/boom", "/echo"} {
-		if _, err := b.ws.SlashCommand(ctx, slacktest.SlashCommand{Command: c, Text: "still here", UserID: slacktest.MemberID, ChannelID: slacktest.GeneralID}); err != nil {
+		env, err := b.ws.SlashCommand(ctx, slacktest.SlashCommand{Command: c, Text: "still here", UserID: slacktest.MemberID, ChannelID: slacktest.GeneralID})
+		if err != nil {
 			t.Fatal(err)
 		}
+		envs = append(envs, env)
 	}
 	posts, err := b.ws.WaitPosts(ctx, 1)
 	if err != nil {
@@ -397,6 +400,17 @@ func TestPanickingHandlerDoesNotStopTheRuntime(t *testing.T) {
 	}
 	if posts[0].Text != "still here" {
 		t.Errorf("got %q", posts[0].Text)
+	}
+	// The echo may answer before /boom's handler has panicked and logged:
+	// the runtime counts a handler as busy before it acks its envelope, so
+	// once both are acked, WaitIdle returns after the panic was logged.
+	for _, env := range envs {
+		if _, err := b.ws.WaitAck(ctx, env.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.rt.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if !strings.Contains(b.logs.String(), "handler panic: boom") {
 		t.Error("the panic was not logged")

@@ -42,6 +42,9 @@ type app struct {
 	runners []integrations.Runner  // long-lived work of the enabled integrations
 	archive *sqlitearchive.Archive // the archive's tables, when it is on
 	web     http.Handler           // the public web archive, when it has an address
+
+	addrMu sync.Mutex
+	addrs  map[string]string // variable → the address its listener is bound to
 }
 
 // deps are what the environment provides; tests substitute them.
@@ -155,7 +158,7 @@ func (a *app) addIntegrations(d deps) error {
 		}
 		in, err := w.build()
 		if err != nil {
-			return fmt.Errorf("%s: %w", w.name, err)
+			return err // each constructor names its integration
 		}
 		if err := a.host.Add(in); err != nil {
 			return err
@@ -172,14 +175,14 @@ func (a *app) addIntegrations(d deps) error {
 func (a *app) newArchive(d deps, logger *slog.Logger) (integrations.Integration, error) {
 	ar, err := sqlitearchive.Open(context.Background(), a.cfg.Store.DatabasePath)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", archive.Name, err)
 	}
 	a.archive = ar
 	loc := a.cfg.Scheduler.Location()
 	if a.cfg.Archive.Addr != "" {
 		a.web, err = web.New(a.cfg.Archive, ar, web.Options{Location: loc, Now: d.Now, Logger: logger})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: web: %w", archive.Name, err)
 		}
 	}
 	return archive.New(a.cfg.Archive, archive.Deps{
@@ -292,8 +295,24 @@ func (a *app) serveHTTP(variable, addr string, h http.Handler) (*http.Server, er
 			a.log.Error("http listener stopped", "variable", variable, "error", err)
 		}
 	}()
+	a.addrMu.Lock()
+	if a.addrs == nil {
+		a.addrs = make(map[string]string)
+	}
+	a.addrs[variable] = ln.Addr().String()
+	a.addrMu.Unlock()
 	a.log.Info("http listener", "variable", variable, "addr", ln.Addr().String())
 	return srv, nil
+}
+
+// boundAddr is the address the listener configured by variable
+// (TOWNHALL_ARCHIVE_ADDR, TOWNHALL_HTTP_ADDR) is bound to, once run has
+// opened it (by the time the runtime connects): the port chosen for ":0".
+// It is "" for a listener that is not configured or not open yet.
+func (a *app) boundAddr(variable string) string {
+	a.addrMu.Lock()
+	defer a.addrMu.Unlock()
+	return a.addrs[variable]
 }
 
 // close releases what newApp opened; run calls it on its way out.

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"reflect"
+	"strconv"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kelseyhightower/envconfig"
 	"github.com/townhall/townhall/integrations/archive"
@@ -14,6 +20,7 @@ import (
 	"github.com/townhall/townhall/integrations/calls"
 	"github.com/townhall/townhall/integrations/feeds"
 	"github.com/townhall/townhall/integrations/translate"
+	"github.com/townhall/townhall/integrations/translate/google"
 	"github.com/townhall/townhall/scheduler"
 	"github.com/townhall/townhall/slackapp"
 	"github.com/townhall/townhall/store"
@@ -102,15 +109,69 @@ func loadConfig(withSlack bool) (config, error) {
 	return c, errors.Join(errs...)
 }
 
-// parseError turns envconfig's error into one line naming the variable. It
-// never repeats the value: it may be a secret typed into the wrong variable.
+// parseError turns envconfig's error into one line naming the variable,
+// saying what kind of value it takes with an example.
 func parseError(err error) error {
 	var pe *envconfig.ParseError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: cannot read the value as %s", pe.KeyName, pe.TypeName)
+	if !errors.As(err, &pe) {
+		return err
 	}
-	return err
+	var want string
+	switch pe.TypeName {
+	case "bool":
+		want = "is not a boolean (use true or false)"
+	case "time.Duration":
+		want = "is not a duration (use a number and a unit, such as 90s, 5m or 1h30m)"
+	case "int", "int64", "int32", "uint", "uint64", "uint32":
+		want = "is not a whole number (such as 10)"
+	case "float64", "float32":
+		want = "is not a number (such as 2.5)"
+	default:
+		want = "cannot be read as " + pe.TypeName
+	}
+	return fmt.Errorf("%s: %s %s", pe.KeyName, shownValue(pe.Value), want)
 }
+
+// maxShownValue is the longest value an error quotes. Tokens and API keys
+// are longer (a Slack token has 50 characters or more, a Google API key
+// 39), so one typed into the wrong variable is not repeated.
+const maxShownValue = 32
+
+// shownValue quotes a bad value for an error, unless it is long enough to
+// be a secret typed into the wrong variable or holds control characters.
+func shownValue(v string) string {
+	n := utf8.RuneCountInString(v)
+	if n > maxShownValue || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return fmt.Sprintf("the value (%d characters)", n)
+	}
+	return strconv.Quote(v)
+}
+
+// checkCredentials checks what the sections' Validate cannot without
+// looking outside the configuration: that the credentials a provider
+// looks up at start-up exist. Today that is Google translation without an
+// API key, which uses Application Default Credentials.
+func checkCredentials(ctx context.Context, c *config) error {
+	t := c.Translate
+	if !t.Enabled || t.Provider != translate.ProviderGoogle || t.GoogleAPIKey.IsSet() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, credentialsTimeout)
+	defer cancel()
+	client, err := google.New(ctx, google.Config{Endpoint: t.GoogleEndpoint})
+	if err == nil {
+		return client.Close()
+	}
+	if file := os.Getenv("GOOGLE_APPLICATION_CREDENTIALS"); file != "" {
+		return fmt.Errorf("TOWNHALL_TRANSLATE_GOOGLE_API_KEY: not set, and GOOGLE_APPLICATION_CREDENTIALS=%s holds no usable Google credentials", file)
+	}
+	return errors.New("TOWNHALL_TRANSLATE_GOOGLE_API_KEY: not set, and no Google Application Default Credentials were found " +
+		"(set the API key, or GOOGLE_APPLICATION_CREDENTIALS to a service account's JSON key file)")
+}
+
+// credentialsTimeout bounds the credential lookup (on Google Cloud it asks
+// the metadata server).
+const credentialsTimeout = 10 * time.Second
 
 // printConfig writes the effective configuration, secrets redacted, one
 // variable a line, grouped by section.

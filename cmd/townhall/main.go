@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "shell":
 		return shell(ctx, stdin, stdout, stderr)
 	case "check":
-		return check(stdout)
+		return check(ctx, stdout)
 	case "healthcheck":
 		return healthcheck(ctx)
 	case "help", "-h", "--help":
@@ -92,6 +92,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func serve(ctx context.Context, stderr io.Writer) error {
 	cfg, err := loadConfig(true)
+	if err == nil {
+		err = checkCredentials(ctx, &cfg)
+	}
 	if err != nil {
 		return errUsage{err}
 	}
@@ -105,10 +108,10 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	return a.run(ctx)
 }
 
-func check(stdout io.Writer) error {
+func check(ctx context.Context, stdout io.Writer) error {
 	cfg, err := loadConfig(true)
 	printConfig(stdout, &cfg)
-	if err != nil {
+	if err = errors.Join(err, checkCredentials(ctx, &cfg)); err != nil {
 		return errUsage{err}
 	}
 	if cfg.Translate.Enabled {

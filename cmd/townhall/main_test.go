@@ -51,11 +51,13 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		want []string
 	}{
 		{"no tokens", nil, []string{"SLACK_APP_TOKEN: not set", "SLACK_BOT_TOKEN: not set"}},
-		{"bad bool", map[string]string{"TOWNHALL_CALLS_ENABLED": "yes please"}, []string{"TOWNHALL_CALLS_ENABLED: cannot read"}},
+		{"bad bool", map[string]string{"TOWNHALL_CALLS_ENABLED": "yes please"}, []string{`TOWNHALL_CALLS_ENABLED: "yes please" is not a boolean (use true or false)`}},
+		{"bad int", map[string]string{"TOWNHALL_MAX_CONCURRENT_HANDLERS": "many"}, []string{`TOWNHALL_MAX_CONCURRENT_HANDLERS: "many" is not a whole number (such as 10)`}},
+		{"token in a duration", map[string]string{"TOWNHALL_SHUTDOWN_TIMEOUT": "xoxb-1234567890-secret-secret-secret-secret"}, []string{"TOWNHALL_SHUTDOWN_TIMEOUT: the value (43 characters) is not a duration"}},
 		{"bad zone", map[string]string{"TOWNHALL_TIMEZONE": "Mars/Olympus"}, []string{"TOWNHALL_TIMEZONE"}},
 		{"bad provider", map[string]string{"TOWNHALL_CALLS_PROVIDER": "skype"}, []string{"TOWNHALL_CALLS_PROVIDER"}},
 		{"zoom without credentials", map[string]string{"TOWNHALL_CALLS_PROVIDER": "zoom"}, []string{"TOWNHALL_CALLS_ZOOM_ACCOUNT_ID"}},
-		{"bad duration", map[string]string{"TOWNHALL_HANDLER_TIMEOUT": "soon"}, []string{"TOWNHALL_HANDLER_TIMEOUT: cannot read"}},
+		{"bad duration", map[string]string{"TOWNHALL_HANDLER_TIMEOUT": "soon"}, []string{`TOWNHALL_HANDLER_TIMEOUT: "soon" is not a duration (use a number and a unit, such as 90s, 5m or 1h30m)`}},
 		{"bad log format", map[string]string{"TOWNHALL_LOG_FORMAT": "xml"}, []string{"TOWNHALL_LOG_FORMAT"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -91,6 +93,35 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 	}
 }
 
+func TestCheckRefusesGoogleTranslationWithoutCredentials(t *testing.T) {
+	t.Setenv("SLACK_APP_TOKEN", "xapp-1-A1-123-app")
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-123-bot")
+	t.Setenv("TOWNHALL_TRANSLATE_ENABLED", "true")
+	t.Setenv("TOWNHALL_TRANSLATE_PROVIDER", "google")
+	t.Setenv("TOWNHALL_TRANSLATE_GOOGLE_API_KEY", "")
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+	t.Setenv("HOME", t.TempDir()) // no gcloud credentials file
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"check"}, nil, &out, &out)
+	var u errUsage
+	if !errors.As(err, &u) {
+		t.Fatalf("want a configuration error (exit 2), got %v\n%s", err, out.String())
+	}
+	want := "TOWNHALL_TRANSLATE_GOOGLE_API_KEY: not set, and no Google Application Default Credentials were found"
+	if lines := strings.Split(err.Error(), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], want) {
+		t.Errorf("want one line starting %q, got %q", want, err)
+	}
+	if strings.Contains(out.String(), "configuration OK") {
+		t.Errorf("check said OK:\n%s", out.String())
+	}
+
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", filepath.Join(t.TempDir(), "missing.json"))
+	err = run(t.Context(), []string{"check"}, nil, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "GOOGLE_APPLICATION_CREDENTIALS=") {
+		t.Errorf("want the credentials file named, got %v", err)
+	}
+}
+
 func TestUnknownSubcommand(t *testing.T) {
 	err := run(t.Context(), []string{"frobnicate"}, nil, &bytes.Buffer{}, &bytes.Buffer{})
 	var u errUsage
@@ -107,7 +138,7 @@ func TestShellPiped(t *testing.T) {
 		t.Fatalf("shell: %v\nstderr:\n%s", err, errOut.String())
 	}
 	got := out.String()
-	for _, want := range []string{"#general (in channel)", "started a call: *budget review*", "[Join] https://meet.jit.si/budget-review", "/call [topic]",
+	for _, want := range []string{"> /call budget review\n#general (in channel)", "started a call: *budget review*", "[Join] https://meet.jit.si/budget-review", "/call [topic]",
 		"calendar.reminders", "Maintainers' stand-up", "Call for volunteers: translation working group"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("shell output lacks %q:\n%s", want, got)

@@ -64,6 +64,58 @@ func (p Post) Ephemeral() bool {
 	return false
 }
 
+// Button is a button in a post's blocks, with what BlockAction needs to
+// press it.
+type Button struct {
+	ActionID string
+	BlockID  string
+	Value    string
+	Text     string // the label, as Render prints it between brackets
+	URL      string // a link button's address; Slack opens it and still sends the action
+}
+
+// Buttons lists the post's buttons in the order Render prints them
+// (actions blocks' elements and section accessories). Buttons without an
+// action_id are left out: a click on them reaches no app.
+func (p Post) Buttons() []Button {
+	var blocks []struct {
+		Type      string            `json:"type"`
+		BlockID   string            `json:"block_id"`
+		Elements  []json.RawMessage `json:"elements"`
+		Accessory json.RawMessage   `json:"accessory"`
+	}
+	if len(p.Blocks) == 0 || json.Unmarshal(p.Blocks, &blocks) != nil {
+		return nil
+	}
+	var out []Button
+	for _, b := range blocks {
+		var candidates []json.RawMessage
+		switch b.Type {
+		case "actions":
+			candidates = b.Elements
+		case "section":
+			if b.Accessory != nil {
+				candidates = []json.RawMessage{b.Accessory}
+			}
+		}
+		for _, raw := range candidates {
+			var el struct {
+				Type     string          `json:"type"`
+				ActionID string          `json:"action_id"`
+				Value    string          `json:"value"`
+				URL      string          `json:"url"`
+				Text     json.RawMessage `json:"text"`
+			}
+			if json.Unmarshal(raw, &el) != nil || el.Type != "button" || el.ActionID == "" {
+				continue
+			}
+			out = append(out, Button{ActionID: el.ActionID, BlockID: b.BlockID, Value: el.Value,
+				Text: textOf(el.Text, p.dir), URL: el.URL})
+		}
+	}
+	return out
+}
+
 // View is one views.open call that Slack accepted.
 type View struct {
 	ID        string // "V…", as returned to the app

@@ -152,3 +152,38 @@ func FuzzRender(f *testing.F) {
 		_ = Render(Post{Method: MethodPostMessage, Channel: "C0GENERAL", Text: text, Blocks: json.RawMessage(blocks)})
 	})
 }
+
+func TestPostButtons(t *testing.T) {
+	t.Parallel()
+	plainText := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
+	join := slack.NewButtonBlockElement("join", "", plainText("Join"))
+	join.URL = "https://meet.jit.si/townhall-budget"
+	post := slack.NewButtonBlockElement("translate_post", "fr:123", plainText("Post to channel"))
+	noID := slack.NewButtonBlockElement("", "", plainText("No ID"))
+	section := slack.NewSectionBlock(plainText("More?"), nil, slack.NewAccessory(slack.NewButtonBlockElement("more", "page-2", plainText("Next"))))
+	section.BlockID = "s1"
+	actions := slack.NewActionBlock("a1", join, post, noID)
+	raw, err := json.Marshal([]slack.Block{section, slack.NewDividerBlock(), actions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Post{Method: MethodPostMessage, Channel: "C0GENERAL", Blocks: raw}.Buttons()
+	want := []Button{
+		{ActionID: "more", BlockID: "s1", Value: "page-2", Text: "Next"},
+		{ActionID: "join", BlockID: "a1", Text: "Join", URL: "https://meet.jit.si/townhall-budget"},
+		{ActionID: "translate_post", BlockID: "a1", Value: "fr:123", Text: "Post to channel"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("button %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if b := (Post{Text: "no blocks"}).Buttons(); b != nil {
+		t.Errorf("a post without blocks has buttons: %+v", b)
+	}
+}
