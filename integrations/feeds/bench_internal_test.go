@@ -42,7 +42,7 @@ func BenchmarkParseAndDiff(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			first, _ := feedItems(f)
+			first, _ := feedItems(f, "https://example.org/")
 			seen := map[string]bool{}
 			for _, it := range first[:len(first)-1] {
 				seen[it.ID] = true
@@ -54,7 +54,7 @@ func BenchmarkParseAndDiff(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				all, _ := feedItems(f)
+				all, _ := feedItems(f, "https://example.org/")
 				fresh := 0
 				for _, it := range all {
 					if !seen[it.ID] {

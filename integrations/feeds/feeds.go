@@ -132,7 +132,6 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 		cfg: cfg, envSubs: subs,
 		poster: deps.Poster, claims: deps.Claims, cursors: deps.Cursors, settings: deps.Settings,
 		isStaff: deps.IsStaff, resolve: deps.ResolveChannel, log: deps.Logger, now: deps.Now, loc: deps.Location,
-		fetch:  &fetcher{hc: hc, maxBytes: cfg.MaxFeedBytes},
 		locks:  map[string]*sync.Mutex{},
 		health: map[string]*health{},
 	}
@@ -143,6 +142,7 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 	if i.now == nil {
 		i.now = time.Now
 	}
+	i.fetch = &fetcher{hc: hc, maxBytes: cfg.MaxFeedBytes, now: i.now}
 	if i.loc == nil {
 		i.loc = time.UTC
 	}

@@ -352,6 +352,57 @@ func TestFailingSourceIsRetriedWithBackoffAndReported(t *testing.T) {
 	wantPosts(t, posts, slacktest.GeneralID, "Down item")
 }
 
+// A server's Retry-After (seconds or an HTTP date) on 429 and 503 is
+// honoured: the feed is not asked again before then, however often the
+// job runs, up to the backoff's maximum of 6 hours.
+func TestRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name   string
+		status int
+		header string
+		wait   time.Duration // when the feed may be asked again
+		paused string        // what status shows meanwhile
+	}{
+		{"429 in seconds", http.StatusTooManyRequests, "120", 120 * time.Second, "paused until 09:02"},
+		{"503 as an HTTP date", http.StatusServiceUnavailable, start.Add(90 * time.Minute).Format(http.TimeFormat), 90 * time.Minute, "paused until 10:30"},
+		{"capped at the backoff maximum", http.StatusTooManyRequests, "604800", 6 * time.Hour, "paused until 15:00"},
+		{"shorter than the backoff", http.StatusTooManyRequests, "5", time.Minute, "next try 09:01"},
+		{"unreadable", http.StatusServiceUnavailable, "soon", time.Minute, "next try 09:01"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, setupOpts{sources: "{feeds}/busy.xml -> " + slacktest.GeneralID})
+			b.feeds.set("/busy.xml", rssDoc([2]string{"1", "Finally"}), "application/rss+xml")
+			b.feeds.failRetryAfter("/busy.xml", tt.status, tt.header)
+			if _, err := b.run(t, feeds.JobFeed); err == nil {
+				t.Fatal("a refused poll reported no error")
+			}
+			status := b.env.Command(t, slacktest.AdminID, slacktest.GeneralID, "/townhall", "status")[0].Text
+			if !strings.Contains(status, tt.paused) {
+				t.Errorf("status lacks %q:\n%s", tt.paused, status)
+			}
+			b.feeds.set("/busy.xml", rssDoc([2]string{"1", "Finally"}), "application/rss+xml")
+			for _, at := range []time.Duration{time.Minute - time.Second, tt.wait / 2, tt.wait - time.Second} {
+				b.clock.Set(start.Add(at))
+				if posts, err := b.run(t, feeds.JobFeed); err != nil || len(posts) != 0 {
+					t.Fatalf("at +%s: posts %q, err %v", at, texts(posts), err)
+				}
+				if n, _ := b.feeds.count("/busy.xml"); n != 1 {
+					t.Fatalf("asked %d times by +%s, want once: the server said to wait %s", n, at, tt.wait)
+				}
+			}
+			b.clock.Set(start.Add(tt.wait))
+			posts, err := b.run(t, feeds.JobFeed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantPosts(t, posts, slacktest.GeneralID, "Finally")
+		})
+	}
+}
+
 func ephemeral(t *testing.T, posts []slacktest.Post) string {
 	t.Helper()
 	for _, p := range posts {

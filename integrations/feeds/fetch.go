@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mmcdole/gofeed"
 	"golang.org/x/net/html"
@@ -27,6 +29,9 @@ type fetchError struct {
 	URL    string
 	Status int // 0 for a transport failure
 	Err    error
+	// RetryAfter is when a 429 or 503 answer's Retry-After header asked
+	// us to come back; zero without one.
+	RetryAfter time.Time
 }
 
 func (e *fetchError) Error() string {
@@ -52,6 +57,7 @@ type fetched struct {
 type fetcher struct {
 	hc       *http.Client
 	maxBytes int64
+	now      func() time.Time // for Retry-After in seconds
 }
 
 // get fetches u. etag and lastModified are the validators of the copy we
@@ -88,7 +94,11 @@ func (f *fetcher) get(ctx context.Context, u, etag, lastModified string) (fetche
 		return out, nil
 	case resp.StatusCode != http.StatusOK:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return fetched{}, &fetchError{URL: u, Status: resp.StatusCode, Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
+		fe := &fetchError{URL: u, Status: resp.StatusCode, Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			fe.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), f.now())
+		}
+		return fetched{}, fe
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBytes+1))
 	if err != nil {
@@ -99,6 +109,26 @@ func (f *fetcher) get(ctx context.Context, u, etag, lastModified string) (fetche
 	}
 	out.body = body
 	return out, nil
+}
+
+// retryAfter reads a Retry-After header, in seconds or as an HTTP date
+// (RFC 9110, section 10.2.3), into a time after now; zero if it is absent,
+// unreadable or not in the future.
+func retryAfter(h string, now time.Time) time.Time {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return time.Time{}
+	}
+	if n, err := strconv.ParseInt(h, 10, 64); err == nil {
+		if n <= 0 {
+			return time.Time{}
+		}
+		return now.Add(time.Duration(min(n, int64(backoffMax/time.Second))) * time.Second)
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t
+	}
+	return time.Time{}
 }
 
 // parseFeed parses a feed document. A web page is errNotFeed, with the

@@ -36,7 +36,7 @@ func TestFetcher(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	f := &fetcher{hc: srv.Client(), maxBytes: 4096}
+	f := &fetcher{hc: srv.Client(), maxBytes: 4096, now: time.Now}
 
 	if _, err := f.get(t.Context(), srv.URL+"/big", "", ""); err == nil || !strings.Contains(err.Error(), "larger than 4096 bytes") {
 		t.Errorf("big: err = %v", err)
@@ -71,7 +71,7 @@ func FuzzFeedItems(f *testing.F) {
 		if err != nil {
 			return
 		}
-		items, _ := feedItems(feed)
+		items, _ := feedItems(feed, "https://example.org/")
 		for _, it := range items {
 			m := itemMessage(it, time.UTC)
 			for _, bad := range []string{"<!channel", "<!here", "<!everyone", "<@"} {

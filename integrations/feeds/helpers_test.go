@@ -29,6 +29,8 @@ type doc struct {
 	ctype  string
 	status int // 0 = 200
 	etag   string
+	// retryAfter is the Retry-After header sent with status.
+	retryAfter string
 }
 
 func newFeedServer(t testing.TB) *feedServer {
@@ -68,11 +70,15 @@ func (s *feedServer) fixture(t testing.TB, path, name string, replace ...string)
 }
 
 // fail makes path answer status until set again.
-func (s *feedServer) fail(path string, status int) {
+func (s *feedServer) fail(path string, status int) { s.failRetryAfter(path, status, "") }
+
+// failRetryAfter makes path answer status with a Retry-After header until
+// set again.
+func (s *feedServer) failRetryAfter(path string, status int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.docs[path]
-	d.status = status
+	d.status, d.retryAfter = status, retryAfter
 	s.docs[path] = d
 }
 
@@ -102,6 +108,9 @@ func (s *feedServer) serve(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		http.NotFound(w, r)
 	case d.status != 0:
+		if d.retryAfter != "" {
+			w.Header().Set("Retry-After", d.retryAfter)
+		}
 		http.Error(w, http.StatusText(d.status), d.status)
 	case inm != "" && inm == d.etag:
 		w.Header().Set("ETag", d.etag)

@@ -80,13 +80,26 @@ func httpLink(s string) string {
 	return u.String()
 }
 
-// feedItems turns a parsed feed into items, oldest first. Entries with
-// neither an ID nor a usable link are malformed: they are skipped and
-// counted.
-func feedItems(f *gofeed.Feed) (items []Item, malformed int) {
-	site := Author{Name: strings.TrimSpace(f.Title), URL: httpLink(f.Link)}
+// feedItems turns a parsed feed into items, oldest first. base is the
+// address the document was fetched from: relative links (as Jekyll writes
+// them) are resolved against the feed's own link, or else against base.
+// Entries with neither an ID nor a usable link are malformed: they are
+// skipped and counted.
+func feedItems(f *gofeed.Feed, base string) (items []Item, malformed int) {
+	bu, _ := url.Parse(base)
+	if site, err := url.Parse(strings.TrimSpace(f.Link)); err == nil && bu != nil {
+		bu = bu.ResolveReference(site)
+	}
+	abs := func(s string) string {
+		s = strings.TrimSpace(s)
+		if u, err := url.Parse(s); err == nil && bu != nil && s != "" {
+			s = bu.ResolveReference(u).String()
+		}
+		return httpLink(s)
+	}
+	site := Author{Name: strings.TrimSpace(f.Title), URL: abs(f.Link)}
 	if f.Image != nil {
-		site.AvatarURL = httpLink(f.Image.URL)
+		site.AvatarURL = abs(f.Image.URL)
 	}
 	site.Name, site.Handle = splitFeedTitle(site.Name)
 	for _, e := range f.Items {
@@ -96,9 +109,15 @@ func feedItems(f *gofeed.Feed) (items []Item, malformed int) {
 		}
 		it := Item{
 			ID:     strings.TrimSpace(e.GUID),
-			Link:   httpLink(e.Link),
+			Link:   abs(e.Link),
 			Title:  htmlText(e.Title, 300),
 			Author: site,
+		}
+		if it.Link == "" {
+			it.Link = mediaLink(e, abs) // a podcast episode without a page
+		}
+		if it.Title == pixelfedNoCaption && strings.HasSuffix(site.Name, " on Pixelfed") {
+			it.Title = ""
 		}
 		if it.ID == "" {
 			it.ID = it.Link
@@ -111,9 +130,18 @@ func feedItems(f *gofeed.Feed) (items []Item, malformed int) {
 		if body == "" || (len(e.Content) > 0 && it.Title == "") {
 			body = e.Content
 		}
+		if body == "" {
+			body = mediaGroup(e, "description") // YouTube's and PeerTube's
+		}
 		it.Text = htmlText(body, 1200)
-		if it.Title != "" && strings.HasPrefix(it.Text, it.Title) && len(it.Text) <= len(it.Title)+3 {
-			it.Text = "" // a feed that repeats the title as its summary
+		if it.Title != "" && strings.HasPrefix(it.Text, it.Title) {
+			// A summary that only repeats the title says nothing; an
+			// article that opens with its title (Medium's) says it twice.
+			if rest := it.Text[len(it.Title):]; len(rest) <= 3 {
+				it.Text = ""
+			} else if strings.HasPrefix(rest, "\n") {
+				it.Text = strings.TrimSpace(rest)
+			}
 		}
 		if it.Title == "" && it.Text == "" && it.Link == "" {
 			malformed++
@@ -122,23 +150,87 @@ func feedItems(f *gofeed.Feed) (items []Item, malformed int) {
 		if len(e.Authors) > 0 && e.Authors[0] != nil && strings.TrimSpace(e.Authors[0].Name) != "" && site.Name == "" {
 			it.Author.Name = strings.TrimSpace(e.Authors[0].Name)
 		}
-		if e.PublishedParsed != nil {
-			it.Published = *e.PublishedParsed
-		} else if e.UpdatedParsed != nil {
-			it.Published = *e.UpdatedParsed
-		}
-		it.Image = itemImage(e)
+		it.Published = itemDate(e)
+		it.Image = itemImage(e, abs)
 		items = append(items, it)
 	}
-	// Feeds list newest first by convention, but not all do: order by date
-	// where every item has one, else reverse the document order.
-	dated := !slices.ContainsFunc(items, func(it Item) bool { return it.Published.IsZero() })
-	if dated {
+	// Feeds list newest first by convention, so reversing the document is
+	// the best guess at the order items were written in. Where every item
+	// has a date, the dates decide, and the document order (reversed)
+	// breaks ties: Bluesky's dates stop at the minute.
+	slices.Reverse(items)
+	if !slices.ContainsFunc(items, func(it Item) bool { return it.Published.IsZero() }) {
 		slices.SortStableFunc(items, func(a, b Item) int { return a.Published.Compare(b.Published) })
-	} else {
-		slices.Reverse(items)
 	}
 	return items, malformed
+}
+
+// pixelfedNoCaption is the title Pixelfed's Atom feeds give a post
+// without a caption; it is not shown.
+const pixelfedNoCaption = "No caption"
+
+// mediaLink is the URL of an item's audio or video enclosure, for items
+// that link to no page (some podcast hosts' episodes); "" if none.
+func mediaLink(e *gofeed.Item, abs func(string) string) string {
+	for _, enc := range e.Enclosures {
+		if enc != nil && (strings.HasPrefix(enc.Type, "audio/") || strings.HasPrefix(enc.Type, "video/")) {
+			if u := abs(enc.URL); u != "" {
+				return u
+			}
+		}
+	}
+	return ""
+}
+
+// itemDate is when an item was published: gofeed's parsed date, else the
+// raw string read with the layouts gofeed lacks; then the same for the
+// date it was updated. Zero if none is usable.
+func itemDate(e *gofeed.Item) time.Time {
+	if e.PublishedParsed != nil {
+		return *e.PublishedParsed
+	}
+	if t := parseDate(e.Published); !t.IsZero() {
+		return t
+	}
+	if e.UpdatedParsed != nil {
+		return *e.UpdatedParsed
+	}
+	return parseDate(e.Updated)
+}
+
+// dateLayouts are date forms seen in real feeds that gofeed does not read
+// (or might stop reading): Bluesky's pubDate has no weekday and no
+// seconds; feeds written by JavaScript carry Date.toString(); some write
+// ISO 8601's basic form or a zone name in parentheses after the offset
+// (removed before these are tried).
+var dateLayouts = []string{
+	"02 Jan 2006 15:04 -0700",                   // Bluesky
+	"2 Jan 2006 15:04 -0700",                    // Bluesky, day unpadded
+	"Mon, 02 Jan 2006 15:04:05 -0700",           // RFC 1123 with "(CET)" removed
+	"Mon Jan 02 2006 15:04:05 GMT-0700",         // JavaScript, "(…)" removed
+	"20060102T150405Z0700",                      // ISO 8601 basic
+	"20060102T150405Z",                          // ISO 8601 basic, UTC
+	"2006-01-02T15:04:05.999999999Z07:00",       // RFC 3339, for completeness
+	"Monday, 02 Jan 2006 15:04:05 -0700",        // a full weekday
+	"Mon, 02 Jan 2006 15:04:05.999999999 -0700", // fractional seconds
+}
+
+// parseDate reads s with dateLayouts; zero if none fits. Times without a
+// zone are never guessed at: every layout carries one.
+func parseDate(s string) time.Time {
+	s = strings.Join(strings.Fields(s), " ")
+	if k := strings.LastIndex(s, " ("); k > 0 && strings.HasSuffix(s, ")") {
+		s = s[:k]
+	}
+	if s == "" {
+		return time.Time{}
+	}
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 // splitFeedTitle reads Bluesky's feed titles, "@handle - Name", into name
@@ -151,28 +243,87 @@ func splitFeedTitle(title string) (name, handle string) {
 }
 
 // itemImage finds a picture: Media RSS content (as Mastodon sends
-// attachments, with their descriptions), the item's image, or an image
-// enclosure.
-func itemImage(e *gofeed.Item) *Image {
+// attachments, with their descriptions), the item's image, an image
+// enclosure, or a Media RSS thumbnail (YouTube's and PeerTube's, in a
+// media:group or not). abs resolves and checks a URL.
+func itemImage(e *gofeed.Item, abs func(string) string) *Image {
 	for _, c := range e.Extensions["media"]["content"] {
 		typ, medium := c.Attrs["type"], c.Attrs["medium"]
-		if (medium == "image" || strings.HasPrefix(typ, "image/")) && httpLink(c.Attrs["url"]) != "" {
-			img := &Image{URL: httpLink(c.Attrs["url"])}
+		if (medium == "image" || strings.HasPrefix(typ, "image/")) && abs(c.Attrs["url"]) != "" {
+			img := &Image{URL: abs(c.Attrs["url"])}
 			for _, d := range c.Children["description"] {
 				img.Alt = strings.TrimSpace(d.Value)
 			}
 			return img
 		}
 	}
-	if e.Image != nil && httpLink(e.Image.URL) != "" {
-		return &Image{URL: httpLink(e.Image.URL), Alt: e.Image.Title}
+	if e.Image != nil && abs(e.Image.URL) != "" && !trackingPixel(e.Content+e.Description, e.Image.URL) {
+		return &Image{URL: abs(e.Image.URL), Alt: e.Image.Title}
 	}
 	for _, enc := range e.Enclosures {
-		if enc != nil && strings.HasPrefix(enc.Type, "image/") && httpLink(enc.URL) != "" {
-			return &Image{URL: httpLink(enc.URL)}
+		if enc != nil && strings.HasPrefix(enc.Type, "image/") && abs(enc.URL) != "" {
+			return &Image{URL: abs(enc.URL)}
+		}
+	}
+	thumbs := e.Extensions["media"]["thumbnail"]
+	for _, g := range e.Extensions["media"]["group"] {
+		thumbs = append(thumbs, g.Children["thumbnail"]...)
+	}
+	for _, t := range thumbs {
+		if u := abs(t.Attrs["url"]); u != "" {
+			return &Image{URL: u, Alt: strings.TrimSpace(mediaGroup(e, "title"))}
 		}
 	}
 	return nil
+}
+
+// trackingPixel reports whether the HTML doc shows src as an image of at
+// most 1×1 pixel, as Medium counts its readers: gofeed takes the first
+// image of an item's content for its picture, and that one is no picture.
+func trackingPixel(doc, src string) bool {
+	z := html.NewTokenizer(strings.NewReader(doc))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return false
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, more := z.TagName()
+			if atom.Lookup(name) != atom.Img {
+				continue
+			}
+			var u, w, h string
+			for more {
+				var k, v []byte
+				k, v, more = z.TagAttr()
+				switch string(k) {
+				case "src":
+					u = string(v)
+				case "width":
+					w = string(v)
+				case "height":
+					h = string(v)
+				}
+			}
+			if u == src {
+				return (w == "0" || w == "1") && (h == "0" || h == "1")
+			}
+		}
+	}
+}
+
+// mediaGroup is the text of a Media RSS element (such as "description")
+// of the item or of its media:group, "" if it has none.
+func mediaGroup(e *gofeed.Item, name string) string {
+	exts := e.Extensions["media"][name]
+	for _, g := range e.Extensions["media"]["group"] {
+		exts = append(exts, g.Children[name]...)
+	}
+	for _, x := range exts {
+		if v := strings.TrimSpace(x.Value); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // htmlText renders an HTML fragment as plain text: paragraphs and line

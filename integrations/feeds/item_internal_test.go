@@ -27,7 +27,7 @@ func parseFixture(t testing.TB, name string) []Item {
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	items, _ := feedItems(f)
+	items, _ := feedItems(f, "https://example.org/")
 	return items
 }
 
@@ -129,7 +129,7 @@ func TestMalformedEntriesAreSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items, malformed := feedItems(f)
+	items, malformed := feedItems(f, "https://example.org/")
 	if malformed != 3 || len(items) != 2 || items[0].ID != "good-2" || items[1].ID != "good-1" {
 		t.Errorf("items %+v, malformed %d; want good-2, good-1 and 3 malformed", items, malformed)
 	}
@@ -362,5 +362,72 @@ func TestEscapeWithin(t *testing.T) {
 		if got := escapeWithin(tt.in, tt.max); got != tt.want {
 			t.Errorf("escapeWithin(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
 		}
+	}
+}
+
+// Dates are gofeed's where it reads them, else read with the layouts it
+// lacks; items are posted oldest first: by date where every item has one
+// (ties, as Bluesky's minute-only dates make, in reverse document order),
+// else in reverse document order, since feeds list newest first.
+func TestItemDatesAndOrder(t *testing.T) {
+	t.Parallel()
+	rss := func(items ...[2]string) []byte { // guid, pubDate; newest first
+		var b strings.Builder
+		b.WriteString(`<rss version="2.0"><channel><title>T</title><link>https://t.example/</link>`)
+		for _, it := range items {
+			b.WriteString("<item><guid>" + it[0] + "</guid><title>" + it[0] + "</title>")
+			if it[1] != "" {
+				b.WriteString("<pubDate>" + it[1] + "</pubDate>")
+			}
+			b.WriteString("</item>")
+		}
+		return []byte(b.String() + "</channel></rss>")
+	}
+	utc := func(s string) time.Time {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			panic(err)
+		}
+		return t
+	}
+	for _, tt := range []struct {
+		name      string
+		doc       []byte
+		wantIDs   []string
+		wantDates []time.Time
+	}{
+		{"Bluesky, no weekday, same minute", rss(
+			[2]string{"c", "05 Mar 2026 14:20 +0000"}, [2]string{"b", "05 Mar 2026 14:20 +0000"}, [2]string{"a", "01 Mar 2026 09:00 +0100"}),
+			[]string{"a", "b", "c"}, []time.Time{utc("2026-03-01T08:00:00Z"), utc("2026-03-05T14:20:00Z"), utc("2026-03-05T14:20:00Z")}},
+		{"no dates: reverse document order", rss([2]string{"3", ""}, [2]string{"2", ""}, [2]string{"1", ""}),
+			[]string{"1", "2", "3"}, []time.Time{{}, {}, {}}},
+		{"one unusable date: reverse document order", rss([2]string{"2", "Tue, 10 Mar 2026 10:00:00 +0000"}, [2]string{"1", "yesterday"}),
+			[]string{"1", "2"}, []time.Time{{}, utc("2026-03-10T10:00:00Z")}},
+		{"dated but listed oldest first", rss([2]string{"1", "Mon, 02 Mar 2026 10:00:00 GMT"}, [2]string{"2", "Tue, 03 Mar 2026 10:00:00 GMT"}),
+			[]string{"1", "2"}, []time.Time{utc("2026-03-02T10:00:00Z"), utc("2026-03-03T10:00:00Z")}},
+		{"forms gofeed does not read", rss(
+			[2]string{"js", "Tue Mar 10 2026 09:05:00 GMT+0100 (Central European Standard Time)"},
+			[2]string{"zone-name", "Mon, 09 Mar 2026 12:00:00 +0100 (CET)"},
+			[2]string{"basic", "20260308T090500Z"}),
+			[]string{"basic", "zone-name", "js"}, []time.Time{utc("2026-03-08T09:05:00Z"), utc("2026-03-09T11:00:00Z"), utc("2026-03-10T08:05:00Z")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, _, err := parseFeed(tt.doc, "https://t.example/feed")
+			if err != nil {
+				t.Fatal(err)
+			}
+			items, _ := feedItems(f, "https://t.example/feed")
+			var ids []string
+			for k, it := range items {
+				ids = append(ids, it.ID)
+				if k < len(tt.wantDates) && !it.Published.Equal(tt.wantDates[k]) {
+					t.Errorf("%s: date %v, want %v", it.ID, it.Published, tt.wantDates[k])
+				}
+			}
+			if strings.Join(ids, " ") != strings.Join(tt.wantIDs, " ") {
+				t.Errorf("order %q, want %q", ids, tt.wantIDs)
+			}
+		})
 	}
 }

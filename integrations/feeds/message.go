@@ -169,7 +169,7 @@ func itemMessage(it Item, loc *time.Location) slackapp.Message {
 	if who != "" {
 		text = slackapp.Escape(who) + ": "
 	}
-	text += slackapp.Escape(truncate(strings.ReplaceAll(summary, "\n", " "), 150))
+	text += slackapp.Escape(truncate(strings.Join(strings.Fields(summary), " "), 150))
 	if l := link(it.Link, ""); l != "" {
 		text += " " + l
 	}

@@ -35,7 +35,9 @@ type health struct {
 	failures    int // consecutive
 	lastErr     string
 	retryAt     time.Time
-	malformed   int // entries skipped in the last document
+	// paused says retryAt is the source's own Retry-After, not backoff.
+	paused    bool
+	malformed int // entries skipped in the last document
 }
 
 // PollAll polls every subscription of kind ("x" or "feed") that is not
@@ -192,7 +194,7 @@ func (i *Integration) pollFeed(ctx context.Context, sub Subscription, st *state)
 	if err != nil {
 		return batch{}, false, fmt.Errorf("%s: %w", sub.Source, err)
 	}
-	items, malformed := feedItems(f)
+	items, malformed := feedItems(f, got.finalURL)
 	i.setMalformed(sub.ID, malformed)
 	if malformed > 0 {
 		i.log.WarnContext(ctx, "skipped malformed feed entries", "subscription", sub.ID, "source", sub.Source, "count", malformed)
@@ -448,7 +450,7 @@ func (i *Integration) record(sub Subscription, err error) {
 	h := i.healthLocked(sub.ID)
 	h.lastCheck = now
 	if err == nil {
-		h.lastSuccess, h.failures, h.lastErr, h.retryAt = now, 0, "", time.Time{}
+		h.lastSuccess, h.failures, h.lastErr, h.retryAt, h.paused = now, 0, "", time.Time{}, false
 		return
 	}
 	h.failures++
@@ -457,9 +459,26 @@ func (i *Integration) record(sub Subscription, err error) {
 	if h.failures <= 20 {
 		wait = min(backoffBase<<(h.failures-1), backoffMax)
 	}
-	h.retryAt = now.Add(wait)
+	h.retryAt, h.paused = now.Add(wait), false
+	// A server's own word on when to come back wins over the backoff when
+	// it is later, up to the backoff's maximum.
+	asked := time.Time{}
 	var rle *xapi.RateLimitError
-	if errors.As(err, &rle) && rle.Reset.After(h.retryAt) {
-		h.retryAt = rle.Reset
+	var fe *fetchError
+	switch {
+	case errors.As(err, &rle):
+		asked = rle.Reset
+	case errors.As(err, &fe):
+		asked = fe.RetryAfter
 	}
+	if asked.After(h.retryAt) {
+		h.retryAt, h.paused = minTime(asked, now.Add(backoffMax)), true
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

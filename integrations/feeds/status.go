@@ -50,6 +50,9 @@ func (i *Integration) Status(ctx context.Context) []string {
 		shown++
 		line := fmt.Sprintf("    `%s` %s → %s: ", s.ID, slackapp.Escape(s.Label()), channelList(s.Channels))
 		switch {
+		case h.failures > 0 && h.paused && i.now().Before(h.retryAt):
+			line = "    ⏸" + line[3:] + fmt.Sprintf("paused until %s, as the server asked (%s)",
+				i.when(h.retryAt), slackapp.Escape(truncate(h.lastErr, 200)))
 		case h.failures > 0:
 			line = "    🔴" + line[3:] + fmt.Sprintf("failing (%s in a row): %s; next try %s",
 				plural(h.failures, "time", "times"), slackapp.Escape(truncate(h.lastErr, 200)), i.when(h.retryAt))
