@@ -18,7 +18,33 @@ type Config struct {
 	// DatabaseURL, when set, is a PostgreSQL database
 	// (postgres://user:password@host:5432/database?sslmode=…) used instead
 	// of the SQLite file, so that several replicas can share it.
-	DatabaseURL string `envconfig:"DATABASE_URL"`
+	DatabaseURL PostgresURL `envconfig:"DATABASE_URL"`
+}
+
+// PostgresURL is a PostgreSQL URL that prints with its password redacted
+// (postgres://townhall:xxxxx@db/townhall), so `townhall check`, logs and
+// errors never show it; string(u) is the URL itself.
+type PostgresURL string
+
+func (u PostgresURL) String() string {
+	if u == "" {
+		return ""
+	}
+	p, err := url.Parse(string(u))
+	if err != nil {
+		return "(a URL that does not parse)"
+	}
+	if _, has := p.User.Password(); has {
+		p.User = url.UserPassword(p.User.Username(), "xxxxx")
+	}
+	q := p.Query()
+	for k := range q {
+		if k == "password" || k == "sslpassword" {
+			q.Set(k, "xxxxx")
+		}
+	}
+	p.RawQuery = q.Encode()
+	return p.String()
 }
 
 // Postgres reports whether the configuration selects PostgreSQL.
@@ -31,27 +57,13 @@ func (c Config) String() string {
 	if !c.Postgres() {
 		return "SQLite " + c.DatabasePath
 	}
-	u, err := url.Parse(c.DatabaseURL)
-	if err != nil {
-		return "PostgreSQL (a URL that does not parse)"
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	q := u.Query()
-	for k := range q {
-		if k == "password" || k == "sslpassword" {
-			q.Set(k, "xxxxx")
-		}
-	}
-	u.RawQuery = q.Encode()
-	return "PostgreSQL " + u.String()
+	return "PostgreSQL " + c.DatabaseURL.String()
 }
 
 // Validate reports every problem with c at once, each naming its variable.
 func (c Config) Validate() error {
 	if c.Postgres() {
-		u, err := url.Parse(c.DatabaseURL)
+		u, err := url.Parse(string(c.DatabaseURL))
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
 			return errors.New("TOWNHALL_DATABASE_URL: must be a PostgreSQL URL such as postgres://townhall:password@db.example.org:5432/townhall")
 		}

@@ -79,7 +79,7 @@ func TestConfigDatabaseURL(t *testing.T) {
 		t.Errorf("String = %q", got)
 	}
 	for _, bad := range []string{"mysql://db/x", "postgres:///nohost", "host=db dbname=x", "postgres://u:p@[::1/x"} {
-		err := store.Config{DatabaseURL: bad}.Validate()
+		err := store.Config{DatabaseURL: store.PostgresURL(bad)}.Validate()
 		if err == nil || !strings.HasPrefix(err.Error(), "TOWNHALL_DATABASE_URL: must be a PostgreSQL URL") || strings.Contains(err.Error(), bad) {
 			t.Errorf("Validate(%q) = %v; want one line naming the variable, not echoing the value", bad, err)
 		}

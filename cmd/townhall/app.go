@@ -25,6 +25,7 @@ import (
 	"github.com/townhall/townhall/scheduler"
 	"github.com/townhall/townhall/slackapp"
 	"github.com/townhall/townhall/store"
+	"github.com/townhall/townhall/store/postgres"
 	"github.com/townhall/townhall/store/sqlite"
 )
 
@@ -70,9 +71,9 @@ func newApp(ctx context.Context, cfg config, d deps) (_ *app, err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	st, err := sqlite.OpenStore(ctx, cfg.Store.DatabasePath, store.WithClock(d.Now))
+	st, err := openStore(ctx, cfg.Store, store.WithClock(d.Now))
 	if err != nil {
-		return nil, fmt.Errorf("TOWNHALL_DATABASE_PATH=%s: %w", cfg.Store.DatabasePath, err)
+		return nil, err
 	}
 	a := &app{cfg: cfg, log: d.Logger, reg: reg, store: st}
 	defer func() {
@@ -168,6 +169,23 @@ func (a *app) addIntegrations(d deps) error {
 		}
 	}
 	return nil
+}
+
+// openStore opens the database the configuration selects: PostgreSQL when
+// TOWNHALL_DATABASE_URL is set, else the SQLite file.
+func openStore(ctx context.Context, c store.Config, opts ...store.Option) (*store.Store, error) {
+	if c.Postgres() {
+		st, err := postgres.OpenStore(ctx, string(c.DatabaseURL), opts...)
+		if err != nil {
+			return nil, fmt.Errorf("TOWNHALL_DATABASE_URL: %w", err)
+		}
+		return st, nil
+	}
+	st, err := sqlite.OpenStore(ctx, c.DatabasePath, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("TOWNHALL_DATABASE_PATH=%s: %w", c.DatabasePath, err)
+	}
+	return st, nil
 }
 
 // newArchive opens the archive's tables (in the same database file) and

@@ -103,7 +103,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info("townhall starting", "api_url", cfg.Slack.APIURL, "database", cfg.Store.DatabasePath,
+	log.Info("townhall starting", "api_url", cfg.Slack.APIURL, "database", cfg.Store.String(),
 		"timezone", cfg.Scheduler.Timezone)
 	return a.run(ctx)
 }
@@ -117,6 +117,7 @@ func check(ctx context.Context, stdout io.Writer) error {
 	if cfg.Translate.Enabled {
 		fmt.Fprintln(stdout, "# translation provider:", cfg.Translate.Describe())
 	}
+	fmt.Fprintln(stdout, "# database:", cfg.Store.String())
 	fmt.Fprintln(stdout, "# configuration OK")
 	return nil
 }

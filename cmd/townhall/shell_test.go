@@ -74,7 +74,8 @@ func TestShellPressesButtons(t *testing.T) {
 		"! no button to press: none of the messages shown has one",
 		"(!press 1 for [More (22)])",
 		"! usage: !press <n>, n from 1 to 1",
-		"32 events the next 30 days (11–20)",
+		"32 events in the next 30 days (to ",
+		") (11–20)*",
 		"(!press 1 for [Join])",
 		"(in Slack, [Join] would also open https://meet.jit.si/standup-",
 	)
