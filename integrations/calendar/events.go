@@ -137,7 +137,9 @@ func (i *Integration) eventsPage(ctx context.Context, channel string, sp span, o
 		head += fmt.Sprintf(" (%d–%d)", offset+1, offset+len(page))
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*"+head+"*", false, false), nil, nil)}
-	blocks = append(blocks, agenda(i.clock, page)...)
+	for _, s := range agenda(i.clock, page) {
+		blocks = append(blocks, s.block)
+	}
 	note := i.clock.zoneNote()
 	if stale != "" {
 		note += " " + stale

@@ -270,43 +270,92 @@ func dayHeading(day time.Time) string {
 	return "*" + day.Format("Monday 2 January") + "*"
 }
 
-// agenda groups events by day in the community's zone into sections, one
-// per day, each under maxSection characters.
-func agenda(c clock, events []Event) []slack.Block {
-	var blocks []slack.Block
+// section is one block of an agenda and how many events it lists.
+type section struct {
+	block  slack.Block
+	events int
+}
+
+// agenda groups events by day in the community's zone into sections under
+// the day's heading, each under maxSection characters: a day too long for
+// one section goes on in another, headed "(continued)", so no event is cut
+// or dropped here.
+func agenda(c clock, events []Event) []section {
+	var out []section
 	var cur time.Time
-	var lines []string
+	var text string
+	n := 0
 	flush := func() {
-		if len(lines) == 0 {
-			return
+		if n > 0 {
+			out = append(out, section{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, true), nil, nil), n})
 		}
-		text := dayHeading(cur) + "\n" + strings.Join(lines, "\n")
-		if utf8.RuneCountInString(text) > maxSection {
-			text = string([]rune(text)[:maxSection-1]) + "…"
-		}
-		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, true), nil, nil))
-		lines = nil
+		text, n = "", 0
 	}
 	for _, e := range events {
 		day := midnight(e.Start.In(c.loc))
 		if e.AllDay {
 			day = midnight(time.Date(e.Start.Year(), e.Start.Month(), e.Start.Day(), 0, 0, 0, 0, c.loc))
 		}
-		if !day.Equal(cur) {
+		line := agendaLine(c, e)
+		switch {
+		case !day.Equal(cur):
 			flush()
-			cur = day
+			cur, text = day, dayHeading(day)
+		case utf8.RuneCountInString(text)+1+utf8.RuneCountInString(line) > maxSection:
+			flush()
+			text = dayHeading(day) + " (continued)"
 		}
-		lines = append(lines, agendaLine(c, e))
+		if room := maxSection - utf8.RuneCountInString(text) - 1; utf8.RuneCountInString(line) > room {
+			line = truncateMrkdwn(line, room) // one line longer than a section: never, in practice
+		}
+		text += "\n" + line
+		n++
 	}
 	flush()
-	return blocks
+	return out
+}
+
+// truncateMrkdwn shortens escaped mrkdwn to at most n characters, ending
+// in "…", without cutting an entity (&amp;) or a <…> token (a link, a date,
+// a mention) in two: what is left renders as it would have whole.
+func truncateMrkdwn(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	if n < 1 {
+		return ""
+	}
+	cut, inEntity, inToken := 0, false, false
+	count := 0
+	for i, r := range s {
+		if count == n-1 {
+			break
+		}
+		count++
+		switch {
+		case inToken:
+			inToken = r != '>'
+		case inEntity:
+			inEntity = r != ';'
+		case r == '<':
+			inToken = true
+		case r == '&':
+			inEntity = true
+		}
+		if !inEntity && !inToken {
+			cut = i + utf8.RuneLen(r) // s[:cut] ends on a whole character, entity and token
+		}
+	}
+	return strings.TrimRight(s[:cut], " ·") + "…"
 }
 
 // maxSection keeps a section's text under Slack's 3000-character limit
 // (https://api.slack.com/reference/block-kit/blocks#section).
 const maxSection = 2900
 
-// digestMessage is the agenda from `from` to `to`.
+// digestMessage is the agenda from `from` to `to`. Slack takes at most 50
+// blocks: when the agenda needs more, the last ones are left out and the
+// digest says how many events they held.
 func digestMessage(c clock, events []Event, from, to time.Time) slackapp.Message {
 	period := "Coming up"
 	days := int(to.Sub(from).Round(24*time.Hour) / (24 * time.Hour))
@@ -321,12 +370,29 @@ func digestMessage(c clock, events []Event, from, to time.Time) slackapp.Message
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "🗓 "+period, true, false)),
 	}
-	blocks = append(blocks, agenda(c, events)...)
+	secs := agenda(c, events)
+	left := 0
+	if room := maxBlocks - 3; len(secs) > room { // the header, what is left out, the zone note
+		for _, s := range secs[room:] {
+			left += s.events
+		}
+		secs = secs[:room]
+	}
+	for _, s := range secs {
+		blocks = append(blocks, s.block)
+	}
+	if left > 0 {
+		see := "`/events today`"
+		if days > 1 {
+			see = fmt.Sprintf("`/events %d`", days)
+		}
+		more := fmt.Sprintf("…and %d more event%s", left, pluralS(left))
+		head += "; " + more + " not shown"
+		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType,
+			more+" that did not fit in this message: type "+see+" to see them all.", false, false)))
+	}
 	blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType,
 		c.zoneNote()+" Type `/events` for what's next.", false, false)))
-	if len(blocks) > maxBlocks {
-		blocks = append(blocks[:maxBlocks-1], blocks[len(blocks)-1])
-	}
 	return slackapp.Message{Text: head, Blocks: blocks}
 }
 

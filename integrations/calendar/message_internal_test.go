@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestJoinURL(t *testing.T) {
@@ -132,5 +133,35 @@ func TestDayWordAllDayInAnotherZone(t *testing.T) {
 	}
 	if got := dayWord(c, now.AddDate(0, 0, 1), start); got != "today" {
 		t.Errorf("dayWord on the day = %q, want %q", got, "today")
+	}
+}
+
+func TestTruncateMrkdwn(t *testing.T) {
+	t.Parallel()
+	s := "• <!date^1773144600^{time}|12:10 GMT> · *R&amp;D &lt;sync&gt; — 日本語* · <https://meet.jit.si/x|Join>"
+	for n := 0; n <= utf8.RuneCountInString(s)+1; n++ {
+		got := truncateMrkdwn(s, n)
+		if utf8.RuneCountInString(got) > n {
+			t.Fatalf("n=%d: %q is longer", n, got)
+		}
+		if !utf8.ValidString(got) {
+			t.Fatalf("n=%d: %q cuts a character", n, got)
+		}
+		body := strings.TrimSuffix(got, "…")
+		if strings.Count(body, "<") != strings.Count(body, ">") {
+			t.Fatalf("n=%d: %q cuts a <…> token", n, got)
+		}
+		for i := strings.Index(body, "&"); i >= 0; i = strings.Index(body, "&") {
+			if !strings.HasPrefix(body[i:], "&amp;") && !strings.HasPrefix(body[i:], "&lt;") && !strings.HasPrefix(body[i:], "&gt;") {
+				t.Fatalf("n=%d: %q cuts an entity", n, got)
+			}
+			body = body[i+1:]
+		}
+	}
+	if got := truncateMrkdwn(s, 1000); got != s {
+		t.Errorf("short enough, yet changed: %q", got)
+	}
+	if got := truncateMrkdwn("a &amp; b", 5); got != "a…" {
+		t.Errorf(`truncateMrkdwn("a &amp; b", 5) = %q, want "a…"`, got)
 	}
 }

@@ -1,9 +1,11 @@
 // Package gcal reads a Google Calendar through the Calendar API v3
 // (google.golang.org/api/calendar/v3): events.list with singleEvents=true
 // and orderBy=startTime over a time window, following nextPageToken. It
-// authenticates with an API key (a public calendar) or a service account's
-// key file (a calendar shared with the service account), and its endpoint
-// can be pointed at a fake such as gcaltest.
+// authenticates with an API key (a public calendar), sent in the
+// X-Goog-Api-Key header and never in the URL, or a service account's key
+// file (a calendar shared with the service account), and its endpoint can
+// be pointed at a fake such as gcaltest. No error it returns carries the
+// API key.
 //
 // It imports no townhall package except slackapp, for Secret.
 package gcal
@@ -14,6 +16,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"google.golang.org/api/calendar/v3"
@@ -45,6 +48,7 @@ type Config struct {
 type Client struct {
 	svc      *calendar.Service
 	floating *time.Location
+	key      slackapp.Secret
 }
 
 // pageSize is maxResults per events.list page (the API's maximum is 2500).
@@ -59,7 +63,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	case cfg.APIKey.IsSet() && cfg.CredentialsFile != "":
 		return nil, errors.New("gcal: set an API key or a credentials file, not both")
 	case cfg.APIKey.IsSet():
-		opts = append(opts, option.WithAPIKey(cfg.APIKey.Reveal()))
+		// Not option.WithAPIKey: it puts the key in the query string, where
+		// proxies, access logs and any error quoting the URL carry it.
+		base := http.DefaultTransport.(*http.Transport).Clone()
+		opts = append(opts, option.WithHTTPClient(&http.Client{Transport: &apiKeyTransport{key: cfg.APIKey, base: base}}))
 	case cfg.CredentialsFile != "":
 		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, cfg.CredentialsFile))
 	default:
@@ -70,9 +77,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	svc, err := calendar.NewService(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("gcal: %w", err)
+		return nil, fmt.Errorf("gcal: %w", scrub(err, cfg.APIKey))
 	}
-	c := &Client{svc: svc, floating: cfg.Floating}
+	c := &Client{svc: svc, floating: cfg.Floating, key: cfg.APIKey}
 	if c.floating == nil {
 		c.floating = time.UTC
 	}
@@ -131,12 +138,13 @@ func (c *Client) List(ctx context.Context, calendarID string, from, to time.Time
 		return nil
 	})
 	if err != nil {
-		// A url.Error quotes the request URL, which carries the API key.
+		// A url.Error quotes the request URL; an upstream (a proxy, a
+		// misconfigured gateway) may echo the request, key and all.
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, nil, fmt.Errorf("gcal: events.list: %w", err)
+		return nil, nil, fmt.Errorf("gcal: events.list: %w", scrub(err, c.key))
 	}
 	return out, warnings, nil
 }
@@ -198,3 +206,56 @@ func when(dt *calendar.EventDateTime, loc *time.Location) (time.Time, bool, erro
 	t, err := time.ParseInLocation(time.DateOnly, dt.Date, loc)
 	return t, true, err
 }
+
+// apiKeyTransport sends the API key in the X-Goog-Api-Key header, as
+// Google's APIs accept it (https://cloud.google.com/docs/authentication/api-keys-use#using-with-rest).
+type apiKeyTransport struct {
+	key  slackapp.Secret
+	base http.RoundTripper
+}
+
+func (t *apiKeyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Goog-Api-Key", t.key.Reveal())
+	r.Header.Set("User-Agent", "townhall")
+	return t.base.RoundTrip(r)
+}
+
+// maxErrorBody bounds how much of an answer's body an error keeps.
+const maxErrorBody = 300
+
+// scrub returns err without the API key in anything it says: an API error
+// (*googleapi.Error, still matched by errors.As) is rebuilt from its
+// status and its messages with the key redacted and its body shortened;
+// any other error that quotes the key is wrapped in one whose message
+// shows it redacted, as the translate clients do.
+func scrub(err error, key slackapp.Secret) error {
+	if err == nil || !key.IsSet() {
+		return err
+	}
+	hide := func(s string) string { return strings.ReplaceAll(s, key.Reveal(), key.String()) }
+	var ge *googleapi.Error
+	if errors.As(err, &ge) {
+		clean := &googleapi.Error{Code: ge.Code, Message: hide(ge.Message), Body: hide(ge.Body)}
+		if len(clean.Body) > maxErrorBody {
+			clean.Body = clean.Body[:maxErrorBody] + "…"
+		}
+		for _, item := range ge.Errors {
+			clean.Errors = append(clean.Errors, googleapi.ErrorItem{Reason: hide(item.Reason), Message: hide(item.Message)})
+		}
+		return clean
+	}
+	if msg := err.Error(); strings.Contains(msg, key.Reveal()) {
+		return &scrubbed{err: err, msg: hide(msg)}
+	}
+	return err
+}
+
+// scrubbed is an error whose message has the key redacted.
+type scrubbed struct {
+	err error
+	msg string
+}
+
+func (s *scrubbed) Error() string { return s.msg }
+func (s *scrubbed) Unwrap() error { return s.err }

@@ -1,13 +1,17 @@
 package gcal_test
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/api/calendar/v3"
+	"google.golang.org/api/googleapi"
 
 	"github.com/townhall/townhall/integrations/calendar/gcal"
 	"github.com/townhall/townhall/integrations/calendar/gcaltest"
@@ -158,5 +162,74 @@ func TestNewNeedsCredentials(t *testing.T) {
 	}
 	if _, err := gcal.New(t.Context(), gcal.Config{APIKey: "k", CredentialsFile: "f"}); err == nil {
 		t.Error("both credentials accepted")
+	}
+}
+
+// TestAPIKeyTravelsInAHeader: the key goes in X-Goog-Api-Key, never in the
+// URL that proxies and access logs record.
+func TestAPIKeyTravelsInAHeader(t *testing.T) {
+	t.Parallel()
+	fake := gcaltest.New(t)
+	fake.RequireAPIKey("AIza-header-key")
+	fake.SetEvents(calID, "UTC", timed("a", "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z"))
+	c, err := gcal.New(t.Context(), gcal.Config{APIKey: "AIza-header-key", Endpoint: fake.Endpoint()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := c.List(t.Context(), calID, from, to); err != nil || len(got) != 1 {
+		t.Fatalf("List: %v %+v", err, got)
+	}
+	if n := fake.KeysInURL(); n != 0 {
+		t.Errorf("%d requests carried the key in the URL", n)
+	}
+}
+
+// TestEchoingUpstreamDoesNotLeakTheKey: a gateway that echoes the request
+// (URL and headers) in its error answer, as a JSON error or as plain text,
+// does not get the key into the error, whatever part of it is printed.
+func TestEchoingUpstreamDoesNotLeakTheKey(t *testing.T) {
+	t.Parallel()
+	const key = "AIza-echoed-secret-key"
+	for _, form := range []string{"json", "text"} {
+		echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var dump strings.Builder
+			fmt.Fprintf(&dump, "%s %s", r.Method, r.URL)
+			for name, v := range r.Header {
+				fmt.Fprintf(&dump, " %s=%s", name, strings.Join(v, ","))
+			}
+			if form == "json" {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadGateway)
+				_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
+					"code": 502, "message": "bad gateway: " + dump.String(),
+					"errors": []any{map[string]any{"reason": "backendError", "message": dump.String()}},
+				}})
+				return
+			}
+			http.Error(w, "proxy error: "+dump.String(), http.StatusBadGateway)
+		}))
+		t.Cleanup(echo.Close)
+		c, err := gcal.New(t.Context(), gcal.Config{APIKey: key, Endpoint: echo.URL + "/calendar/v3/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = c.List(t.Context(), calID, from, to)
+		if err == nil {
+			t.Fatalf("%s: no error", form)
+		}
+		// The JSON message is kept whole, so the key shows there, redacted;
+		// a text body is shortened, so the key may be cut off before.
+		if (form == "json" && !strings.Contains(err.Error(), "X-Goog-Api-Key=[redacted]")) || !strings.Contains(err.Error(), "502") || !gcal.Temporary(err) {
+			t.Errorf("%s: err = %v (temporary %v), want the echo with the key redacted", form, err, gcal.Temporary(err))
+		}
+		var ge *googleapi.Error
+		if !errors.As(err, &ge) || ge.Code != http.StatusBadGateway {
+			t.Errorf("%s: not a *googleapi.Error with the status: %v", form, err)
+		}
+		for _, shown := range []string{err.Error(), fmt.Sprintf("%+v %#v", err, err), ge.Body, ge.Message, fmt.Sprint(ge.Errors)} {
+			if strings.Contains(shown, key) {
+				t.Errorf("%s: the key leaked: %s", form, shown)
+			}
+		}
 	}
 }

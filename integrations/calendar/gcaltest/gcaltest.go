@@ -2,9 +2,10 @@
 // httptest.Server that answers events.list as Google does (JSON in the
 // API's own shape, singleEvents expansion already done by the caller,
 // timeMin/timeMax filtering, orderBy=startTime, maxResults and
-// nextPageToken paging, Google's error bodies), checks an API key or a
-// service account's OAuth token obtained from its own token endpoint, and
-// injects failures. The real google.golang.org/api/calendar/v3 client is
+// nextPageToken paging, Google's error bodies), checks an API key (in the
+// X-Goog-Api-Key header or the key query parameter, as Google accepts it,
+// counting the requests that put it in the URL) or a service account's
+// OAuth token obtained from its own token endpoint, and injects failures. The real google.golang.org/api/calendar/v3 client is
 // pointed at it with option.WithEndpoint(s.Endpoint()).
 //
 // It imports no townhall package.
@@ -51,6 +52,7 @@ type Server struct {
 	zones    map[string]string
 	failures []int
 	lists    int // events.list requests answered
+	keyInURL int // requests that sent the API key in the query string
 }
 
 // New starts a fake with no calendars, closed at the test's cleanup. With
@@ -70,7 +72,8 @@ func New(t TB) *Server {
 // Endpoint is the API's base URL, for option.WithEndpoint.
 func (s *Server) Endpoint() string { return s.srv.URL + "/calendar/v3/" }
 
-// RequireAPIKey makes every events.list need key=k.
+// RequireAPIKey makes every events.list need the API key k, in the
+// X-Goog-Api-Key header or the key query parameter.
 func (s *Server) RequireAPIKey(k string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -134,6 +137,14 @@ func (s *Server) FailNext(statuses ...int) {
 	s.failures = append(s.failures, statuses...)
 }
 
+// KeysInURL counts the requests that sent an API key in the URL (key=…),
+// where proxies and logs see it.
+func (s *Server) KeysInURL() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keyInURL
+}
+
 // Lists counts the events.list requests answered with 200.
 func (s *Server) Lists() int {
 	s.mu.Lock()
@@ -173,6 +184,13 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if q.Has("key") {
+		s.keyInURL++
+	}
+	key := r.Header.Get("X-Goog-Api-Key")
+	if key == "" {
+		key = q.Get("key")
+	}
 	if len(s.failures) > 0 {
 		code := s.failures[0]
 		s.failures = s.failures[1:]
@@ -180,7 +198,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case s.apiKey != "" && q.Get("key") != s.apiKey:
+	case s.apiKey != "" && key != s.apiKey:
 		googleError(w, http.StatusBadRequest, "keyInvalid", "API key not valid. Please pass a valid API key.")
 		return
 	case s.token != "" && r.Header.Get("Authorization") != "Bearer "+s.token:

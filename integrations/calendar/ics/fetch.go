@@ -131,7 +131,7 @@ func (c *Client) Fetch(ctx context.Context) (cal *Calendar, changed bool, err er
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.src, nil)
 	if err != nil {
-		return nil, false, fmt.Errorf("ics: fetch: %w", err)
+		return nil, false, fmt.Errorf("ics: fetch: %w", withoutURL(err))
 	}
 	req.Header.Set("Accept", "text/calendar, */*;q=0.5")
 	if c.cal != nil {
@@ -144,13 +144,7 @@ func (c *Client) Fetch(ctx context.Context) (cal *Calendar, changed bool, err er
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		// url.Error carries the URL, which for a "secret address" is a
-		// credential: keep only the cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, false, fmt.Errorf("ics: fetch: %w", err)
+		return nil, false, fmt.Errorf("ics: fetch: %w", withoutURL(err))
 	}
 	defer resp.Body.Close()
 	switch {
@@ -194,6 +188,19 @@ func (c *Client) fetchFile() (*Calendar, bool, error) {
 	}
 	c.cal, c.fileSize, c.fileMod = cal, fi.Size(), fi.ModTime()
 	return cal, true, nil
+}
+
+// withoutURL returns the cause of err without the url.Errors around it:
+// they quote the URL (the one asked for, or a redirect's), which for a
+// "secret address" is a credential.
+func withoutURL(err error) error {
+	for {
+		var ue *url.Error
+		if !errors.As(err, &ue) || ue.Err == nil {
+			return err
+		}
+		err = ue.Err
+	}
 }
 
 // Last returns the last calendar fetched successfully, or nil.
