@@ -261,16 +261,26 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		panic(fmt.Sprintf("slacktest: marshal hello: %v", err))
 	}
-	if _, err := c.write(hello); err != nil {
-		s.log.Warn("send hello", "conn", c.id, "err", err)
-		c.abort()
-		return
-	}
+	// The connection is ready (for events, disconnects, counts) from the
+	// moment the client can have read its hello, not after: the write lock
+	// is held across both, so nothing is written to it before the hello,
+	// and a client that has read the hello finds it ready.
+	c.writeMu.Lock()
 	s.mu.Lock()
 	c.ready = true
 	s.connected++
 	s.notifyLocked()
 	s.mu.Unlock()
+	err = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err == nil {
+		err = c.ws.WriteMessage(websocket.TextMessage, hello)
+	}
+	c.writeMu.Unlock()
+	if err != nil {
+		s.log.Warn("send hello", "conn", c.id, "err", err)
+		c.abort()
+		return
+	}
 	s.log.Debug("connected", "conn", c.id, "num_connections", open+1)
 
 	s.readLoop(c)
