@@ -49,7 +49,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("SLACK_BOT_TOKEN: must be a bot token starting with xoxb-"))
 	}
 	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("SLACK_API_URL: must be an absolute http(s) URL such as https://slack.com/api/, got %q", c.APIURL))
+		errs = append(errs, fmt.Errorf("SLACK_API_URL: must be an absolute http(s) URL such as https://slack.com/api/, got %q", RedactURL(c.APIURL)))
 	}
 	for _, id := range c.StaffUsers {
 		if !isUserID(id) {

@@ -21,6 +21,7 @@ func TestConfigValidate(t *testing.T) {
 		{"missing tokens", func(c *Config) { c.AppToken, c.BotToken = "", "" }, []string{"SLACK_APP_TOKEN: not set", "SLACK_BOT_TOKEN: not set"}},
 		{"swapped tokens", func(c *Config) { c.AppToken, c.BotToken = c.BotToken, c.AppToken }, []string{"SLACK_APP_TOKEN: must be", "SLACK_BOT_TOKEN: must be"}},
 		{"bad url", func(c *Config) { c.APIURL = "slack.com" }, []string{"SLACK_API_URL"}},
+		{"bad url with credentials", func(c *Config) { c.APIURL = "ftp://me:secret@slack.example/api/?token=secret" }, []string{"SLACK_API_URL", "ftp://[redacted]@slack.example/api/?token=[redacted]"}},
 		{"bad staff", func(c *Config) { c.StaffUsers = []string{"alice"} }, []string{"TOWNHALL_STAFF_USERS"}},
 		{"bad numbers", func(c *Config) { c.HandlerTimeout, c.MaxConcurrentHandlers = 0, 0 }, []string{"TOWNHALL_HANDLER_TIMEOUT", "TOWNHALL_MAX_CONCURRENT_HANDLERS"}},
 	} {
@@ -74,6 +75,26 @@ func TestEscape(t *testing.T) {
 	} {
 		if got := Escape(in); got != want {
 			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"https://slack.com/api/", "https://slack.com/api/"},
+		{"https://user:hunter2@feeds.example.org/feed.xml", "https://[redacted]@feeds.example.org/feed.xml"},
+		{"https://libre.example.org/translate?api_key=s3cret&format=html", "https://libre.example.org/translate?api_key=[redacted]&format=[redacted]"},
+		{"https://example.org/feed?s3cret", "https://example.org/feed?[redacted]"},
+		{"https://example.org/cb#access_token=s3cret", "https://example.org/cb#[redacted]"},
+		{"http://127.0.0.1:8080/x", "http://127.0.0.1:8080/x"},
+		{"/var/lib/townhall/community.ics", "/var/lib/townhall/community.ics"},
+		{"not a url", "not a url"},
+		{"user:s3cret@host", "[redacted]"},
+		{"https://exa mple.org/?k=s3cret", "[redacted]"},
+	} {
+		if got := RedactURL(tc.in); got != tc.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -179,7 +181,9 @@ func checkCredentials(ctx context.Context, c *config) error {
 const credentialsTimeout = 10 * time.Second
 
 // printConfig writes the effective configuration, secrets redacted, one
-// variable a line, grouped by section.
+// variable a line, grouped by section. Secrets print as [redacted]; URLs
+// lose their user info and query values (see slackapp.RedactURL), and
+// calendar feeds, whose path may be the secret, show only their host.
 func printConfig(w io.Writer, c *config) {
 	for _, s := range c.sections() {
 		fmt.Fprintf(w, "# %s\n", s.title)
@@ -193,7 +197,13 @@ func printConfig(w io.Writer, c *config) {
 			if s.prefix != "" {
 				name = s.prefix + "_" + name
 			}
-			fmt.Fprintf(w, "%s=%s\n", name, formatValue(v.Field(i)))
+			value := formatValue(v.Field(i))
+			if name == "TOWNHALL_CALENDAR_SOURCES" {
+				value = redactCalendarSources(value)
+			} else {
+				value = redactURLs(value)
+			}
+			fmt.Fprintf(w, "%s=%s\n", name, value)
 		}
 	}
 }
@@ -210,6 +220,64 @@ func formatValue(v reflect.Value) string {
 		return strings.Join(parts, ",")
 	}
 	return fmt.Sprint(v.Interface())
+}
+
+// urlPattern finds the URLs in a value: a scheme, "://", and everything up
+// to a space or a separator of townhall's lists (; , | and feeds' ->).
+var urlPattern = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s;,|<>"']+`)
+
+// redactURLs redacts every URL in a configuration value.
+func redactURLs(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range urlPattern.FindAllStringIndex(s, -1) {
+		start, end := m[0], m[1]
+		if end < len(s) && s[end] == '>' && s[end-1] == '-' {
+			end-- // "https://example.org/feed->#news"
+		}
+		b.WriteString(s[last:start])
+		b.WriteString(slackapp.RedactURL(s[start:end]))
+		last = end
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// redactCalendarSources shows TOWNHALL_CALENDAR_SOURCES with each ICS
+// feed's address reduced to its host: a calendar's "secret address"
+// (Google's …/private-<key>/basic.ics, Outlook's and Nextcloud's share
+// links) is a credential in its path.
+func redactCalendarSources(s string) string {
+	var entries []string
+	for _, line := range strings.Split(s, "\n") {
+		for _, entry := range strings.Split(line, ";") {
+			if entry = strings.TrimSpace(entry); entry != "" {
+				entries = append(entries, redactCalendarSource(entry))
+			}
+		}
+	}
+	return strings.Join(entries, "; ")
+}
+
+func redactCalendarSource(entry string) string {
+	kind, rest, ok := strings.Cut(entry, ":")
+	if !ok {
+		return redactURLs(entry)
+	}
+	target, channels := rest, ""
+	if i := strings.LastIndex(rest, "="); i >= 0 {
+		target, channels = rest[:i], rest[i:]
+	}
+	if strings.Contains(target, "://") {
+		u, err := url.Parse(strings.TrimSpace(target))
+		switch {
+		case err != nil || u.Host == "":
+			target = "[redacted]"
+		case u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "":
+			target = u.Scheme + "://" + u.Host + "/…"
+		}
+	}
+	return kind + ":" + target + channels
 }
 
 // newLogger builds the process logger from the ops config.

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+	"github.com/townhall/townhall/slackapp"
 
 	_ "time/tzdata" // TOWNHALL_TIMEZONE works in a scratch image with no zoneinfo
 )
@@ -103,7 +104,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info("townhall starting", "api_url", cfg.Slack.APIURL, "database", cfg.Store.String(),
+	log.Info("townhall starting", "api_url", slackapp.RedactURL(cfg.Slack.APIURL), "database", cfg.Store.String(),
 		"timezone", cfg.Scheduler.Timezone)
 	return a.run(ctx)
 }
@@ -115,7 +116,7 @@ func check(ctx context.Context, stdout io.Writer) error {
 		return errUsage{err}
 	}
 	if cfg.Translate.Enabled {
-		fmt.Fprintln(stdout, "# translation provider:", cfg.Translate.Describe())
+		fmt.Fprintln(stdout, "# translation provider:", redactURLs(cfg.Translate.Describe()))
 	}
 	fmt.Fprintln(stdout, "# database:", cfg.Store.String())
 	fmt.Fprintln(stdout, "# configuration OK")

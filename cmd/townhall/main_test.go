@@ -44,6 +44,54 @@ func TestCheckPrintsRedactedConfig(t *testing.T) {
 	}
 }
 
+// TestCheckRedactsEverySecret: a configuration full of credentials, in
+// every place a URL can carry one, prints none of them.
+func TestCheckRedactsEverySecret(t *testing.T) {
+	env := map[string]string{
+		"SLACK_APP_TOKEN":                   "xapp-1-A1-123-s3cret01",
+		"SLACK_BOT_TOKEN":                   "xoxb-123-s3cret02",
+		"SLACK_API_URL":                     "https://s3cret03:s3cret04@slack.example.org/api/?token=s3cret05",
+		"TOWNHALL_CALENDAR_ENABLED":         "true",
+		"TOWNHALL_CALENDAR_GOOGLE_API_KEY":  "s3cret06",
+		"TOWNHALL_CALENDAR_SOURCES":         "ics:https://calendar.google.com/calendar/ical/team%40example.org/private-s3cret07/basic.ics=#general; ics:webcal://s3cret08:s3cret09@cal.example.org/s3cret10.ics?key=s3cret11=C0123ABCD,#events",
+		"TOWNHALL_FEEDS_ENABLED":            "true",
+		"TOWNHALL_FEEDS_SOURCES":            "https://s3cret12:s3cret13@blog.example.org/feed.xml?apikey=s3cret14 -> #news\nhttps://news.example.org/rss?s3cret15->#general",
+		"TOWNHALL_TRANSLATE_ENABLED":        "true",
+		"TOWNHALL_TRANSLATE_PROVIDER":       "libretranslate",
+		"TOWNHALL_TRANSLATE_LIBRE_URL":      "https://s3cret16:s3cret17@libre.example.org/?api_key=s3cret18",
+		"TOWNHALL_TRANSLATE_LIBRE_KEY":      "s3cret19",
+		"TOWNHALL_TRANSLATE_DEEPL_KEY":      "s3cret20",
+		"TOWNHALL_TRANSLATE_GOOGLE_API_KEY": "s3cret21",
+		"TOWNHALL_CALLS_ZOOM_CLIENT_SECRET": "s3cret22",
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"check"}, nil, &out, &out)
+	got := out.String()
+	if err != nil {
+		got += "\n" + err.Error()
+	}
+	if strings.Contains(got, "s3cret") {
+		for _, line := range strings.Split(got, "\n") {
+			if strings.Contains(line, "s3cret") {
+				t.Errorf("check shows a secret: %s", line)
+			}
+		}
+	}
+	for _, want := range []string{
+		"SLACK_API_URL=https://[redacted]@slack.example.org/api/?token=[redacted]",
+		"TOWNHALL_CALENDAR_SOURCES=ics:https://calendar.google.com/…=#general; ics:webcal://cal.example.org/…=C0123ABCD,#events",
+		"TOWNHALL_FEEDS_SOURCES=https://[redacted]@blog.example.org/feed.xml?apikey=[redacted] -> #news\nhttps://news.example.org/rss?[redacted]->#general",
+		"TOWNHALL_TRANSLATE_LIBRE_URL=https://[redacted]@libre.example.org/?api_key=[redacted]",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("check output lacks %q:\n%s", want, got)
+		}
+	}
+}
+
 func TestBadConfigurationNamesTheVariable(t *testing.T) {
 	for _, tc := range []struct {
 		name string
