@@ -29,7 +29,7 @@ func TestCheckShowsTheDatabaseRedacted(t *testing.T) {
 		t.Errorf("check printed the database password:\n%s", got)
 	}
 	for _, want := range []string{
-		"TOWNHALL_DATABASE_URL=postgres://townhall:xxxxx@db.example.org:5432/townhall?sslmode=require",
+		"TOWNHALL_DATABASE_URL=postgres://[redacted]@db.example.org:5432/townhall",
 		"# database: PostgreSQL postgres://townhall:xxxxx@db.example.org:5432/townhall?sslmode=require",
 	} {
 		if !strings.Contains(got, want) {
