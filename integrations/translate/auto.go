@@ -435,8 +435,8 @@ var flagCountries = map[string]string{
 	"zh-TW": "tw", "pt-BR": "br",
 }
 
-// flag is a language's flag emoji, made of regional indicator letters.
-func flag(code string) string {
+// flagOf is a language's flag emoji, made of regional indicator letters.
+func flagOf(code string) string {
 	cc, ok := flagCountries[code]
 	if !ok {
 		cc = code
@@ -459,7 +459,7 @@ func autoReply(r autoResult, provider string) slackapp.Message {
 	var previews []string
 	room := (maxBlocks - 1) / max(1, len(r.lines))
 	for _, l := range r.lines {
-		head := "*" + flag(l.lang.Code) + " " + l.lang.Name() + "*"
+		head := "*" + flagOf(l.lang.Code) + " " + l.lang.Name() + "*"
 		if l.fail != "" {
 			blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
 				head+"\n_"+failureLine(l.fail, provider)+"_", false, true), nil, nil))
@@ -467,7 +467,7 @@ func autoReply(r autoResult, provider string) slackapp.Message {
 		}
 		parts := sections(head+"\n"+l.text, room)
 		blocks = append(blocks, parts...)
-		previews = append(previews, flag(l.lang.Code)+" "+preview(l.text))
+		previews = append(previews, flagOf(l.lang.Code)+" "+preview(l.text))
 	}
 	about := "🌐 Translated automatically"
 	if r.source != "" {
