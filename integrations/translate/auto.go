@@ -528,3 +528,39 @@ func (k *keyedMutex) lock(key string) func() {
 		k.mu.Unlock()
 	}
 }
+
+// TranslationReply translates text (mrkdwn, as posted: a feed item, a
+// calendar digest) into those of languages it is not already in, and
+// returns the one message to post in the post's thread, laid out as
+// channels' auto-translation lays it out. ok is false when there is
+// nothing to post: no words, already in every language, or
+// auto-translation paused by the monthly budget (the caller may log it).
+// languages are codes or names, as ParseLanguages reads them; an unknown
+// one is an error, as is a provider that failed for every language. The
+// characters sent count against the monthly budget. It honours ctx, and
+// is safe for concurrent use.
+//
+// Other integrations cannot import this package: cmd/townhall hands this
+// method to them as a function value.
+func (i *Integration) TranslationReply(ctx context.Context, text string, languages []string) (slackapp.Message, bool, error) {
+	codes, err := ParseLanguages(strings.Join(languages, ","))
+	if err != nil {
+		return slackapp.Message{}, false, fmt.Errorf("%s: %w", Name, err)
+	}
+	if i.budget.paused(ctx) {
+		i.log.InfoContext(ctx, "translation of a post skipped: the monthly budget is used up")
+		return slackapp.Message{}, false, nil
+	}
+	res, err := i.translations(ctx, text, codes)
+	defer i.budget.check(ctx, "")
+	switch {
+	case errors.Is(err, errNothingToTranslate):
+		return slackapp.Message{}, false, nil
+	case err != nil:
+		i.noteFailure(err)
+		return slackapp.Message{}, false, fmt.Errorf("%s: translate a post: %s", Name, i.clean(err))
+	case len(res.lines) == 0:
+		return slackapp.Message{}, false, nil
+	}
+	return autoReply(res, i.t.p.name()), true, nil
+}

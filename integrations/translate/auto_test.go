@@ -2,6 +2,7 @@ package translate_test
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -484,4 +485,65 @@ func TestBudgetPausesAutoTranslation(t *testing.T) {
 	if !shows(status, "of "+strconv.Itoa(2*per+per/2)+" characters this month") {
 		t.Errorf("January's status = %s", status)
 	}
+}
+
+// An edit that makes a short message long enough posts its translations;
+// one that makes it too short deletes them. A translation never
+// broadcasts what the original announced.
+func TestAutoTranslationEdits(t *testing.T) {
+	t.Parallel()
+	b := start(t, nil)
+	b.switchOn(t, "fr")
+	m, posts := b.say(t, slacktest.Message{Text: "ok"})
+	if len(posts) != 0 {
+		t.Fatalf("a short message was answered: %v", posts)
+	}
+	reply := only(t, b.edit(t, m.TS, "<!channel> Hello everyone, the agenda is ready."))
+	if reply.Method != slacktest.MethodPostMessage || reply.ThreadTS != m.TS || !shows(reply, "[fr] Hello everyone") || !shows(reply, "@\u2060channel") || shows(reply, "<!channel") {
+		t.Fatalf("reply after the edit = %s", reply)
+	}
+	if posts := b.edit(t, m.TS, "ok then"); len(posts) != 0 {
+		t.Errorf("shortening posted %v", posts)
+	}
+	if got := b.front.Deleted(); len(got) != 1 || got[0] != slacktest.GeneralID+"/"+reply.TS {
+		t.Errorf("deleted = %v, want the reply", got)
+	}
+	// Deleting the message now changes nothing more.
+	b.remove(t, m.TS)
+	if got := b.front.Deleted(); len(got) != 1 {
+		t.Errorf("deleted = %v", got)
+	}
+}
+
+// TranslationReply is what a feed or a digest calls to carry its post's
+// translations.
+func TestTranslationReply(t *testing.T) {
+	t.Parallel()
+	post := "*New post*: " + english
+	// The post in two languages, then "Bonjour" once, reach the cap.
+	b := start(t, func(c *translate.Config) { c.MonthlyCharacters = 2*utf8.RuneCountInString(post) + 3 })
+	ctx := waitCtx(t)
+	m, ok, err := b.in.TranslationReply(ctx, post, []string{"es", "français"})
+	if err != nil || !ok || !strings.Contains(string(mustJSON(t, m.Blocks)), "[es] ") || !strings.Contains(m.Text, "🇫🇷") {
+		t.Fatalf("TranslationReply = %+v, %v, %v", m, ok, err)
+	}
+	if _, ok, err := b.in.TranslationReply(ctx, "Bonjour", []string{"fr"}); ok || err != nil {
+		t.Errorf("a French text into French: ok %v, err %v", ok, err)
+	}
+	if _, _, err := b.in.TranslationReply(ctx, english, []string{"xx"}); err == nil || !strings.Contains(err.Error(), `unknown language "xx"`) {
+		t.Errorf("unknown language: %v", err)
+	}
+	// Past the budget, posts are not translated either.
+	if _, ok, err := b.in.TranslationReply(ctx, english+" More.", []string{"es", "fr"}); ok || err != nil {
+		t.Errorf("past the budget: ok %v, err %v", ok, err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }
