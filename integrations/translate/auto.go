@@ -49,10 +49,12 @@ func (r autoResult) translated() bool {
 }
 
 // translations translates text into those of languages it is not in,
-// detecting its language as cheaply as detect.go describes. A language
-// that fails gets a line saying so; the error is returned only when every
-// one failed. errNothingToTranslate means text has no words.
-func (i *Integration) translations(ctx context.Context, text string, languages []string) (autoResult, error) {
+// detecting its language as cheaply as detect.go describes; where is the
+// conversation it comes from (a channel ID), whose past messages tell
+// which language to try first. A language that fails gets a line saying
+// so; the error is returned only when every one failed.
+// errNothingToTranslate means text has no words.
+func (i *Integration) translations(ctx context.Context, where, text string, languages []string) (autoResult, error) {
 	n := normalise(text)
 	p := prepare(n)
 	if p.text == 0 {
@@ -76,17 +78,10 @@ func (i *Integration) translations(ctx context.Context, text string, languages [
 	}
 	if !known {
 		prose := p.prose()
-		first := ""
-		for _, l := range languages {
-			if cannotBe(prose, l) {
-				first = l
-				break
-			}
-		}
-		if first == "" && utf8.RuneCountInString(strings.Join(strings.Fields(prose), " ")) <= detectSample {
-			first = languages[0]
-		}
-		if first != "" {
+		sc := dominantScript(prose)
+		first, chance := i.sources.unlikeliest(where, sc, prose, languages)
+		size := utf8.RuneCountInString(n)
+		if size <= detectSample || chance*float64(size) < detectSample {
 			// Steps 2 and 3: the first translation detects.
 			if r, ok := translate(first, ""); ok {
 				source, known = r.Source, true
@@ -95,7 +90,7 @@ func (i *Integration) translations(ctx context.Context, text string, languages [
 		} else {
 			// Step 4: a sample to the detect endpoint.
 			dctx, cancel := context.WithTimeout(ctx, i.cfg.Timeout)
-			code, err := i.t.detect(dctx, sample(prose), languages[0])
+			code, err := i.t.detect(dctx, sample(prose), first)
 			cancel()
 			if err != nil {
 				firstErr = err
@@ -105,6 +100,7 @@ func (i *Integration) translations(ctx context.Context, text string, languages [
 		}
 		if known {
 			i.t.remember(ctx, res.hash, source)
+			i.sources.seen(where, sc, source)
 		}
 	}
 	res.source = source
@@ -277,7 +273,7 @@ func (i *Integration) post(ctx context.Context, m autoMessage, languages []strin
 		}
 		return cause
 	}
-	res, err := i.translations(ctx, m.text, languages)
+	res, err := i.translations(ctx, m.channel, m.text, languages)
 	defer i.budget.check(ctx, m.channel)
 	switch {
 	case errors.Is(err, errNothingToTranslate):
@@ -341,7 +337,7 @@ func (i *Integration) autoChanged(ctx context.Context, m autoMessage) error {
 		i.t.m.auto.WithLabelValues("paused").Inc()
 		return nil // the reply stays as it was
 	}
-	res, err := i.translations(ctx, m.text, rule.languages)
+	res, err := i.translations(ctx, m.channel, m.text, rule.languages)
 	defer i.budget.check(ctx, m.channel)
 	switch {
 	case errors.Is(err, errNothingToTranslate) || (err == nil && len(res.lines) == 0):
@@ -551,7 +547,7 @@ func (i *Integration) TranslationReply(ctx context.Context, text string, languag
 		i.log.InfoContext(ctx, "translation of a post skipped: the monthly budget is used up")
 		return slackapp.Message{}, false, nil
 	}
-	res, err := i.translations(ctx, text, codes)
+	res, err := i.translations(ctx, "", text, codes)
 	defer i.budget.check(ctx, "")
 	switch {
 	case errors.Is(err, errNothingToTranslate):

@@ -235,11 +235,14 @@ func TestAutoTranslationInThreadAndRedelivery(t *testing.T) {
 
 // Detection by each provider's own means: a long Spanish message in an
 // es,fr channel costs a sample for detection and the French, never the
-// Spanish.
+// Spanish. (For a message under three samples long, guessing Spanish is
+// not worth a sample: see detect.go.)
 func TestDetectionCostsOnlyTheMissingLanguage(t *testing.T) {
 	t.Parallel()
 	spanish := "Hola a todos: el grupo de voluntarios se reúne el jueves por la tarde en la biblioteca del barrio para preparar " +
-		"el mercado de invierno, y necesitamos manos para montar los puestos, cocinar y recibir a los vecinos que vengan."
+		"el mercado de invierno, y necesitamos manos para montar los puestos, cocinar y recibir a los vecinos que vengan. " +
+		"Quien pueda traer mesas plegables, alargadores o termos de café, que lo apunte en la hoja compartida antes del miércoles. " +
+		"Los niños del taller de pintura expondrán sus dibujos en la entrada, y habrá un rincón de intercambio de libros, juguetes y ropa de abrigo para el invierno."
 	n := utf8.RuneCountInString(spanish)
 	tests := []struct {
 		name  string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -17,28 +18,33 @@ import (
 // v2 detect at the translation rate, LibreTranslate by nothing but its
 // host's time (it is counted against the budget all the same), and DeepL
 // has no detect endpoint at all, only the detected_source_language of a
-// translation. So, in order:
+// translation. So:
 //
 //  1. A language already detected for the same text (by SHA-256 of the
 //     normalised text, in the store's cache) costs nothing: an edit that
 //     leaves the text alone, or a text posted again.
-//  2. When one of the channel's languages is written in a script the
-//     message is not (Arabic or Chinese for a message in Latin letters,
-//     French for one in Cyrillic), the message cannot be in that language:
-//     it is translated into it first, with the source left to the
-//     provider, and the source it reports is the detection, free.
-//  3. A short message (at most detectSample characters of text) is
-//     translated into the channel's first language the same way: when it
-//     turns out to be in that language, that request cost what a detect
-//     request would have, and otherwise nothing was wasted.
-//  4. Otherwise the first detectSample characters of its text (cut at a
+//  2. Otherwise the channel's language the message is least likely to be
+//     in is chosen: one written in a script the message is not (Arabic or
+//     Chinese for a message in Latin letters) cannot be it at all; among
+//     the others, the one least often detected for the channel's messages
+//     in that script so far (in this process, counted from a uniform
+//     start).
+//  3. If that language has no chance, or the message is short (at most
+//     detectSample characters), or its chance times the message's length
+//     is under detectSample, the message is translated into it first, the
+//     source left to the provider: the source it reports is the
+//     detection. It costs nothing extra unless the message was in that
+//     language after all, and then no more than a sample would have, on
+//     average.
+//  4. Otherwise the first detectSample characters of its prose (cut at a
 //     space; no code, URLs or mentions) go to the provider's detect
-//     endpoint (Google v2 detect, LibreTranslate /detect), or for DeepL are
-//     translated into the channel's first language, and only the source it
-//     reports is kept.
+//     endpoint (Google v2 detect, LibreTranslate /detect), or for DeepL
+//     are translated into that language, and only the source it reports
+//     is kept.
 //
-// Each step costs at most what asking a detect endpoint for the whole text
-// would, and usually nothing.
+// The choice between 3 and 4 minimises the expected cost: translating
+// first wastes the message's length when the guess is wrong, a sample
+// always costs detectSample.
 
 // detectSample is how much of a message's text is sent to detect its
 // language: two or three sentences, which the providers detect reliably.
@@ -238,4 +244,88 @@ func sameLanguage(source, target string) bool {
 	a, _, _ := strings.Cut(source, "-")
 	b, _, _ := strings.Cut(target, "-")
 	return a == b && a != "zh"
+}
+
+// dominantScript is the script most of prose's letters are in.
+func dominantScript(prose string) script {
+	counts := make(map[script]int)
+	best, most := scriptOther, 0
+	for _, r := range prose {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		sc := scriptOfRune(r)
+		counts[sc]++
+		if counts[sc] > most {
+			best, most = sc, counts[sc]
+		}
+	}
+	return best
+}
+
+// sources counts the languages detected per conversation and script, to
+// guess which of a channel's languages its next message is least likely
+// to be in. It is safe for concurrent use; it is kept in memory, and
+// starts again at a restart.
+type sources struct {
+	mu     sync.Mutex
+	counts map[sourcesKey]map[string]int
+}
+
+type sourcesKey struct {
+	where  string
+	script script
+}
+
+// maxSourcesKept bounds the conversations remembered; past it, counting
+// starts again.
+const maxSourcesKept = 10000
+
+func newSources() *sources { return &sources{counts: make(map[sourcesKey]map[string]int)} }
+
+// seen counts a message of where, in script, detected as lang.
+func (s *sources) seen(where string, sc script, lang string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := sourcesKey{where, sc}
+	if s.counts[k] == nil {
+		if len(s.counts) >= maxSourcesKept {
+			s.counts = make(map[sourcesKey]map[string]int)
+		}
+		s.counts[k] = make(map[string]int)
+	}
+	s.counts[k][lang]++
+}
+
+// unlikeliest returns the language of languages a message of where, in
+// script sc, is least likely to be in, and that chance: 0 for a language
+// written in another script, else the share of the conversation's
+// messages in that script detected as it, with one more of each language
+// (and one of any other) counted, so that a new channel starts even. Ties
+// go to the first in languages.
+func (s *sources) unlikeliest(where string, sc script, prose string, languages []string) (string, float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	counts := s.counts[sourcesKey{where, sc}]
+	total := 1 // any other language
+	for _, c := range counts {
+		total += c
+	}
+	possible := 0
+	for _, l := range languages {
+		if !cannotBe(prose, l) {
+			possible++
+		}
+	}
+	best, chance := "", 2.0
+	for _, l := range languages {
+		p := 0.0
+		if !cannotBe(prose, l) {
+			p = float64(counts[l]+1) / float64(total+possible)
+		}
+		if p < chance {
+			best, chance = l, p
+		}
+	}
+	return best, chance
 }

@@ -286,6 +286,7 @@ type Integration struct {
 	now      func() time.Time
 	chans    *channels
 	budget   *budget
+	sources  *sources
 	locks    keyedMutex
 
 	failMu   sync.Mutex
@@ -342,6 +343,7 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 	}
 	i.chans = &channels{i: i, env: env, names: make(map[string]channelName)}
 	i.budget = &budget{i: i, limit: cfg.MonthlyCharacters}
+	i.sources = newSources()
 	i.t.billed = i.budget.add
 	return i, nil
 }
