@@ -429,6 +429,14 @@ func TestChannelSettingsPersist(t *testing.T) {
 	if p := only(t, b3.env.Command(t, slacktest.MemberID, slacktest.GeneralID, "/translate", "channel status")); !shows(p, "into French and Arabic") || !shows(p, "switched on by <@U0ADMIN> on 3 December 2026") {
 		t.Errorf("status after a restart = %s", p)
 	}
+	// Staff see the channels: #general as the command set it (the
+	// environment's entry for it no longer applies), and the environment's
+	// other entry.
+	status := only(t, b3.env.Command(t, slacktest.AdminID, "", "/townhall", "status"))
+	if !shows(status, "auto-translation: <#C0GENERAL> → fr, ar; <#C0NOWHERE> → fr (TOWNHALL_TRANSLATE_CHANNELS)") || shows(status, "#general → es") ||
+		!shows(status, "characters translated this month (no cap)") || !shows(status, "provider: DeepL") {
+		t.Errorf("/townhall status = %s", status)
+	}
 }
 
 // The monthly budget: staff are told near the cap, auto-translation

@@ -274,10 +274,25 @@ func (c *channels) summary(ctx context.Context) ([]string, error) {
 		}
 	}
 	for _, e := range c.env {
-		if _, overridden := m[e.id]; e.id != "" && overridden {
+		if c.overridden(ctx, e, m) {
 			continue
 		}
 		lines = append(lines, e.String()+" → "+strings.Join(e.languages, ", ")+" (TOWNHALL_TRANSLATE_CHANNELS)")
 	}
 	return lines, nil
+}
+
+// overridden reports whether a command set the channel of an environment
+// entry, which then no longer applies.
+func (c *channels) overridden(ctx context.Context, e envChannel, set map[string]channelSetting) bool {
+	if e.id != "" {
+		_, ok := set[e.id]
+		return ok
+	}
+	for id := range set {
+		if c.nameOf(ctx, id) == e.name {
+			return true
+		}
+	}
+	return false
 }
