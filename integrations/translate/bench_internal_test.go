@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/townhall/townhall/integrations/translate/deepl"
 	"github.com/townhall/townhall/integrations/translate/deepltest"
+	"github.com/townhall/townhall/integrations/translate/google"
+	"github.com/townhall/townhall/integrations/translate/googletest"
 	"github.com/townhall/townhall/store/sqlite"
 )
 
@@ -92,4 +95,203 @@ func counter(v *prometheus.CounterVec) float64 {
 		}
 	}
 	return total
+}
+
+// BenchmarkChannelDay replays a day of a six-language channel
+// (dayOfMessages: 400 messages in en, fr, es, ar, zh and ru, a third of
+// them a word or two, some links, code and other apps' posts) through
+// auto-translation, against the Google and DeepL fakes, for a channel
+// switched on for all six languages and for one switched on for two (en,
+// fr). It reports the characters billed per day as a share of a bot that
+// translates every message into every language of the channel ("naive":
+// each member's message, whole, into each language), for two ways of
+// doing it:
+//
+//   - "without detection": the same skipping (short, code, links, bots),
+//     markup protection and cache, but every eligible message translated
+//     into every language, its own included, with the source left to the
+//     provider;
+//   - "with detection": translations (detect.go), which never translates
+//     a message into its own language and detects it as cheaply as the
+//     provider allows.
+//
+// floor/naive is the least any approach that translates each eligible
+// message into the languages it is not in could bill (its text, once per
+// such language), and detect-share the part of the billed characters
+// spent on detection alone (Google's detect endpoint; DeepL's samples are
+// translations the fake cannot tell apart, so it shows 0 there).
+func BenchmarkChannelDay(b *testing.B) {
+	day := dayOfMessages(400, 2026)
+	for _, provider := range []string{ProviderGoogle, ProviderDeepL} {
+		for _, channel := range []struct {
+			name  string
+			langs []string
+		}{{"six", []string{"en", "fr", "es", "ar", "zh", "ru"}}, {"two", []string{"en", "fr"}}} {
+			b.Run(provider+"/"+channel.name, func(b *testing.B) {
+				fake := newBenchFake(b, provider)
+				var total dayCost
+				days := 0
+				for b.Loop() {
+					days++
+					total = total.plus(replayDay(b, fake, day, channel.langs))
+				}
+				b.ReportMetric(float64(total.naive)/float64(days), "naive-chars/day")
+				b.ReportMetric(float64(total.without)/float64(total.naive), "without-detection/naive")
+				b.ReportMetric(float64(total.with)/float64(total.naive), "with-detection/naive")
+				b.ReportMetric(float64(total.floor)/float64(total.naive), "floor/naive")
+				b.ReportMetric(float64(total.detect)/float64(max(total.with, 1)), "detect-share")
+			})
+		}
+	}
+}
+
+// dayCost is what a replayed day was billed, in characters.
+type dayCost struct{ naive, without, with, floor, detect int }
+
+func (c dayCost) plus(d dayCost) dayCost {
+	return dayCost{c.naive + d.naive, c.without + d.without, c.with + d.with, c.floor + d.floor, c.detect + d.detect}
+}
+
+// replayDay translates a day's messages for a channel in langs, once
+// without detection and once with, each with an empty cache.
+func replayDay(tb testing.TB, fake benchFake, day []dayMessage, langs []string) dayCost {
+	tb.Helper()
+	var c dayCost
+	i := fake.integration()
+	before := fake.billed()
+	for _, m := range day {
+		if m.bot {
+			continue
+		}
+		c.naive += utf8.RuneCountInString(m.text) * len(langs)
+		if i.skip(autoMessage{text: m.text}) != "" {
+			continue
+		}
+		c.floor += utf8.RuneCountInString(m.text) * (len(langs) - boolInt(slices.Contains(langs, m.lang)))
+		for _, l := range langs {
+			if _, err := i.t.translate(tb.Context(), m.text, l); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	c.without = fake.billed() - before
+
+	i = fake.integration()
+	before, beforeDetect := fake.billed(), fake.detected()
+	for _, m := range day {
+		if m.bot || i.skip(autoMessage{text: m.text}) != "" {
+			continue
+		}
+		res, err := i.translations(tb.Context(), "C0DAY", m.text, langs)
+		if err != nil && !errors.Is(err, errNothingToTranslate) {
+			tb.Fatal(err)
+		}
+		if m.lang != "" && res.source != m.lang {
+			tb.Fatalf("%q detected as %q, want %s", m.text, res.source, m.lang)
+		}
+	}
+	c.with = fake.billed() - before
+	c.detect = fake.detected() - beforeDetect
+	return c
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// A day's bill, as the benchmark measures it, for a guard on every run:
+// detection always bills less than translating into every language, and
+// stays within a few per cent of the floor.
+func TestChannelDayCost(t *testing.T) {
+	t.Parallel()
+	day := dayOfMessages(80, 7)
+	for _, provider := range []string{ProviderGoogle, ProviderDeepL} {
+		for _, langs := range [][]string{{"en", "fr", "es", "ar", "zh", "ru"}, {"en", "fr"}, {"es", "fr"}} {
+			c := replayDay(t, newBenchFake(t, provider), day, langs)
+			t.Logf("%s %v: naive %d, without %d (%.2f), with %d (%.2f), floor %d (%.2f), detection %d",
+				provider, langs, c.naive, c.without, float64(c.without)/float64(c.naive), c.with, float64(c.with)/float64(c.naive),
+				c.floor, float64(c.floor)/float64(c.naive), c.detect)
+			if c.with >= c.without {
+				t.Errorf("%s %v: with detection %d, without %d", provider, langs, c.with, c.without)
+			}
+			if float64(c.with) > 1.15*float64(c.floor) {
+				t.Errorf("%s %v: with detection %d, more than 15 %% over the floor %d", provider, langs, c.with, c.floor)
+			}
+		}
+	}
+}
+
+func botOf(m dayMessage) string {
+	if m.bot {
+		return "B0OTHER"
+	}
+	return ""
+}
+
+// benchFake is a provider's fake for a benchmark: how many characters it
+// billed, how many of those were for detection alone, and auto-translation
+// over it with a new, empty cache.
+type benchFake struct {
+	billed, detected func() int
+	integration      func() *Integration
+}
+
+func newBenchFake(b testing.TB, name string) benchFake {
+	b.Helper()
+	var f benchFake
+	var newProvider func() provider
+	switch name {
+	case ProviderGoogle:
+		s := googletest.New(b)
+		f.billed = s.Characters
+		f.detected = func() int {
+			n := 0
+			for _, d := range s.Detections() {
+				n += utf8.RuneCountInString(d)
+			}
+			return n
+		}
+		newProvider = func() provider {
+			c, err := google.New(b.Context(), google.Config{APIKey: s.APIKey, Endpoint: s.Endpoint()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return googleProvider{c}
+		}
+	default:
+		s := deepltest.New(b)
+		f.billed = s.Characters
+		// DeepL has no detect endpoint: a detection is a translation of
+		// a sample, which the fake cannot tell from others.
+		f.detected = func() int { return 0 }
+		newProvider = func() provider {
+			c, err := deepl.New(deepl.Config{Key: s.Key, URL: s.URL}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return deeplProvider{c}
+		}
+	}
+	f.integration = func() *Integration {
+		st, err := sqlite.OpenStore(b.Context(), filepath.Join(b.TempDir(), "bench.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+		m, err := newMetrics(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		log := slog.New(slog.DiscardHandler)
+		return &Integration{
+			cfg:     Config{MaxCharacters: 5000, ChannelMinWords: defaultMinWords, Timeout: 10 * time.Second},
+			log:     log,
+			sources: newSources(),
+			t:       &translator{p: newProvider(), key: name, cache: st, ttl: time.Hour, log: log, m: m},
+		}
+	}
+	return f
 }

@@ -89,3 +89,42 @@ func TestConfigNeverShowsSecrets(t *testing.T) {
 		t.Errorf("Describe = %q", d)
 	}
 }
+
+func TestChannelsVariable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		value string
+		want  string // the one line of the error, "" for none
+	}{
+		{value: ""},
+		{value: "#general=es,fr;#annonces=en,ar"},
+		{value: " #général = es, fr ; C0123ABCD=zh-TW+ar ;"},
+		{value: "general=français,español"},
+		{value: "#general", want: `TOWNHALL_TRANSLATE_CHANNELS: entry 1 "#general": want <channel>=<languages>, as in "#general=es,fr"`},
+		{value: "#general=es;#random=xx", want: `TOWNHALL_TRANSLATE_CHANNELS: entry 2 "#random=xx": unknown language "xx" (use codes such as es, fr, ar, zh, ru)`},
+		{value: "#Gen eral=es", want: `TOWNHALL_TRANSLATE_CHANNELS: entry 1 "#Gen eral=es": "#Gen eral" is not a channel: write #name or an ID such as C0123ABCD`},
+		{value: "#general=", want: `TOWNHALL_TRANSLATE_CHANNELS: entry 1 "#general=": no languages given (for example es,fr)`},
+		{value: "#general=es;#General=fr", want: `TOWNHALL_TRANSLATE_CHANNELS: entry 2 "#General=fr": #General is listed twice`},
+		{value: "#a=es;#b", want: `TOWNHALL_TRANSLATE_CHANNELS: entry 2 "#b": want <channel>=<languages>, as in "#general=es,fr"`},
+		{value: "#a=x;#b=y", want: `TOWNHALL_TRANSLATE_CHANNELS: entry 1 "#a=x": unknown language "x" (use codes such as es, fr, ar, zh, ru); entry 2 "#b=y": unknown language "y" (use codes such as es, fr, ar, zh, ru)`},
+		{value: "#general=en,fr,es,ar,zh,ru,de,it,ja", want: `TOWNHALL_TRANSLATE_CHANNELS: entry 1 "#general=en,fr,es,ar,zh,ru,de,it,ja": 9 languages; at most 8 fit in one reply`},
+	}
+	for _, tt := range tests {
+		cfg := testConfig()
+		cfg.DeepLKey, cfg.Channels = "key", tt.value
+		err := cfg.Validate()
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%q: %v", tt.value, err)
+		case tt.want != "" && (err == nil || err.Error() != tt.want):
+			t.Errorf("%q: error = %v\nwant        %s", tt.value, err, tt.want)
+		}
+	}
+	cfg := testConfig()
+	cfg.DeepLKey, cfg.MonthlyCharacters, cfg.ChannelMinWords = "key", -1, 101
+	err := cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "TOWNHALL_TRANSLATE_MONTHLY_CHARACTERS: must be 0 (no cap)") ||
+		!strings.Contains(err.Error(), "TOWNHALL_TRANSLATE_CHANNEL_MIN_WORDS: must be between 1 and 100, got 101") {
+		t.Errorf("Validate = %v", err)
+	}
+}

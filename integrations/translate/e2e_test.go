@@ -20,14 +20,20 @@ func testConfig() translate.Config {
 	return translate.Config{
 		Enabled: true, Provider: translate.ProviderDeepL, DefaultLanguage: "en", ReactionsEnabled: true,
 		MaxCharacters: 5000, CacheTTL: 720 * time.Hour, Timeout: 10 * time.Second, ProgressAfter: time.Minute,
-		LibreMaxCharacters: 2000,
+		LibreMaxCharacters: 2000, ChannelMinWords: 3,
 	}
 }
 
 type bundle struct {
 	env   *integrationtest.Env
 	deepl *deepltest.Server
+	front *deleteFront // chat.delete, in front of env.WS
+	clock *integrationtest.Clock
+	in    *translate.Integration
 }
+
+// testStart is when the tests' clock starts.
+var testStart = time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 
 // start runs the integration end to end against slacktest and a DeepL fake.
 func start(t *testing.T, modify func(*translate.Config)) bundle {
@@ -38,13 +44,28 @@ func start(t *testing.T, modify func(*translate.Config)) bundle {
 	if modify != nil {
 		modify(&cfg)
 	}
-	env := integrationtest.Start(t, integrationtest.Options{}, func(e *integrationtest.Env) (integrations.Integration, error) {
-		return translate.New(cfg, translate.Deps{
-			Poster: e.Runtime.Poster(), API: e.Runtime.API(),
+	b := startWith(t, cfg, integrationtest.Options{})
+	b.deepl = fake
+	return b
+}
+
+// startWith runs the integration with cfg, wired as cmd/townhall wires it.
+func startWith(t *testing.T, cfg translate.Config, o integrationtest.Options) bundle {
+	t.Helper()
+	b := bundle{clock: integrationtest.NewClock(testStart)}
+	if o.Now == nil {
+		o.Now = b.clock.Now
+	}
+	b.env = integrationtest.Start(t, o, func(e *integrationtest.Env) (integrations.Integration, error) {
+		b.front = newDeleteFront(t, e.WS)
+		in, err := translate.New(cfg, translate.Deps{
+			Poster: e.Runtime.Poster(), API: b.front.API(), IsStaff: e.Runtime.IsStaff, Now: e.Now,
 			Claims: e.Store, Cache: e.Store, Settings: e.Store,
 		})
+		b.in = in
+		return in, err
 	})
-	return bundle{env: env, deepl: fake}
+	return b
 }
 
 func only(t *testing.T, posts []slacktest.Post) slacktest.Post {
@@ -242,9 +263,7 @@ func TestGoogleEndToEnd(t *testing.T) {
 	fake := googletest.New(t)
 	cfg := testConfig()
 	cfg.Provider, cfg.GoogleAPIKey, cfg.GoogleEndpoint = translate.ProviderGoogle, fake.APIKey, fake.Endpoint()
-	env := integrationtest.Start(t, integrationtest.Options{}, func(e *integrationtest.Env) (integrations.Integration, error) {
-		return translate.New(cfg, translate.Deps{Poster: e.Runtime.Poster(), API: e.Runtime.API(), Claims: e.Store, Cache: e.Store, Settings: e.Store})
-	})
+	env := startWith(t, cfg, integrationtest.Options{}).env
 	p := only(t, env.Command(t, slacktest.MemberID, "", "/translate", "中文 Hello everyone <@U0ADMIN>"))
 	if !shows(p, "大家好") || !shows(p, "<@U0ADMIN>") || !shows(p, "by Google Translate") {
 		t.Errorf("answer = %s", p)

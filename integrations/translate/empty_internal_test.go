@@ -21,6 +21,7 @@ func (blankProvider) limits() (func(string) int, int, int) {
 func (blankProvider) translate(_ context.Context, segs []string, _, _ string) ([]translated, error) {
 	return make([]translated, len(segs)), nil
 }
+func (blankProvider) detect(context.Context, string, string) (string, int, error) { return "", 0, nil }
 
 // An empty answer is a failure, not a translation: Slack refuses a
 // section block with empty text, and the cache must not keep it.

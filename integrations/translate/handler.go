@@ -49,6 +49,10 @@ func (i *Integration) handleCommand(ctx context.Context, r *slackapp.Request) er
 		}
 	case "set":
 		return i.setLanguage(ctx, r, strings.TrimSpace(rest))
+	case "channel":
+		if isChannelCommand(rest) {
+			return i.handleChannel(ctx, r, rest)
+		}
 	}
 
 	target, body, named := i.splitTarget(input)
@@ -119,6 +123,7 @@ func (i *Integration) setLanguage(ctx context.Context, r *slackapp.Request, name
 func (i *Integration) translateFor(ctx context.Context, r *slackapp.Request, body string, target Language, thread string) (result, bool, error) {
 	tctx, cancel := context.WithTimeout(ctx, i.cfg.Timeout)
 	defer cancel()
+	defer i.budget.check(ctx, "")
 
 	type outcome struct {
 		res result
@@ -317,6 +322,7 @@ func (i *Integration) handleReaction(ctx context.Context, r *slackapp.Request) e
 	tctx, cancel := context.WithTimeout(ctx, i.cfg.Timeout)
 	res, err := i.t.translate(tctx, msg.Text, target.Code)
 	cancel()
+	defer i.budget.check(ctx, "")
 	switch {
 	case errors.Is(err, errNothingToTranslate):
 		return release(say(text("There are no words to translate in that message.")))

@@ -23,6 +23,12 @@ type provider interface {
 	// translate translates HTML segments from source ("" to detect) into
 	// target (our code). Detected sources are in the provider's code.
 	translate(ctx context.Context, segments []string, source, target string) ([]translated, error)
+	// detect returns the language of plain text, in the provider's code.
+	// Google and LibreTranslate ask their detect endpoints; DeepL has
+	// none, so it translates text into hint (our code) and reads the
+	// source DeepL detected, billing text as a translation. It returns
+	// what it sent, which is what is billed.
+	detect(ctx context.Context, text, hint string) (lang string, sent int, err error)
 }
 
 type translated struct {
@@ -53,6 +59,11 @@ func (p googleProvider) translate(ctx context.Context, segs []string, source, ta
 	return out, nil
 }
 
+func (p googleProvider) detect(ctx context.Context, text, _ string) (string, int, error) {
+	lang, err := p.c.Detect(ctx, text)
+	return lang, utf8.RuneCountInString(text), err
+}
+
 // libreProvider is a LibreTranslate server.
 type libreProvider struct {
 	c        *libre.Client
@@ -75,6 +86,11 @@ func (p libreProvider) translate(ctx context.Context, segs []string, source, tar
 		out[i] = translated{html: t.Text, source: libre.OurCode(t.Source)}
 	}
 	return out, nil
+}
+
+func (p libreProvider) detect(ctx context.Context, text, _ string) (string, int, error) {
+	lang, err := p.c.Detect(ctx, text)
+	return libre.OurCode(lang), utf8.RuneCountInString(text), err
 }
 
 // deeplProvider is DeepL.
@@ -179,4 +195,17 @@ func byStatus(status int) failure {
 		return failUnavailable
 	}
 	return failOther
+}
+
+// detect translates text into hint: DeepL has no detect endpoint
+// (https://developers.deepl.com/docs/api-reference/translate: the source
+// it detected comes back with each translation as detected_source_language).
+// text is plain, so it is escaped for tag_handling=html.
+func (p deeplProvider) detect(ctx context.Context, text, hint string) (string, int, error) {
+	seg := htmlEscaper.Replace(text)
+	ts, err := p.c.Translate(ctx, []string{seg}, "", hint)
+	if err != nil {
+		return "", utf8.RuneCountInString(seg), err
+	}
+	return ts[0].Source, utf8.RuneCountInString(seg), nil
 }

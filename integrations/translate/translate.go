@@ -5,6 +5,12 @@
 // posts the translation in the message's thread, once per message and
 // language. Users choose their language with "/translate set es".
 //
+// Staff can switch a channel to auto-translation ("/translate channel on
+// es,fr", or TOWNHALL_TRANSLATE_CHANNELS): each new message there gets one
+// thread reply with its translations into those of the channel's
+// languages it is not already in, kept in step with edits and deletions,
+// within a monthly character budget (see auto.go and budget.go).
+//
 // Translation is done by Google Cloud Translation (Basic, v2),
 // LibreTranslate or DeepL (the subpackages google, libre and deepl, each
 // with its fake beside it). Slack markup is kept out of the provider's
@@ -24,6 +30,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,6 +56,9 @@ const (
 )
 
 const envPrefix = "TOWNHALL_"
+
+// defaultMinWords is TOWNHALL_TRANSLATE_CHANNEL_MIN_WORDS's default.
+const defaultMinWords = 3
 
 // maxMaxCharacters is the most Config.MaxCharacters may be: Slack's own
 // limit on a message's text (https://api.slack.com/methods/chat.postMessage#truncating).
@@ -95,6 +105,19 @@ type Config struct {
 	DeepLKey slackapp.Secret `envconfig:"TRANSLATE_DEEPL_KEY"`
 	// DeepLURL replaces the endpoint chosen from the key (tests only).
 	DeepLURL string `envconfig:"TRANSLATE_DEEPL_URL"`
+
+	// Channels switches channels to auto-translation:
+	// "#general=es,fr;#annonces=en,ar" (see parseChannels). Staff
+	// commands override it per channel.
+	Channels string `envconfig:"TRANSLATE_CHANNELS"`
+	// ChannelMinWords is the fewest words a message needs to be
+	// auto-translated; shorter ones ("ok", "merci !") are skipped. 0
+	// means the default, 3.
+	ChannelMinWords int `envconfig:"TRANSLATE_CHANNEL_MIN_WORDS" default:"3"`
+	// MonthlyCharacters caps the characters sent to the provider per
+	// calendar month (UTC), 0 for no cap: past it auto-translation
+	// pauses until the next month.
+	MonthlyCharacters int `envconfig:"TRANSLATE_MONTHLY_CHARACTERS" default:"0"`
 }
 
 // Validate reports every problem with an enabled integration's
@@ -153,6 +176,16 @@ func (c Config) check() error {
 	if c.ProgressAfter <= 0 {
 		bad("TRANSLATE_PROGRESS_AFTER", "must be positive, got %s", c.ProgressAfter)
 	}
+	if _, err := parseChannels(c.Channels); err != nil {
+		// One line: the entries' problems joined.
+		bad("TRANSLATE_CHANNELS", "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	if c.ChannelMinWords < 0 || c.ChannelMinWords > 100 {
+		bad("TRANSLATE_CHANNEL_MIN_WORDS", "must be between 1 and 100, got %d", c.ChannelMinWords)
+	}
+	if c.MonthlyCharacters < 0 {
+		bad("TRANSLATE_MONTHLY_CHARACTERS", "must be 0 (no cap) or a number of characters, got %d", c.MonthlyCharacters)
+	}
 	return errors.Join(errs...)
 }
 
@@ -192,20 +225,36 @@ type Poster interface {
 	Post(ctx context.Context, channel string, m slackapp.Message) (string, error)
 }
 
-// MessageReader reads messages from Slack's Web API; *slack.Client (the
-// runtime's API()) is one. It is used to read the message a flag reaction
-// was added to.
-type MessageReader interface {
+// SlackAPI is the part of Slack's Web API the integration calls beside the
+// poster; *slack.Client (the runtime's API()) is one. It reads the message
+// a flag reaction was added to, a channel's name and membership, and
+// deletes the translation of a deleted message (chat.delete).
+type SlackAPI interface {
 	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
 	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
+	GetConversationInfoContext(ctx context.Context, input *slack.GetConversationInfoInput) (*slack.Channel, error)
+	DeleteMessageContext(ctx context.Context, channel, messageTimestamp string) (string, string, error)
+}
+
+// Updater replaces a message the app posted; *slackapp.Poster is one.
+type Updater interface {
+	Update(ctx context.Context, channel, ts string, m slackapp.Message) error
 }
 
 // Deps are the capabilities the integration uses.
 type Deps struct {
 	// Poster posts translations to channels and threads (required).
+	// When it can also Update (as *slackapp.Poster can), edited messages'
+	// translations are updated in place.
 	Poster Poster
-	// API reads reacted messages (required when reactions are enabled).
-	API MessageReader
+	// API reads reacted messages and channels, and deletes translations
+	// (required).
+	API SlackAPI
+	// IsStaff says who may switch channels' auto-translation on and off
+	// (the runtime's IsStaff); nil means nobody may, by command.
+	IsStaff func(ctx context.Context, user string) (bool, error)
+	// Now is the clock of the monthly budget; nil means time.Now.
+	Now func() time.Time
 	// Claims makes a flag reaction post once per message and language,
 	// and a Post button post once (required).
 	Claims store.Claims
@@ -228,10 +277,20 @@ type Integration struct {
 	log      *slog.Logger
 	t        *translator
 	poster   Poster
-	api      MessageReader
+	api      SlackAPI
 	claims   store.Claims
+	cache    store.Cache
 	settings store.Settings
 	fallback Language
+	isStaff  func(ctx context.Context, user string) (bool, error)
+	now      func() time.Time
+	chans    *channels
+	budget   *budget
+	sources  *sources
+	locks    keyedMutex
+
+	failMu   sync.Mutex
+	lastFail autoFailure // the last auto-translation that failed
 }
 
 var _ integrations.Integration = (*Integration)(nil)
@@ -244,10 +303,8 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
 	switch {
-	case deps.Poster == nil, deps.Claims == nil, deps.Cache == nil, deps.Settings == nil:
-		return nil, fmt.Errorf("%s: Deps.Poster, Claims, Cache and Settings are required", Name)
-	case cfg.ReactionsEnabled && deps.API == nil:
-		return nil, fmt.Errorf("%s: Deps.API is required when reactions are enabled", Name)
+	case deps.Poster == nil, deps.API == nil, deps.Claims == nil, deps.Cache == nil, deps.Settings == nil:
+		return nil, fmt.Errorf("%s: Deps.Poster, API, Claims, Cache and Settings are required", Name)
 	}
 	log := deps.Logger
 	if log == nil {
@@ -263,16 +320,32 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
 	fallback, _ := LookupLanguage(cfg.DefaultLanguage) // checked above
-	return &Integration{
+	env, _ := parseChannels(cfg.Channels)              // checked above
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
+	if cfg.ChannelMinWords == 0 {
+		cfg.ChannelMinWords = defaultMinWords
+	}
+	i := &Integration{
 		cfg:      cfg,
 		log:      log,
 		t:        &translator{p: p, key: key, cache: deps.Cache, ttl: cfg.CacheTTL, log: log, m: m},
 		poster:   deps.Poster,
 		api:      deps.API,
 		claims:   deps.Claims,
+		cache:    deps.Cache,
 		settings: deps.Settings,
 		fallback: fallback,
-	}, nil
+		isStaff:  deps.IsStaff,
+		now:      now,
+	}
+	i.chans = &channels{i: i, env: env, names: make(map[string]channelName)}
+	i.budget = &budget{i: i, limit: cfg.MonthlyCharacters}
+	i.sources = newSources()
+	i.t.billed = i.budget.add
+	return i, nil
 }
 
 func newProvider(ctx context.Context, cfg Config, hc *http.Client) (provider, string, error) {
@@ -302,12 +375,13 @@ func newProvider(ctx context.Context, cfg Config, hc *http.Client) (provider, st
 func (i *Integration) Name() string { return Name }
 
 // Handlers returns /translate, the translate_message shortcut, the Post
-// button and, when enabled, reaction_added.
+// button, message (for channels' auto-translation) and, when enabled,
+// reaction_added.
 func (i *Integration) Handlers() slackapp.Handlers {
 	h := slackapp.Handlers{
 		Commands: []slackapp.Command{{
 			Name:    Command,
-			Usage:   "[language] text | set <language> | languages",
+			Usage:   "[language] text | set <language> | languages | channel on <languages> | off | status",
 			Summary: "Translate text, privately, with a button to post it",
 			Handler: slackapp.HandlerFunc(i.handleCommand),
 		}},
@@ -321,8 +395,9 @@ func (i *Integration) Handlers() slackapp.Handlers {
 			Handler:  slackapp.HandlerFunc(i.handlePost),
 		}},
 	}
+	h.Events = []slackapp.Event{{Type: "message", Handler: slackapp.HandlerFunc(i.handleMessage)}}
 	if i.cfg.ReactionsEnabled {
-		h.Events = []slackapp.Event{{Type: "reaction_added", Handler: slackapp.HandlerFunc(i.handleReaction)}}
+		h.Events = append(h.Events, slackapp.Event{Type: "reaction_added", Handler: slackapp.HandlerFunc(i.handleReaction)})
 	}
 	return h
 }

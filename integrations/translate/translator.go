@@ -32,6 +32,7 @@ type result struct {
 	Source string // our code of the source language, "" when unknown
 	Hash   string // the hash of the normalised text, part of its cache key
 	Cached bool
+	Sent   int // characters sent to the provider for it (0 when cached)
 }
 
 // cacheEntry is what the cache keeps for a translation.
@@ -49,6 +50,17 @@ type translator struct {
 	ttl   time.Duration
 	log   *slog.Logger
 	m     *metrics
+	// billed, when set, is told the characters of every provider request
+	// that succeeded, detection included (the monthly budget).
+	billed func(ctx context.Context, chars int)
+}
+
+// bill records characters sent in a request that succeeded.
+func (t *translator) bill(ctx context.Context, chars int) {
+	t.m.sent.WithLabelValues(t.key).Add(float64(chars))
+	if t.billed != nil && chars > 0 {
+		t.billed(ctx, chars)
+	}
 }
 
 // normalise is the form of text that is translated and hashed: NFC,
@@ -89,9 +101,15 @@ func (t *translator) cached(ctx context.Context, target, hash string) (result, b
 	return result{Text: e.Text, Source: e.Source, Hash: hash, Cached: true}, true, nil
 }
 
-// translate translates mrkdwn text into target. Errors from the provider
-// are wrapped; classify them with classify.
+// translate translates mrkdwn text into target, detecting its language.
+// Errors from the provider are wrapped; classify them with classify.
 func (t *translator) translate(ctx context.Context, text, target string) (result, error) {
+	return t.translateFrom(ctx, text, "", target)
+}
+
+// translateFrom translates mrkdwn text from source (our code; "" to have
+// the provider detect it) into target.
+func (t *translator) translateFrom(ctx context.Context, text, source, target string) (result, error) {
 	n := normalise(text)
 	if n == "" {
 		return result{}, errNothingToTranslate
@@ -113,7 +131,7 @@ func (t *translator) translate(ctx context.Context, text, target string) (result
 	cost, maxCost, maxSegs := t.p.limits()
 	parts := chunks(p.frags, cost, maxCost)
 	var out strings.Builder
-	source := ""
+	billed := 0
 	for i := 0; i < len(parts); {
 		// One request: as many parts as fit together.
 		var segs []string
@@ -132,7 +150,6 @@ func (t *translator) translate(ctx context.Context, text, target string) (result
 		for _, s := range segs {
 			sent += utf8.RuneCountInString(s)
 		}
-		t.m.sent.WithLabelValues(t.key).Add(float64(sent))
 		// Later requests name the source found by the first, so one
 		// message is read as one language.
 		ts, err := t.p.translate(ctx, segs, source, target)
@@ -141,6 +158,8 @@ func (t *translator) translate(ctx context.Context, text, target string) (result
 			t.m.errors.WithLabelValues(t.key, string(kind)).Inc()
 			return result{}, fmt.Errorf("%s: %w", t.p.name(), err)
 		}
+		t.bill(ctx, sent)
+		billed += sent
 		for j, tr := range ts {
 			if source == "" && tr.source != "" {
 				source = tr.source
@@ -152,7 +171,7 @@ func (t *translator) translate(ctx context.Context, text, target string) (result
 			}
 		}
 	}
-	r := result{Text: restore(out.String(), p.items), Source: codeOf(source), Hash: hash}
+	r := result{Text: restore(out.String(), p.items), Source: codeOf(source), Hash: hash, Sent: billed}
 	if strings.TrimSpace(r.Text) == "" {
 		// Slack refuses an empty section; a blank answer is no translation.
 		t.m.errors.WithLabelValues(t.key, string(failOther)).Inc()
@@ -179,6 +198,11 @@ type metrics struct {
 	sent      *prometheus.CounterVec // characters sent to the provider (billed), by provider
 	cache     *prometheus.CounterVec // lookups by result
 	errors    *prometheus.CounterVec // provider failures by provider, kind
+	// detections counts requests made only to detect a language, by
+	// provider.
+	detections *prometheus.CounterVec
+	// auto counts the messages of auto-translated channels, by outcome.
+	auto *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -200,10 +224,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Failed provider requests, by provider and kind (timeout, unavailable, auth, quota, ratelimited, unsupported, toolong, other).",
 		}, []string{"provider", "kind"}),
 	}
+	m.detections = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "townhall_translate_detections_total",
+		Help: "Requests made only to detect a message's language (Google detect, LibreTranslate /detect, a DeepL sample), by provider.",
+	}, []string{"provider"})
+	m.auto = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "townhall_translate_auto_messages_total",
+		Help: "Messages of auto-translated channels, by outcome (translated, updated, deleted, skipped, already, paused, failed).",
+	}, []string{"outcome"})
 	m.cache.WithLabelValues("hit")
 	m.cache.WithLabelValues("miss")
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.requested, m.sent, m.cache, m.errors} {
+		for _, c := range []prometheus.Collector{m.requested, m.sent, m.cache, m.errors, m.detections, m.auto} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("register metrics: %w", err)
 			}

@@ -2,7 +2,9 @@
 // speaking DeepL's JSON (https://developers.deepl.com/docs/api-reference/translate):
 // POST /v2/translate with {"text": [...], "target_lang", "source_lang",
 // "tag_handling", "ignore_tags"} answering {"translations":
-// [{"detected_source_language", "text"}]}, and GET /v2/languages. It
+// [{"detected_source_language", "text"}]}, and GET /v2/languages. Like
+// DeepL it has no detect endpoint: a client learns a text's language from
+// detected_source_language, and /v2/detect is not found. It
 // authenticates as DeepL does, with "Authorization: DeepL-Auth-Key KEY"
 // (403 otherwise), and refuses what DeepL refuses: a free key (":fx") on a
 // Pro server and the reverse (403 "Wrong endpoint"), more than 50 texts or

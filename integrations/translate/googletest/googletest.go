@@ -47,9 +47,10 @@ type Request struct {
 }
 
 // Server is a running fake. Besides FailNext and SetLanguages, tests call
-// the methods of its Controls: Close, Hold, Held, Release, Requests and
-// Characters, which counts the characters of text sent to translate or
-// detect: what Google would bill.
+// the methods of its Controls: Close, Hold, Held, Release, Requests,
+// Detections (the texts sent to /v2/detect, which Google bills at the
+// translation rate) and Characters, which counts the characters of text
+// sent to translate or detect: what Google would bill.
 type Server struct {
 	fakeserver.Controls[Request]
 
@@ -199,7 +200,7 @@ func (s *Server) serveDetect(w http.ResponseWriter, r *http.Request) {
 		chars += utf8.RuneCountInString(text)
 		out[i] = []detection{{Language: googleCode(fakemt.Detect(text)), Confidence: 0.9}}
 	}
-	s.fake.Bill(chars)
+	s.fake.RecordDetection(q, chars)
 	writeData(w, map[string]any{"detections": out})
 }
 

@@ -59,9 +59,10 @@ type Request struct {
 }
 
 // Server is a running fake. Besides FailNext, tests call the methods of
-// its Controls: Close, Hold, Held, Release, Requests and Characters. Hold
-// and faults apply to /translate and /detect, not /languages; the
-// characters billed are all those sent to translate or detect.
+// its Controls: Close, Hold, Held, Release, Requests, Detections (the
+// texts sent to /detect) and Characters. Hold and faults apply to
+// /translate and /detect, not /languages; the characters billed are all
+// those sent to translate or detect.
 type Server struct {
 	fakeserver.Controls[Request]
 
@@ -201,7 +202,7 @@ func (s *Server) serveDetect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.fake.Bill(utf8.RuneCountInString(strings.Join(q, "")))
+	s.fake.RecordDetection(q, utf8.RuneCountInString(strings.Join(q, "")))
 	writeJSON(w, http.StatusOK, []map[string]any{{"confidence": 90.0, "language": s.code(fakemt.Detect(q[0]))}})
 }
 

@@ -18,7 +18,7 @@ import (
 )
 
 // Server is a running httptest server and what a fake records. The fake's
-// handlers call Wait, Fault, Record and Bill; its tests reach the rest
+// handlers call Wait, Fault, Record and RecordDetection; its tests reach the rest
 // through Controls, which the fake embeds. R is the fake's Request type.
 type Server[R any] struct {
 	// URL is the server's base URL, with no trailing slash.
@@ -28,6 +28,7 @@ type Server[R any] struct {
 
 	mu       sync.Mutex
 	requests []R
+	detected []string // texts sent to a detect endpoint
 	chars    int
 	faults   []func(http.ResponseWriter)
 	hold     chan struct{} // non-nil: requests wait until it is closed
@@ -100,11 +101,12 @@ func (s *Server[R]) Record(req R, chars int) {
 	s.chars += chars
 }
 
-// Bill bills the characters of a request that is not recorded, such as a
-// detection.
-func (s *Server[R]) Bill(chars int) {
+// RecordDetection records the texts of a detection request and bills
+// their characters.
+func (s *Server[R]) RecordDetection(texts []string, chars int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.detected = append(s.detected, texts...)
 	s.chars += chars
 }
 
@@ -145,6 +147,13 @@ func (c Controls[R]) Requests() []R {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	return slices.Clone(c.s.requests)
+}
+
+// Detections returns the texts sent to the detect endpoint, in order.
+func (c Controls[R]) Detections() []string {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return slices.Clone(c.s.detected)
 }
 
 // Characters returns the characters billed so far (what each fake bills
