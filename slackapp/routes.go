@@ -1,6 +1,8 @@
 package slackapp
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,7 +16,7 @@ type routes struct {
 	mu        sync.RWMutex
 	commands  map[string]Command
 	shortcuts map[string]Shortcut
-	events    map[string]Handler
+	events    map[string]eventHandlers
 	actions   map[string]Handler
 	prefixes  []Action
 }
@@ -23,7 +25,7 @@ func newRoutes() routes {
 	return routes{
 		commands:  make(map[string]Command),
 		shortcuts: make(map[string]Shortcut),
-		events:    make(map[string]Handler),
+		events:    make(map[string]eventHandlers),
 		actions:   make(map[string]Handler),
 	}
 }
@@ -53,10 +55,7 @@ func (r *routes) add(h Handlers) error {
 		if e.Type == "" || e.Handler == nil {
 			return fmt.Errorf("slackapp: event %q needs a type and a handler", e.Type)
 		}
-		if _, dup := r.events[e.Type]; dup {
-			return fmt.Errorf("slackapp: event %s registered twice", e.Type)
-		}
-		r.events[e.Type] = e.Handler
+		r.events[e.Type] = append(r.events[e.Type], e.Handler)
 	}
 	for _, a := range h.Actions {
 		if a.ActionID == "" || a.Handler == nil {
@@ -92,10 +91,33 @@ func (r *routes) shortcut(id string) Handler {
 	return nil
 }
 
+// event returns the handler of events of type typ: every handler
+// registered for it, in turn (several integrations may need one event: the
+// archive and translation both read messages); nil if there is none.
 func (r *routes) event(typ string) Handler {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.events[typ]
+	switch hs := r.events[typ]; len(hs) {
+	case 0:
+		return nil
+	case 1:
+		return hs[0]
+	default:
+		return hs
+	}
+}
+
+// eventHandlers are the handlers of one event type. Each sees the event
+// whatever the others do: a failing or panicking one costs only itself,
+// and the errors are joined.
+type eventHandlers []Handler
+
+func (hs eventHandlers) Handle(ctx context.Context, r *Request) error {
+	var errs []error
+	for _, h := range hs {
+		errs = append(errs, safeHandle(ctx, h, r))
+	}
+	return errors.Join(errs...)
 }
 
 func (r *routes) action(id string) Handler {

@@ -146,6 +146,7 @@ func (a *app) addIntegrations(d deps) error {
 			return translate.New(a.cfg.Translate, translate.Deps{
 				Poster: a.rt.Poster(), API: a.rt.API(), Claims: a.store, Cache: a.store, Settings: a.store,
 				HTTPClient: d.HTTPClient, Logger: logger(translate.Name), Registerer: a.reg,
+				IsStaff: a.rt.IsStaff, Now: d.Now,
 			})
 		}},
 		{archive.Name, a.cfg.Archive.Enabled, func() (integrations.Integration, error) {

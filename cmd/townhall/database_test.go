@@ -9,9 +9,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/townhall/townhall/integrations/translate/libretest"
 	"github.com/townhall/townhall/slackapp/slacktest"
 	"github.com/townhall/townhall/store"
 )
@@ -83,5 +85,44 @@ func TestAppRunsOnPostgres(t *testing.T) {
 	var tables int
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('claims', 'cursors', 'cache', 'settings')`, schema).Scan(&tables); err != nil || tables != 4 {
 		t.Errorf("the store's tables in %s: %d (%v); want 4", schema, tables, err)
+	}
+}
+
+// TestArchiveAndAutoTranslationShareMessages: both integrations read
+// message events; with both on, a message said in a channel that
+// translates itself is archived and translated.
+func TestArchiveAndAutoTranslationShareMessages(t *testing.T) {
+	t.Parallel()
+	libre := libretest.New(t)
+	e := startApp(t, func(c *config) {
+		c.Archive.Enabled, c.Archive.CatchUpSchedule, c.Archive.CatchUpLookback = true, "@every 30m", 72*time.Hour
+		c.Archive.APIPace, c.Archive.Title, c.Archive.BackupKeep = time.Millisecond, "Community archive", 7
+		c.Translate.Enabled, c.Translate.Provider, c.Translate.LibreURL = true, "libretranslate", libre.URL
+		c.Translate.DefaultLanguage, c.Translate.MaxCharacters, c.Translate.LibreMaxCharacters = "en", 5000, 2000
+		c.Translate.CacheTTL, c.Translate.Timeout, c.Translate.ProgressAfter = time.Hour, 10*time.Second, 1500*time.Millisecond
+		c.Translate.Channels = "#general=fr"
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	_, env, err := e.ws.PostUserMessage(ctx, slacktest.Message{Channel: slacktest.GeneralID, User: slacktest.MemberID, Text: "The committee meets on Friday at noon"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ws.WaitAck(ctx, env.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.rt.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	posts, err := e.ws.WaitPosts(ctx, 1)
+	if err != nil {
+		t.Fatalf("no translation posted: %v", err)
+	}
+	if r := slacktest.Render(posts[len(posts)-1]); !strings.Contains(r, "French") {
+		t.Errorf("translation reply = %s; want a French line", r)
+	}
+	st, err := e.app.archive.Stats(ctx)
+	if err != nil || st.Messages < 1 {
+		t.Errorf("archive holds %d messages (%v); want the message archived", st.Messages, err)
 	}
 }
