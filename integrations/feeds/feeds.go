@@ -123,7 +123,7 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 	if deps.Poster == nil || deps.Claims == nil || deps.Cursors == nil || deps.Settings == nil {
 		return nil, fmt.Errorf("%s: Deps.Poster, Claims, Cursors and Settings are required", Name)
 	}
-	subs, _ := ParseSources(cfg.Sources) // checked above
+	subs, _ := ParseSources(string(cfg.Sources)) // checked above
 	hc := deps.HTTPClient
 	if hc == nil {
 		hc = &http.Client{}

@@ -192,12 +192,13 @@ func (i *Integration) pollFeed(ctx context.Context, sub Subscription, st *state)
 	}
 	f, _, err := parseFeed(got.body, got.finalURL)
 	if err != nil {
-		return batch{}, false, fmt.Errorf("%s: %w", sub.Source, err)
+		return batch{}, false, fmt.Errorf("%s: %w", sub.Label(), err)
 	}
 	items, malformed := feedItems(f, got.finalURL)
+	scrub(items, secretsOf(sub.Source))
 	i.setMalformed(sub.ID, malformed)
 	if malformed > 0 {
-		i.log.WarnContext(ctx, "skipped malformed feed entries", "subscription", sub.ID, "source", sub.Source, "count", malformed)
+		i.log.WarnContext(ctx, "skipped malformed feed entries", "subscription", sub.ID, "source", sub.Label(), "count", malformed)
 	}
 	seen := make(map[string]bool, len(st.Seen))
 	for _, id := range st.Seen {
@@ -211,8 +212,8 @@ func (i *Integration) pollFeed(ctx context.Context, sub Subscription, st *state)
 	if len(items) > 0 {
 		b.moreName, b.moreLink = items[0].Author.Name, items[0].Author.URL
 	}
-	if b.moreLink == "" {
-		b.moreLink = httpLink(sub.Source)
+	if b.moreLink == "" && !hasSecrets(sub.Source) {
+		b.moreLink = httpLink(sub.Source) // a public feed's own address, at worst
 	}
 	ids := make([]string, 0, len(items))
 	for _, it := range items {
@@ -279,6 +280,24 @@ func (i *Integration) pollX(ctx context.Context, sub Subscription, st *state) (b
 	b.moreName, b.moreLink = st.XUser.Name, "https://x.com/"+st.XUser.Username
 	st.Started, st.SinceID = true, items[len(items)-1].ID
 	return b, true, nil
+}
+
+// scrub drops from items every link that carries one of a private feed's
+// credentials (its item links, enclosures or site link may repeat the key
+// of the address it was fetched from), so none is posted.
+func scrub(items []Item, secrets []string) {
+	if len(secrets) == 0 {
+		return
+	}
+	for k := range items {
+		it := &items[k]
+		it.Link = scrubLink(it.Link, secrets)
+		it.Author.URL = scrubLink(it.Author.URL, secrets)
+		it.Author.AvatarURL = scrubLink(it.Author.AvatarURL, secrets)
+		if it.Image != nil && scrubLink(it.Image.URL, secrets) == "" {
+			it.Image = nil
+		}
+	}
 }
 
 // noteRateLimit pauses X polling until the window resets when X said 429
