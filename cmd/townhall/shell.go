@@ -155,6 +155,7 @@ func shellDemos(cfg *config, dir string) ([]string, func(), error) {
 		feed := "http://" + ln.Addr().String() + "/community.rss"
 		cfg.Feeds.Enabled = true
 		cfg.Feeds.Sources = feeds.SourceList(feed + " -> " + slacktest.GeneralID)
+		cfg.Feeds.AllowPrivate = true // the sample feed is served on loopback
 		lines = append(lines, "feeds: #general follows a sample feed at "+feed+"; try /feed list, or !run feeds.rss")
 	}
 	return lines, stop, nil

@@ -199,6 +199,7 @@ func (i *Integration) checkFeed(ctx context.Context, u string) (feedURL string, 
 		got, err := i.fetch.get(fctx, u, "", "")
 		cancel()
 		if err != nil {
+			i.log.InfoContext(ctx, "feed add: fetch failed", "command", Command, "source", redactURL(u), "error", err, "cause", errorCause(err))
 			m := refusal("I couldn't fetch %s (%s); nothing was added.", feedAddress(u), slackapp.Escape(shortError(err)))
 			return "", &m
 		}
@@ -231,6 +232,9 @@ func shortError(err error) string {
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			return "it took too long to answer"
+		}
+		if fe.Unreachable {
+			return unreachable
 		}
 	}
 	var ae *xapi.APIError

@@ -52,6 +52,12 @@ type Config struct {
 	FetchTimeout time.Duration `envconfig:"FEEDS_FETCH_TIMEOUT" default:"20s"`
 	// MaxFeedBytes bounds the size of a feed document.
 	MaxFeedBytes int64 `envconfig:"FEEDS_MAX_FEED_BYTES" default:"5242880"`
+	// AllowPrivate lets feeds be fetched from loopback, private and
+	// link-local addresses, for operators who host feeds on their own
+	// network (and tests, and `townhall shell`, which serve them on
+	// loopback). Off, such addresses are refused when connecting, after
+	// redirects and name resolution.
+	AllowPrivate bool `envconfig:"FEEDS_ALLOW_PRIVATE" default:"false"`
 }
 
 // Limits checked by Validate.

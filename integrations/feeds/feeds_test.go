@@ -37,6 +37,7 @@ func baseConfig() feeds.Config {
 		Enabled: true, XAPIURL: xapi.DefaultBaseURL, XInterval: 15 * time.Minute, XPageSize: 100,
 		Interval: 10 * time.Minute, Backfill: 1, MaxItems: 5, MaxConcurrent: 4,
 		FetchTimeout: 5 * time.Second, MaxFeedBytes: 1 << 20,
+		AllowPrivate: true, // the fakes listen on loopback; TestPrivateAddressesAreRefused turns it off
 	}
 }
 

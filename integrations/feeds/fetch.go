@@ -32,14 +32,25 @@ type fetchError struct {
 	// RetryAfter is when a 429 or 503 answer's Retry-After header asked
 	// us to come back; zero without one.
 	RetryAfter time.Time
+	// Unreachable says no answer came: the name did not resolve, the
+	// connection failed or was refused, or the address is internal. Its
+	// text is the same whatever the cause (Err, for the logs), so it
+	// cannot tell an open port from a closed one.
+	Unreachable bool
 }
 
 func (e *fetchError) Error() string {
-	if e.Status != 0 {
+	switch {
+	case e.Status != 0:
 		return fmt.Sprintf("fetch %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
+	case e.Unreachable:
+		return fmt.Sprintf("fetch %s: %s", e.URL, unreachable)
 	}
 	return fmt.Sprintf("fetch %s: %v", e.URL, e.Err)
 }
+
+// unreachable is what users see of any failure to connect.
+const unreachable = "the address could not be reached"
 
 func (e *fetchError) Unwrap() error { return e.Err }
 
@@ -84,7 +95,7 @@ func (f *fetcher) get(ctx context.Context, u, etag, lastModified string) (fetche
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fetched{}, &fetchError{URL: shown, Err: err}
+		return fetched{}, &fetchError{URL: shown, Err: err, Unreachable: ctx.Err() == nil}
 	}
 	defer resp.Body.Close()
 	out := fetched{etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified"), finalURL: resp.Request.URL.String()}

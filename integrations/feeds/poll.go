@@ -102,7 +102,7 @@ func (i *Integration) Poll(ctx context.Context, sub Subscription) error {
 	i.record(sub, err)
 	if err != nil {
 		i.m.polls.WithLabelValues(sub.Kind, "failed").Inc()
-		i.log.WarnContext(ctx, "feed poll failed", "subscription", sub.ID, "source", sub.Label(), "error", err)
+		i.log.WarnContext(ctx, "feed poll failed", "subscription", sub.ID, "source", sub.Label(), "error", err, "cause", errorCause(err))
 	}
 	return err
 }
@@ -280,6 +280,17 @@ func (i *Integration) pollX(ctx context.Context, sub Subscription, st *state) (b
 	b.moreName, b.moreLink = st.XUser.Name, "https://x.com/"+st.XUser.Username
 	st.Started, st.SinceID = true, items[len(items)-1].ID
 	return b, true, nil
+}
+
+// errorCause is what the log, not the user, is told of a failure to
+// connect (which users see only as "could not be reached"); "" for other
+// errors.
+func errorCause(err error) string {
+	var fe *fetchError
+	if errors.As(err, &fe) && fe.Unreachable && fe.Err != nil {
+		return fe.Err.Error()
+	}
+	return ""
 }
 
 // scrub drops from items every link that carries one of a private feed's
