@@ -16,6 +16,7 @@ import (
 	"time"
 
 	calexamples "github.com/townhall/townhall/integrations/calendar/examples"
+	"github.com/townhall/townhall/integrations/feeds"
 	feedexamples "github.com/townhall/townhall/integrations/feeds/examples"
 	"github.com/townhall/townhall/scheduler"
 	"github.com/townhall/townhall/slackapp"
@@ -220,7 +221,8 @@ func shellDemos(cfg *config, dir string) ([]string, func(), error) {
 		stop = func() { srv.Close() }
 		feed := "http://" + ln.Addr().String() + "/community.rss"
 		cfg.Feeds.Enabled = true
-		cfg.Feeds.Sources = feed + " -> " + slacktest.GeneralID
+		cfg.Feeds.Sources = feeds.SourceList(feed + " -> " + slacktest.GeneralID)
+		cfg.Feeds.AllowPrivate = true // the sample feed is served on loopback
 		lines = append(lines, "feeds: #general follows a sample feed at "+feed+"; try /feed list, or !run feeds.rss")
 	}
 	if _, set := os.LookupEnv("TOWNHALL_ARCHIVE_ENABLED"); !set {

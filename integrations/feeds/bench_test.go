@@ -37,7 +37,7 @@ func pollBundle(tb testing.TB, n, parallel int) (*feeds.Integration, *feedServer
 	}
 	tb.Cleanup(func() { _ = st.Close() })
 	cfg := baseConfig()
-	cfg.Sources, cfg.MaxConcurrent = strings.Join(lines, "\n"), parallel
+	cfg.Sources, cfg.MaxConcurrent = feeds.SourceList(strings.Join(lines, "\n")), parallel
 	poster := &countingPoster{}
 	in, err := feeds.New(cfg, feeds.Deps{Poster: poster, Claims: st, Cursors: st, Settings: st})
 	if err != nil {

@@ -149,7 +149,7 @@ func (i *Integration) cmdAdd(ctx context.Context, r *slackapp.Request, words []s
 			return *msg, nil
 		}
 		if feedURL != sub.Source {
-			note = fmt.Sprintf(" (the feed %s advertises)", link(feedURL, ""))
+			note = fmt.Sprintf(" (the feed %s advertises)", feedAddress(feedURL))
 		}
 		sub.Source = feedURL
 	}
@@ -199,7 +199,8 @@ func (i *Integration) checkFeed(ctx context.Context, u string) (feedURL string, 
 		got, err := i.fetch.get(fctx, u, "", "")
 		cancel()
 		if err != nil {
-			m := refusal("I couldn't fetch %s (%s); nothing was added.", link(u, ""), slackapp.Escape(shortError(err)))
+			i.log.InfoContext(ctx, "feed add: fetch failed", "command", Command, "source", redactURL(u), "error", err, "cause", errorCause(err))
+			m := refusal("I couldn't fetch %s (%s); nothing was added.", feedAddress(u), slackapp.Escape(shortError(err)))
 			return "", &m
 		}
 		f, alts, err := parseFeed(got.body, got.finalURL)
@@ -210,14 +211,14 @@ func (i *Integration) checkFeed(ctx context.Context, u string) (feedURL string, 
 			u = alts[0]
 			continue
 		case errors.Is(err, errNotFeed):
-			m := refusal("%s is a web page or another document, not an RSS, Atom or JSON feed, and it links to none. Look for an RSS or Atom link on the site; for Mastodon use `https://&lt;instance&gt;/@&lt;user&gt;.rss`, for Bluesky `https://bsky.app/profile/&lt;handle&gt;/rss`.", link(u, ""))
+			m := refusal("%s is a web page or another document, not an RSS, Atom or JSON feed, and it links to none. Look for an RSS or Atom link on the site; for Mastodon use `https://&lt;instance&gt;/@&lt;user&gt;.rss`, for Bluesky `https://bsky.app/profile/&lt;handle&gt;/rss`.", feedAddress(u))
 			return "", &m
 		default:
-			m := refusal("%s looks like a feed but I can't read it (%s); nothing was added.", link(u, ""), slackapp.Escape(shortError(err)))
+			m := refusal("%s looks like a feed but I can't read it (%s); nothing was added.", feedAddress(u), slackapp.Escape(shortError(err)))
 			return "", &m
 		}
 	}
-	m := refusal("%s points to a page that points to another page, not to a feed; nothing was added.", link(u, ""))
+	m := refusal("%s points to a page that points to another page, not to a feed; nothing was added.", feedAddress(u))
 	return "", &m
 }
 
@@ -231,6 +232,9 @@ func shortError(err error) string {
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			return "it took too long to answer"
+		}
+		if fe.Unreachable {
+			return unreachable
 		}
 	}
 	var ae *xapi.APIError
@@ -344,7 +348,7 @@ func (i *Integration) cmdList(ctx context.Context, r *slackapp.Request, words []
 func (i *Integration) listLine(s Subscription, withChannels bool) string {
 	src := slackapp.Escape(s.Label())
 	if s.Kind == KindFeed {
-		src = link(s.Source, "")
+		src = feedAddress(s.Source)
 	}
 	line := "• `" + s.ID + "` " + src
 	if withChannels {
@@ -362,6 +366,19 @@ func (i *Integration) listLine(s Subscription, withChannels bool) string {
 		line += " · ⚠️ failing"
 	}
 	return line
+}
+
+// feedAddress shows a feed's address in Slack: a link if it carries no
+// credentials, else the redacted address as text (a link to it would not
+// work, and the real one must not be shown).
+func feedAddress(u string) string {
+	if hasSecrets(u) {
+		return "`" + slackapp.Escape(strings.ReplaceAll(redactURL(u), "`", "'")) + "`"
+	}
+	if l := link(u, ""); l != "" {
+		return l
+	}
+	return slackapp.Escape(u)
 }
 
 // when formats a time for status lines.

@@ -21,8 +21,8 @@ type Config struct {
 	// Enabled switches the integration on (TOWNHALL_FEEDS_ENABLED).
 	Enabled bool `envconfig:"FEEDS_ENABLED" default:"false"`
 	// Sources are the subscriptions from the environment, in the syntax
-	// described by ParseSources.
-	Sources string `envconfig:"FEEDS_SOURCES"`
+	// described by ParseSources. Shown, they are redacted.
+	Sources SourceList `envconfig:"FEEDS_SOURCES"`
 
 	// XBearerToken is the X API v2 app-only bearer token; without it X
 	// sources are refused.
@@ -52,6 +52,12 @@ type Config struct {
 	FetchTimeout time.Duration `envconfig:"FEEDS_FETCH_TIMEOUT" default:"20s"`
 	// MaxFeedBytes bounds the size of a feed document.
 	MaxFeedBytes int64 `envconfig:"FEEDS_MAX_FEED_BYTES" default:"5242880"`
+	// AllowPrivate lets feeds be fetched from loopback, private and
+	// link-local addresses, for operators who host feeds on their own
+	// network (and tests, and `townhall shell`, which serve them on
+	// loopback). Off, such addresses are refused when connecting, after
+	// redirects and name resolution.
+	AllowPrivate bool `envconfig:"FEEDS_ALLOW_PRIVATE" default:"false"`
 }
 
 // Limits checked by Validate.
@@ -78,7 +84,7 @@ func (c Config) check() error {
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s%s: %s", envPrefix, name, fmt.Sprintf(format, args...)))
 	}
-	subs, err := ParseSources(c.Sources)
+	subs, err := ParseSources(string(c.Sources))
 	if err != nil {
 		bad("FEEDS_SOURCES", "%v", err)
 	}
@@ -91,7 +97,7 @@ func (c Config) check() error {
 		}
 	}
 	if u, err := url.Parse(c.XAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("FEEDS_X_API_URL", "must be an absolute http(s) URL, got %q", c.XAPIURL)
+		bad("FEEDS_X_API_URL", "must be an absolute http(s) URL, got %q", redactURL(c.XAPIURL))
 	}
 	if c.XInterval < minInterval {
 		bad("FEEDS_X_INTERVAL", "must be at least %s, got %s", minInterval, c.XInterval)
@@ -146,12 +152,13 @@ type Subscription struct {
 	AddedAt time.Time `json:"added_at"`
 }
 
-// Label is how the subscription's source is shown: "@handle" or the URL.
+// Label is how the subscription's source is shown, in Slack and in logs:
+// "@handle", or the URL with any credentials redacted.
 func (s Subscription) Label() string {
 	if s.Kind == KindX {
 		return "@" + s.Source
 	}
-	return s.Source
+	return redactURL(s.Source)
 }
 
 // Filters choose which of a source's items are posted.
@@ -244,12 +251,12 @@ func ParseSources(s string) ([]Subscription, error) {
 		n++
 		sub, err := parseEntry(entry)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("entry %d %q: %w", n, entry, err))
+			errs = append(errs, fmt.Errorf("entry %d %q: %w", n, redactEntry(entry), err))
 			continue
 		}
 		key := sub.Kind + " " + strings.ToLower(sub.Source)
 		if first, dup := seen[key]; dup {
-			errs = append(errs, fmt.Errorf("entry %d %q: %s is already listed in entry %d; list its channels there", n, entry, sub.Label(), first))
+			errs = append(errs, fmt.Errorf("entry %d %q: %s is already listed in entry %d; list its channels there", n, redactEntry(entry), sub.Label(), first))
 			continue
 		}
 		seen[key] = n
@@ -313,7 +320,7 @@ func parseSource(s string) (Subscription, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Subscription{}, fmt.Errorf("%q is neither an @username nor an http(s) URL", s)
+		return Subscription{}, fmt.Errorf("%q is neither an @username nor an http(s) URL", redactURL(s))
 	}
 	u.Fragment = ""
 	return Subscription{Kind: KindFeed, Source: u.String()}, nil

@@ -70,7 +70,7 @@ func TestOneRefusedItemDoesNotLoseTheBatch(t *testing.T) {
 	bad := itemMessage(items[0], time.UTC).Text
 	p := &refusingPoster{refuse: map[string]string{bad: "invalid_blocks"}}
 	i := &Integration{poster: p, claims: &memClaims{held: map[string]bool{}}, m: m, loc: time.UTC, log: slog.New(slog.DiscardHandler)}
-	err = i.deliverTo(context.Background(), Subscription{ID: "1", Kind: KindFeed}, "C0NEWS", batch{items: items})
+	_, err = i.deliverTo(context.Background(), Subscription{ID: "1", Kind: KindFeed}, "C0NEWS", batch{items: items})
 	if !slackapp.Permanent(err) {
 		t.Errorf("deliverTo = %v, want the refusal reported", err)
 	}
@@ -88,7 +88,7 @@ func TestOneRefusedItemDoesNotLoseTheBatch(t *testing.T) {
 		calls++
 		return p.Post(ctx, ch, msg)
 	})
-	if err := i.deliverTo(context.Background(), Subscription{ID: "1", Kind: KindFeed}, "C0GONE", batch{items: items}); !slackapp.Permanent(err) {
+	if _, err := i.deliverTo(context.Background(), Subscription{ID: "1", Kind: KindFeed}, "C0GONE", batch{items: items}); !slackapp.Permanent(err) {
 		t.Errorf("deliverTo = %v, want the refusal", err)
 	}
 	if calls != 1 {

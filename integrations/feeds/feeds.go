@@ -72,7 +72,9 @@ type Deps struct {
 	// channel IDs and <#C…|name> references work.
 	ResolveChannel func(ctx context.Context, ref string) (string, error)
 	// HTTPClient fetches feeds and calls X; nil means a default client.
-	// The per-request timeout is Config.FetchTimeout either way.
+	// The per-request timeout is Config.FetchTimeout either way. Its
+	// Transport must be nil or an *http.Transport: feed fetches use a copy
+	// that refuses internal addresses (see Config.AllowPrivate).
 	HTTPClient *http.Client
 	// Logger receives the integration's logs; nil discards them.
 	Logger *slog.Logger
@@ -123,7 +125,7 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 	if deps.Poster == nil || deps.Claims == nil || deps.Cursors == nil || deps.Settings == nil {
 		return nil, fmt.Errorf("%s: Deps.Poster, Claims, Cursors and Settings are required", Name)
 	}
-	subs, _ := ParseSources(cfg.Sources) // checked above
+	subs, _ := ParseSources(string(cfg.Sources)) // checked above
 	hc := deps.HTTPClient
 	if hc == nil {
 		hc = &http.Client{}
@@ -142,7 +144,11 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 	if i.now == nil {
 		i.now = time.Now
 	}
-	i.fetch = &fetcher{hc: hc, maxBytes: cfg.MaxFeedBytes, now: i.now}
+	fc, err := feedClient(hc, cfg.AllowPrivate, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
+	}
+	i.fetch = &fetcher{hc: fc, maxBytes: cfg.MaxFeedBytes, now: i.now}
 	if i.loc == nil {
 		i.loc = time.UTC
 	}
@@ -156,7 +162,6 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 		}
 		i.x = x
 	}
-	var err error
 	if i.m, err = newMetrics(deps.Registerer); err != nil {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}

@@ -1,6 +1,7 @@
 package feeds_test
 
 import (
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,7 @@ type testBundle struct {
 }
 
 type setupOpts struct {
-	sources  string // "{feeds}" is replaced by the feed server's URL
+	sources  string // "{feeds}" is replaced by the feed server's URL, "{feeds-host}" by its host:port
 	noXToken bool
 	tweak    func(*feeds.Config)
 }
@@ -36,6 +37,7 @@ func baseConfig() feeds.Config {
 		Enabled: true, XAPIURL: xapi.DefaultBaseURL, XInterval: 15 * time.Minute, XPageSize: 100,
 		Interval: 10 * time.Minute, Backfill: 1, MaxItems: 5, MaxConcurrent: 4,
 		FetchTimeout: 5 * time.Second, MaxFeedBytes: 1 << 20,
+		AllowPrivate: true, // the fakes listen on loopback; TestPrivateAddressesAreRefused turns it off
 	}
 }
 
@@ -48,7 +50,7 @@ func setup(t *testing.T, o setupOpts) *testBundle {
 	}
 	b.x = xapitest.New(t, xapitest.WithClock(b.clock.Now))
 	b.cfg = baseConfig()
-	b.cfg.Sources = strings.ReplaceAll(o.sources, "{feeds}", b.feeds.URL)
+	b.cfg.Sources = feeds.SourceList(strings.NewReplacer("{feeds}", b.feeds.URL, "{feeds-host}", strings.TrimPrefix(b.feeds.URL, "http://")).Replace(o.sources))
 	if !o.noXToken {
 		b.cfg.XAPIURL, b.cfg.XBearerToken = b.x.URL, b.x.Token
 	}
@@ -67,6 +69,7 @@ func (b *testBundle) start(t *testing.T, ws *slacktest.Server) {
 			in, err := feeds.New(b.cfg, feeds.Deps{
 				Poster: e.Runtime.Poster(), Claims: e.Store, Cursors: e.Store, Settings: e.Store,
 				IsStaff: e.Runtime.IsStaff, ResolveChannel: e.Runtime.ResolveChannel, Now: b.clock.Now, Location: e.Location,
+				Logger: slog.New(slog.NewTextHandler(e.Logs, nil)),
 			})
 			b.in = in
 			return in, err

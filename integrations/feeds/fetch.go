@@ -32,14 +32,25 @@ type fetchError struct {
 	// RetryAfter is when a 429 or 503 answer's Retry-After header asked
 	// us to come back; zero without one.
 	RetryAfter time.Time
+	// Unreachable says no answer came: the name did not resolve, the
+	// connection failed or was refused, or the address is internal. Its
+	// text is the same whatever the cause (Err, for the logs), so it
+	// cannot tell an open port from a closed one.
+	Unreachable bool
 }
 
 func (e *fetchError) Error() string {
-	if e.Status != 0 {
+	switch {
+	case e.Status != 0:
 		return fmt.Sprintf("fetch %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
+	case e.Unreachable:
+		return fmt.Sprintf("fetch %s: %s", e.URL, unreachable)
 	}
 	return fmt.Sprintf("fetch %s: %v", e.URL, e.Err)
 }
+
+// unreachable is what users see of any failure to connect.
+const unreachable = "the address could not be reached"
 
 func (e *fetchError) Unwrap() error { return e.Err }
 
@@ -63,9 +74,10 @@ type fetcher struct {
 // get fetches u. etag and lastModified are the validators of the copy we
 // have ("" for none).
 func (f *fetcher) get(ctx context.Context, u, etag, lastModified string) (fetched, error) {
+	shown := redactURL(u) // errors never carry the address's credentials
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return fetched{}, &fetchError{URL: u, Err: err}
+		return fetched{}, &fetchError{URL: shown, Err: errors.New("not a usable URL")}
 	}
 	req.Header.Set("User-Agent", userAgent)
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
@@ -77,7 +89,13 @@ func (f *fetcher) get(ctx context.Context, u, etag, lastModified string) (fetche
 	}
 	resp, err := f.hc.Do(req)
 	if err != nil {
-		return fetched{}, &fetchError{URL: u, Err: err}
+		// *url.Error repeats the address (a redirect's too), query and
+		// all: keep only its cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fetched{}, &fetchError{URL: shown, Err: err, Unreachable: ctx.Err() == nil}
 	}
 	defer resp.Body.Close()
 	out := fetched{etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified"), finalURL: resp.Request.URL.String()}
@@ -94,7 +112,7 @@ func (f *fetcher) get(ctx context.Context, u, etag, lastModified string) (fetche
 		return out, nil
 	case resp.StatusCode != http.StatusOK:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		fe := &fetchError{URL: u, Status: resp.StatusCode, Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
+		fe := &fetchError{URL: shown, Status: resp.StatusCode, Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 			fe.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), f.now())
 		}
@@ -102,10 +120,10 @@ func (f *fetcher) get(ctx context.Context, u, etag, lastModified string) (fetche
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBytes+1))
 	if err != nil {
-		return fetched{}, &fetchError{URL: u, Err: fmt.Errorf("read body: %w", err)}
+		return fetched{}, &fetchError{URL: shown, Err: fmt.Errorf("read body: %w", err)}
 	}
 	if int64(len(body)) > f.maxBytes {
-		return fetched{}, &fetchError{URL: u, Err: fmt.Errorf("the feed is larger than %d bytes", f.maxBytes)}
+		return fetched{}, &fetchError{URL: shown, Err: fmt.Errorf("the feed is larger than %d bytes", f.maxBytes)}
 	}
 	out.body = body
 	return out, nil

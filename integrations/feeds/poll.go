@@ -102,7 +102,7 @@ func (i *Integration) Poll(ctx context.Context, sub Subscription) error {
 	i.record(sub, err)
 	if err != nil {
 		i.m.polls.WithLabelValues(sub.Kind, "failed").Inc()
-		i.log.WarnContext(ctx, "feed poll failed", "subscription", sub.ID, "source", sub.Label(), "error", err)
+		i.log.WarnContext(ctx, "feed poll failed", "subscription", sub.ID, "source", sub.Label(), "error", err, "cause", errorCause(err))
 	}
 	return err
 }
@@ -135,24 +135,84 @@ func (i *Integration) poll(ctx context.Context, sub Subscription) error {
 	if err != nil {
 		return err
 	}
+	// Items held by another claim when they were due go first: they are
+	// older than anything new.
+	heldBefore := len(st.Held)
+	heldErr := i.retryHeld(ctx, sub, &st)
 	if !changed {
 		i.m.polls.WithLabelValues(sub.Kind, "unchanged").Inc()
-		return nil
+		if len(st.Held) != heldBefore {
+			return errors.Join(heldErr, i.saveState(ctx, sub.ID, st))
+		}
+		return heldErr
 	}
 	i.m.polls.WithLabelValues(sub.Kind, "new").Inc()
-	refused, err := i.deliver(ctx, sub, b)
+	held, refused, err := i.deliver(ctx, sub, b)
 	if err != nil {
 		// The cursor stays where it was: the next poll fetches the same
 		// items again, and the claims skip those already posted.
-		return err
+		return errors.Join(heldErr, err)
 	}
+	st.hold(held)
 	if len(b.items) > 0 {
 		st.LastItem = i.now()
 	}
 	// A channel that refuses for good does not hold the cursor back (no
 	// retry would help), but it is reported.
-	return errors.Join(i.saveState(ctx, sub.ID, st), refused)
+	return errors.Join(heldErr, i.saveState(ctx, sub.ID, st), refused)
 }
+
+// heldItem is an item whose claim was held by someone else when it was
+// due: posted already (its claim confirmed), or claimed by a process that
+// died before posting it. The store cannot say which, and the cursor moves
+// on, so the item is kept in the cursor and its claim tried again on
+// later polls until its lease must have ended; a claim refused after that
+// means it was posted.
+type heldItem struct {
+	Channel string    `json:"channel"`
+	Item    Item      `json:"item"`
+	Until   time.Time `json:"until"`
+}
+
+// maxHeld bounds the held items a cursor keeps; the oldest go first.
+const maxHeld = 100
+
+// hold keeps items whose claims were held, up to maxHeld.
+func (st *state) hold(items []heldItem) {
+	st.Held = append(st.Held, items...)
+	if len(st.Held) > maxHeld {
+		st.Held = st.Held[len(st.Held)-maxHeld:]
+	}
+}
+
+// retryHeld tries the claims of st's held items again: an item whose
+// claim is now free is posted (its holder died); one whose claim is still
+// refused after its lease must have ended was posted, and is dropped.
+func (i *Integration) retryHeld(ctx context.Context, sub Subscription, st *state) error {
+	var keep []heldItem
+	var errs []error
+	for k, h := range st.Held {
+		claimed, err := i.postOnce(ctx, claimPrefix(sub, h.Channel)+itemKey(h.Item.ID), h.Channel, itemMessage(h.Item, i.loc))
+		switch {
+		case err != nil && (messageRefused(err) || slackapp.Permanent(err)):
+			errs = append(errs, err) // no retry would help
+		case err != nil:
+			keep = append(keep, st.Held[k:]...) // Slack is down: try again later, in order
+			st.Held = keep
+			return errors.Join(append(errs, err)...)
+		case claimed:
+			i.log.InfoContext(ctx, "posted a feed item whose earlier claim expired unposted", "subscription", sub.ID, "channel", h.Channel, "item", h.Item.ID)
+			i.m.posted.WithLabelValues(sub.Kind).Inc()
+		case i.now().Before(h.Until):
+			keep = append(keep, h)
+		}
+	}
+	st.Held = keep
+	return errors.Join(errs...)
+}
+
+// claimPrefix starts the claim keys of a subscription's items in a channel.
+func claimPrefix(sub Subscription, ch string) string { return "feeds/" + sub.ID + "/" + ch + "/" }
 
 // choose applies the filters, the first poll's backfill and the per-poll
 // cap to fresh items (oldest first).
@@ -192,12 +252,13 @@ func (i *Integration) pollFeed(ctx context.Context, sub Subscription, st *state)
 	}
 	f, _, err := parseFeed(got.body, got.finalURL)
 	if err != nil {
-		return batch{}, false, fmt.Errorf("%s: %w", sub.Source, err)
+		return batch{}, false, fmt.Errorf("%s: %w", sub.Label(), err)
 	}
 	items, malformed := feedItems(f, got.finalURL)
+	scrub(items, secretsOf(sub.Source))
 	i.setMalformed(sub.ID, malformed)
 	if malformed > 0 {
-		i.log.WarnContext(ctx, "skipped malformed feed entries", "subscription", sub.ID, "source", sub.Source, "count", malformed)
+		i.log.WarnContext(ctx, "skipped malformed feed entries", "subscription", sub.ID, "source", sub.Label(), "count", malformed)
 	}
 	seen := make(map[string]bool, len(st.Seen))
 	for _, id := range st.Seen {
@@ -211,8 +272,8 @@ func (i *Integration) pollFeed(ctx context.Context, sub Subscription, st *state)
 	if len(items) > 0 {
 		b.moreName, b.moreLink = items[0].Author.Name, items[0].Author.URL
 	}
-	if b.moreLink == "" {
-		b.moreLink = httpLink(sub.Source)
+	if b.moreLink == "" && !hasSecrets(sub.Source) {
+		b.moreLink = httpLink(sub.Source) // a public feed's own address, at worst
 	}
 	ids := make([]string, 0, len(items))
 	for _, it := range items {
@@ -281,6 +342,35 @@ func (i *Integration) pollX(ctx context.Context, sub Subscription, st *state) (b
 	return b, true, nil
 }
 
+// errorCause is what the log, not the user, is told of a failure to
+// connect (which users see only as "could not be reached"); "" for other
+// errors.
+func errorCause(err error) string {
+	var fe *fetchError
+	if errors.As(err, &fe) && fe.Unreachable && fe.Err != nil {
+		return fe.Err.Error()
+	}
+	return ""
+}
+
+// scrub drops from items every link that carries one of a private feed's
+// credentials (its item links, enclosures or site link may repeat the key
+// of the address it was fetched from), so none is posted.
+func scrub(items []Item, secrets []string) {
+	if len(secrets) == 0 {
+		return
+	}
+	for k := range items {
+		it := &items[k]
+		it.Link = scrubLink(it.Link, secrets)
+		it.Author.URL = scrubLink(it.Author.URL, secrets)
+		it.Author.AvatarURL = scrubLink(it.Author.AvatarURL, secrets)
+		if it.Image != nil && scrubLink(it.Image.URL, secrets) == "" {
+			it.Image = nil
+		}
+	}
+}
+
 // noteRateLimit pauses X polling until the window resets when X said 429
 // or that no request is left.
 func (i *Integration) noteRateLimit(err error, rl xapi.RateLimit) {
@@ -307,38 +397,50 @@ func (i *Integration) xPaused() time.Time {
 // "#name" that names no channel (slackapp.ErrUnknownChannel) or a channel
 // that Slack refuses for good (deleted, archived) is skipped and returned
 // in refused; any other failure, such as Slack not answering a name's
-// lookup, stops the delivery and is returned in err.
-func (i *Integration) deliver(ctx context.Context, sub Subscription, b batch) (refused, err error) {
+// lookup, stops the delivery and is returned in err. held are the items
+// whose claims someone else held.
+func (i *Integration) deliver(ctx context.Context, sub Subscription, b batch) (held []heldItem, refused, err error) {
 	if len(b.items) == 0 && b.more == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var errs []error
 	for _, ref := range sub.Channels {
 		ch, err := i.resolveChannel(ctx, ref)
+		var h []heldItem
 		if err == nil {
-			err = i.deliverTo(ctx, sub, ch, b)
+			h, err = i.deliverTo(ctx, sub, ch, b)
 		}
 		switch {
 		case err == nil:
+			held = append(held, h...)
 		case slackapp.Permanent(err), errors.Is(err, slackapp.ErrUnknownChannel):
+			held = append(held, h...)
 			errs = append(errs, err)
 		default:
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("posted where possible, but: %w", errors.Join(errs...)), nil
+		return held, fmt.Errorf("posted where possible, but: %w", errors.Join(errs...)), nil
 	}
-	return nil, nil
+	return held, nil, nil
 }
 
-func (i *Integration) deliverTo(ctx context.Context, sub Subscription, ch string, b batch) error {
-	prefix := "feeds/" + sub.ID + "/" + ch + "/"
+func (i *Integration) deliverTo(ctx context.Context, sub Subscription, ch string, b batch) ([]heldItem, error) {
+	prefix := claimPrefix(sub, ch)
 	var refused []error
+	var held []heldItem
 	for _, it := range b.items {
-		if err := i.postOnce(ctx, prefix+itemKey(it.ID), ch, itemMessage(it, i.loc)); err != nil {
+		claimed, err := i.postOnce(ctx, prefix+itemKey(it.ID), ch, itemMessage(it, i.loc))
+		if err == nil && !claimed {
+			// Someone else holds it. A confirmed claim and a crashed
+			// holder's lease look alike; past the lease they do not.
+			held = append(held, heldItem{Channel: ch, Item: it, Until: i.now().Add(claimLease + time.Minute)})
+			continue
+		}
+		if err != nil {
 			if !messageRefused(err) {
-				return err // alone: deliver tells a refused channel from a retry by it
+				return held, err // alone: deliver tells a refused channel from a retry by it
 			}
 			// Slack refused this item's message, not the channel: the
 			// others are still posted, since the cursor moves past them.
@@ -350,9 +452,10 @@ func (i *Integration) deliverTo(ctx context.Context, sub Subscription, ch string
 	}
 	if b.more > 0 && len(b.items) > 0 {
 		key := prefix + "more/" + itemKey(b.items[len(b.items)-1].ID)
-		refused = append(refused, i.postOnce(ctx, key, ch, moreMessage(b)))
+		_, err := i.postOnce(ctx, key, ch, moreMessage(b))
+		refused = append(refused, err)
 	}
-	return errors.Join(refused...)
+	return held, errors.Join(refused...)
 }
 
 // messageRefused reports whether err is Slack refusing one message for
@@ -371,26 +474,28 @@ func messageRefused(err error) bool {
 }
 
 // postOnce posts m unless key was claimed before: claim, post, confirm; a
-// failed post gives the claim back so the next poll retries it.
-func (i *Integration) postOnce(ctx context.Context, key, ch string, m slackapp.Message) error {
+// failed post gives the claim back so the next poll retries it. claimed is
+// false when someone else held the claim: posted before, being posted, or
+// claimed by a process that died before posting.
+func (i *Integration) postOnce(ctx context.Context, key, ch string, m slackapp.Message) (claimed bool, err error) {
 	ok, err := i.claims.Claim(ctx, key, claimLease)
 	if err != nil {
-		return fmt.Errorf("claim %s: %w", key, err)
+		return false, fmt.Errorf("claim %s: %w", key, err)
 	}
 	if !ok {
-		return nil // posted before, or being posted by another poll
+		return false, nil
 	}
 	if _, err := i.poster.Post(ctx, ch, m); err != nil {
 		if rerr := i.claims.Release(context.WithoutCancel(ctx), key); rerr != nil {
 			i.log.ErrorContext(ctx, "release claim after failed post", "channel", ch, "error", rerr)
 		}
-		return err
+		return true, err
 	}
 	if err := i.claims.Confirm(context.WithoutCancel(ctx), key); err != nil {
 		// Posted; the lease still guards it for claimLease.
 		i.log.ErrorContext(ctx, "confirm posted item", "channel", ch, "error", err)
 	}
-	return nil
+	return true, nil
 }
 
 // resolveChannel turns a subscription's "#name" into a channel ID through

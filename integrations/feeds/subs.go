@@ -18,6 +18,8 @@ import (
 //	cursor  feeds/state/<sub ID>  state (JSON)
 //	claim   feeds/<sub ID>/<channel ID>/<hash of item ID>
 //
+// where the hash is the first 12 bytes of the item ID's SHA-256, in hex.
+//
 // IDs are never reused (next_id only grows), so a removed subscription's
 // claims can never suppress a new one's items.
 const (
@@ -118,6 +120,9 @@ type state struct {
 	XUser   xapi.User `json:"x_user"`
 	// LastItem is when the last item was posted, for status.
 	LastItem time.Time `json:"last_item"`
+	// Held are items whose claims someone else held when they were due,
+	// tried again until their lease must have ended (see heldItem).
+	Held []heldItem `json:"held,omitempty"`
 }
 
 // maxSeen bounds the item IDs remembered per feed: more than any sane
