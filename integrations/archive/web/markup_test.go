@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/townhall/townhall/integrations/archive"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -74,7 +76,7 @@ func TestPlain(t *testing.T) {
 }
 
 // ourTags are the only tags the renderer writes.
-var ourTags = regexp.MustCompile(`^</?(strong|em|del|code|pre|br|blockquote|span|bdi|a|time)[ >]`)
+var ourTags = regexp.MustCompile(`^</?(strong|em|del|code|pre|br|blockquote|span|bdi|a|time|mark)[ >]`)
 
 func FuzzMarkup(f *testing.F) {
 	for _, s := range []string{"*a* _b_ ~c~", "<@U1|x> <#C1> <http://a|b>", "```x``` `y`", "&gt; q\n&gt; r", "<!date^1^{date}|f>",
@@ -82,8 +84,19 @@ func FuzzMarkup(f *testing.F) {
 		f.Add(s)
 	}
 	m := testMarkup()
+	rc := &renderCtx{markup: m}
+	terms := []archive.Term{{Text: "a"}, {Text: "span"}, {Text: "class"}, {Text: "x*"}}
 	f.Fuzz(func(t *testing.T, in string) {
-		out := string(m.HTML(in))
+		checkHTML(t, in, string(m.HTML(in)))
+		checkHTML(t, in, string(rc.snippet(in, terms)))
+	})
+}
+
+// checkHTML fails when out, rendered from in, has a tag the renderer does
+// not write, a javascript: link or an event handler.
+func checkHTML(t *testing.T, in, out string) {
+	t.Helper()
+	{
 		for i := strings.IndexByte(out, '<'); i >= 0; {
 			if !ourTags.MatchString(out[i:]) {
 				t.Fatalf("HTML(%q) has a tag the renderer does not write: %q", in, out[i:min(len(out), i+40)])
@@ -100,5 +113,5 @@ func FuzzMarkup(f *testing.F) {
 		if strings.Contains(strings.ToLower(out), " on") && regexp.MustCompile(`<[^>]* on[a-z]+=`).MatchString(out) {
 			t.Fatalf("HTML(%q) has an event handler attribute: %s", in, out)
 		}
-	})
+	}
 }

@@ -39,7 +39,7 @@ func seed(t testing.TB, a archive.Archive) {
 	}
 	if _, err := a.PutMessages(ctx, []archive.Message{
 		{Channel: "C1", TS: at(9, 0), ThreadTS: at(9, 0), User: "U1", Text: "The *réunion* is on Friday, <@U2>", Reactions: []archive.Reaction{{Name: "tada", Count: 2}}},
-		{Channel: "C1", TS: at(9, 5), ThreadTS: at(9, 0), User: "U2", Text: "I'll bring the agenda"},
+		{Channel: "C1", TS: at(9, 5), ThreadTS: at(9, 0), User: "U2", Text: "I'll bring the agenda and *coffee* :coffee:"},
 		{Channel: "C1", TS: at(9, 10), ThreadTS: at(9, 0), User: "U1", Text: "Thanks!", Edited: at(9, 11)},
 		{Channel: "C1", TS: at(10, 0), User: "U1", Text: "اجتماع اللجنة غداً"},
 		{Channel: "C1", TS: at(11, 0), User: "U1", Text: "&lt;script&gt;alert('x')&lt;/script&gt; <javascript:alert(1)|click>"},
@@ -131,7 +131,10 @@ func TestPages(t *testing.T) {
 		{"/c/general/2024-02-01", 404, []string{"No messages that day"}, nil},
 		{"/c/hidden-channel/", 404, nil, []string{"not published"}},
 		{"/c/nope/2024-03-01", 404, nil, nil},
-		{"/search?q=reunion", 200, []string{"<mark>réunion</mark>", "in <bdi>#general</bdi>", "noindex"}, nil},
+		{"/search?q=reunion", 200, []string{"The <strong><mark>réunion</mark></strong> is on Friday, <bdi class=\"mention\">@Bob Quiet</bdi>",
+			"in <bdi>#general</bdi>", "noindex", "<strong>1 result</strong> · <span class=\"zone\">times in UTC</span>",
+			`<time datetime="2024-03-01T09:00:00Z">1 March 2024, 09:00</time>`}, []string{"*réunion*", ">2024-03-01T09:00:00Z<"}},
+		{"/search?q=coffee", 200, []string{`<strong><mark>coffee</mark></strong> <span class="emoji" role="img" aria-label="coffee">☕</span>`, "1 result"}, []string{":coffee:"}},
 		{"/search?q=not+published", 200, []string{"Nothing matches"}, nil},
 		{"/search?q=thoughts", 200, []string{"Nothing matches"}, nil},
 		{"/search?q=اللجنة&sort=newest", 200, []string{"<mark>اللجنة</mark>", "Newest first"}, nil},
