@@ -47,7 +47,7 @@ type Handler struct {
 	now  func() time.Time
 	log  *slog.Logger
 	tmpl *template.Template
-	mux  *http.ServeMux
+	next http.Handler // the pages, gzipped
 }
 
 // New returns the web archive over a for cfg's published channels. Mount
@@ -88,7 +88,7 @@ func New(cfg archive.Config, a archive.Archive, o Options) (*Handler, error) {
 	})
 	mux.HandleFunc("GET /c/{channel}/{$}", h.channel)
 	mux.HandleFunc("GET /c/{channel}/{page}", h.channelPage)
-	h.mux = mux
+	h.next = gzipped(mux)
 	return h, nil
 }
 
@@ -97,7 +97,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "same-origin")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src https: data:; form-action 'self'")
-	h.mux.ServeHTTP(w, r)
+	h.next.ServeHTTP(w, r)
 }
 
 // page is what every template gets.
