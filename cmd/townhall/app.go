@@ -251,7 +251,7 @@ func (a *app) run(ctx context.Context) error {
 		}
 	}()
 	for _, l := range a.listeners() {
-		srv, err := a.serveHTTP(l.variable, l.addr, l.handler)
+		srv, err := a.serveHTTP(l)
 		if err != nil {
 			return err
 		}
@@ -286,6 +286,10 @@ func (a *app) run(ctx context.Context) error {
 type listener struct {
 	variable, addr string
 	handler        http.Handler
+	// public listeners (the web archive) bound their clients: nil for
+	// the operations listener's plain server.
+	server func(http.Handler) *http.Server
+	limit  func(net.Listener) net.Listener
 }
 
 // listeners are the HTTP endpoints configured: operations (health and
@@ -293,22 +297,31 @@ type listener struct {
 func (a *app) listeners() []listener {
 	var ls []listener
 	if a.cfg.Ops.HTTPAddr != "" {
-		ls = append(ls, listener{"TOWNHALL_HTTP_ADDR", a.cfg.Ops.HTTPAddr, a.httpHandler()})
+		ls = append(ls, listener{variable: "TOWNHALL_HTTP_ADDR", addr: a.cfg.Ops.HTTPAddr, handler: a.httpHandler()})
 	}
 	if a.web != nil {
-		ls = append(ls, listener{"TOWNHALL_ARCHIVE_ADDR", a.cfg.Archive.Addr, a.web})
+		ls = append(ls, listener{variable: "TOWNHALL_ARCHIVE_ADDR", addr: a.cfg.Archive.Addr, handler: a.web,
+			server: func(h http.Handler) *http.Server { return web.NewServer(a.cfg.Archive, h) },
+			limit:  func(ln net.Listener) net.Listener { return web.LimitListener(a.cfg.Archive, ln) }})
 	}
 	return ls
 }
 
-// serveHTTP listens on addr (so a taken port fails start-up, naming the
-// variable) and serves h in the background until shutdown.
-func (a *app) serveHTTP(variable, addr string, h http.Handler) (*http.Server, error) {
-	ln, err := net.Listen("tcp", addr)
+// serveHTTP listens on l's address (so a taken port fails start-up, naming
+// the variable) and serves its handler in the background until shutdown.
+func (a *app) serveHTTP(l listener) (*http.Server, error) {
+	variable := l.variable
+	ln, err := net.Listen("tcp", l.addr)
 	if err != nil {
-		return nil, fmt.Errorf("%s: listen on %s: %w", variable, addr, err)
+		return nil, fmt.Errorf("%s: listen on %s: %w", variable, l.addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: l.handler, ReadHeaderTimeout: 5 * time.Second}
+	if l.server != nil {
+		srv = l.server(l.handler)
+	}
+	if l.limit != nil {
+		ln = l.limit(ln)
+	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("http listener stopped", "variable", variable, "error", err)

@@ -7,7 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -239,9 +239,13 @@ func archiveServe(ctx context.Context, cfg config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Addr: cfg.Archive.Addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	ln, err := net.Listen("tcp", cfg.Archive.Addr)
+	if err != nil {
+		return fmt.Errorf("TOWNHALL_ARCHIVE_ADDR: %w", err)
+	}
+	srv := web.NewServer(cfg.Archive, h)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(web.LimitListener(cfg.Archive, ln)) }()
 	log.Info("serving the web archive read-only", "addr", cfg.Archive.Addr)
 	select {
 	case err := <-errc:

@@ -180,6 +180,11 @@ type Stats struct {
 type Results struct {
 	Hits []Hit
 	More bool // another page follows
+	// Total is how many messages match, for an implementation that counts
+	// them: counting may stop at a bound of its choosing, and then
+	// TotalMore says that more match. Zero (with hits) means not counted.
+	Total     int
+	TotalMore bool
 }
 
 // Hit is one matching message.

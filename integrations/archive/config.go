@@ -52,6 +52,15 @@ type Config struct {
 	BackupSchedule string `envconfig:"ARCHIVE_BACKUP_SCHEDULE"`
 	BackupDir      string `envconfig:"ARCHIVE_BACKUP_DIR"`
 	BackupKeep     int    `envconfig:"ARCHIVE_BACKUP_KEEP" default:"7"`
+
+	// The web archive's server limits, so slow or idle clients cannot
+	// hold it: the time to read a request (its headers within 5 s at
+	// most), to write a response, to keep an idle connection, and the
+	// connections open at once (more wait to be accepted).
+	ReadTimeout  time.Duration `envconfig:"ARCHIVE_READ_TIMEOUT" default:"10s"`
+	WriteTimeout time.Duration `envconfig:"ARCHIVE_WRITE_TIMEOUT" default:"30s"`
+	IdleTimeout  time.Duration `envconfig:"ARCHIVE_IDLE_TIMEOUT" default:"60s"`
+	MaxConns     int           `envconfig:"ARCHIVE_MAX_CONNS" default:"256"`
 	// ImportMax… bound what "townhall archive import" reads of one export:
 	// in all, per file and per entry (one message, channel or user).
 	ImportMaxBytes Bytes `envconfig:"ARCHIVE_IMPORT_MAX_BYTES" default:"50GB"`
@@ -109,6 +118,17 @@ func (c Config) check() error {
 		if l.v < 0 {
 			bad(l.name, "must not be negative, got %d", l.v)
 		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"ARCHIVE_READ_TIMEOUT", c.ReadTimeout}, {"ARCHIVE_WRITE_TIMEOUT", c.WriteTimeout}, {"ARCHIVE_IDLE_TIMEOUT", c.IdleTimeout}} {
+		if d.v < 0 {
+			bad(d.name, "must not be negative, got %s", d.v)
+		}
+	}
+	if c.MaxConns < 0 {
+		bad("ARCHIVE_MAX_CONNS", "must not be negative, got %d", c.MaxConns)
 	}
 	if c.BackupKeep < 1 {
 		bad("ARCHIVE_BACKUP_KEEP", "must be at least 1, got %d", c.BackupKeep)

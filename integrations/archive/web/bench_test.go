@@ -41,6 +41,32 @@ func BenchmarkChannelPages(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "ms/page")
+			plain, gz := pageSizes(b, srv.URL+path)
+			b.ReportMetric(float64(plain), "bytes")
+			b.ReportMetric(float64(gz), "gzip-bytes")
 		})
 	}
+}
+
+// pageSizes fetches url as is and gzipped, and returns the two sizes.
+func pageSizes(b *testing.B, url string) (plain, gzipped int) {
+	for i, enc := range []string{"identity", "gzip"} {
+		req, err := http.NewRequestWithContext(b.Context(), http.MethodGet, url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Accept-Encoding", enc)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if i == 0 {
+			plain = len(body)
+		} else {
+			gzipped = len(body)
+		}
+	}
+	return plain, gzipped
 }

@@ -1,30 +1,40 @@
 package web
 
-// emoji maps Slack's most used emoji codes to their characters. A code not
-// here (custom emoji, rarer ones) is shown as its :code:.
-var emoji = map[string]string{
-	"+1": "👍", "thumbsup": "👍", "-1": "👎", "thumbsdown": "👎", "smile": "😄", "smiley": "😃", "grinning": "😀",
-	"laughing": "😆", "joy": "😂", "rofl": "🤣", "wink": "😉", "blush": "😊", "slightly_smiling_face": "🙂",
-	"upside_down_face": "🙃", "heart_eyes": "😍", "thinking_face": "🤔", "neutral_face": "😐", "confused": "😕",
-	"cry": "😢", "sob": "😭", "scream": "😱", "angry": "😠", "rage": "😡", "sweat_smile": "😅", "sunglasses": "😎",
-	"stuck_out_tongue": "😛", "relieved": "😌", "sleeping": "😴", "mask": "😷", "innocent": "😇", "hugging_face": "🤗",
-	"raised_hands": "🙌", "clap": "👏", "wave": "👋", "pray": "🙏", "muscle": "💪", "ok_hand": "👌", "point_up": "☝️",
-	"point_right": "👉", "point_left": "👈", "eyes": "👀", "heart": "❤️", "blue_heart": "💙", "green_heart": "💚",
-	"yellow_heart": "💛", "purple_heart": "💜", "broken_heart": "💔", "fire": "🔥", "star": "⭐", "sparkles": "✨",
-	"tada": "🎉", "confetti_ball": "🎊", "balloon": "🎈", "gift": "🎁", "rocket": "🚀", "100": "💯",
-	"white_check_mark": "✅", "heavy_check_mark": "✔️", "x": "❌", "warning": "⚠️", "question": "❓",
-	"exclamation": "❗", "bulb": "💡", "memo": "📝", "calendar": "📅", "date": "📅", "pushpin": "📌",
-	"link": "🔗", "lock": "🔒", "key": "🔑", "bell": "🔔", "mega": "📣", "loudspeaker": "📢", "email": "📧",
-	"phone": "📞", "computer": "💻", "coffee": "☕", "beer": "🍺", "pizza": "🍕", "cake": "🍰", "sun": "☀️",
-	"sunny": "☀️", "cloud": "☁️", "rain_cloud": "🌧️", "snowflake": "❄️", "zap": "⚡", "rainbow": "🌈",
-	"earth_africa": "🌍", "earth_americas": "🌎", "earth_asia": "🌏", "house": "🏠", "car": "🚗", "bus": "🚌",
-	"bike": "🚲", "airplane": "✈️", "books": "📚", "book": "📖", "art": "🎨", "musical_note": "🎵", "soccer": "⚽",
-	"trophy": "🏆", "medal": "🏅", "dog": "🐶", "cat": "🐱", "see_no_evil": "🙈", "raising_hand": "🙋",
-	"shrug": "🤷", "facepalm": "🤦", "handshake": "🤝", "v": "✌️", "crossed_fingers": "🤞", "seedling": "🌱",
-	"rose": "🌹", "hourglass": "⌛", "alarm_clock": "⏰", "mag": "🔍", "money_with_wings": "💸", "moneybag": "💰",
-	"chart_with_upwards_trend": "📈", "hammer_and_wrench": "🛠️", "gear": "⚙️", "speech_balloon": "💬",
-	"information_source": "ℹ️", "no_entry": "⛔", "recycle": "♻️", "partying_face": "🥳", "star-struck": "🤩",
-	"slightly_frowning_face": "🙁", "grimacing": "😬", "zipper_mouth_face": "🤐", "heavy_plus_sign": "➕",
-	"arrow_right": "➡️", "arrow_left": "⬅️", "arrow_up": "⬆️", "arrow_down": "⬇️", "red_circle": "🔴",
-	"large_green_circle": "🟢", "large_blue_circle": "🔵", "white_circle": "⚪", "black_circle": "⚫",
+import "strings"
+
+//go:generate go run gen_emoji.go -in emoji-data/emoji.json -out emoji_table.go
+
+// slackOwn are codes of Slack's own that emoji-data leaves out, shown as
+// the emoji Slack draws them like. simple_smile is Slack's oldest smiley,
+// the commonest code of real 2016 exports that emoji-data lacks.
+var slackOwn = map[string]string{"simple_smile": "🙂"}
+
+// emojiFor returns the emoji of one of Slack's emoji codes, as Slack
+// writes them in text (between colons) and in reaction names: "wave",
+// "+1", "flag-fr" or "fr", and with a skin tone "wave::skin-tone-3". ok is
+// false for codes Slack's table does not have (a workspace's custom emoji).
+// A tone on an emoji that takes none is dropped, as Slack does.
+func emojiFor(code string) (e string, ok bool) {
+	name, tone, toned := strings.Cut(code, "::skin-tone-")
+	if e, ok = emojiNames[name]; !ok {
+		e, ok = slackOwn[name]
+	}
+	if !ok || !toned {
+		return e, ok
+	}
+	t, ok := emojiToned[name]
+	if !ok || len(tone) != 1 || tone[0] < '2' || tone[0] > '6' {
+		return e, true
+	}
+	return strings.ReplaceAll(t, "\U0001F3FB", string(rune(0x1F3FB+int(tone[0]-'2')))), true
+}
+
+// Emoji returns the emoji for a Slack emoji code (without colons, as in
+// reaction names), or the code in colons when Slack's table has no such
+// emoji.
+func Emoji(code string) string {
+	if e, ok := emojiFor(code); ok {
+		return e
+	}
+	return ":" + code + ":"
 }

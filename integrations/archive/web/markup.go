@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"html"
 	"html/template"
 	"net/url"
@@ -198,7 +197,7 @@ var (
 	boldRE   = regexp.MustCompile(`(^|[\s(\[{"'.,;:!?])\*([^*\s](?:[^*]*[^*\s])?)\*($|[\s)\]}"'.,;:!?])`)
 	italicRE = regexp.MustCompile(`(^|[\s(\[{"'.,;:!?])_([^_\s](?:[^_]*[^_\s])?)_($|[\s)\]}"'.,;:!?])`)
 	strikeRE = regexp.MustCompile(`(^|[\s(\[{"'.,;:!?])~([^~\s](?:[^~]*[^~\s])?)~($|[\s)\]}"'.,;:!?])`)
-	emojiRE  = regexp.MustCompile(`:([a-z0-9_+\-']+):`)
+	emojiRE  = regexp.MustCompile(`:([a-z0-9_+\-']+):(?::(skin-tone-[2-6]):)?`)
 )
 
 // format escapes plain text and renders its formatting marks and emoji.
@@ -208,8 +207,9 @@ func format(s string) string {
 	}
 	e := html.EscapeString(unescape(s))
 	e = emojiRE.ReplaceAllStringFunc(e, func(m string) string {
-		if em, ok := emoji[m[1:len(m)-1]]; ok {
-			return `<span class="emoji" role="img" aria-label="` + m[1:len(m)-1] + `">` + em + `</span>`
+		code := strings.Trim(m, ":") // "wave" or "wave::skin-tone-3"
+		if em, ok := emojiFor(code); ok {
+			return `<span class="emoji" role="img" aria-label="` + html.EscapeString(code) + `">` + em + `</span>`
 		}
 		return m
 	})
@@ -276,13 +276,4 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
-}
-
-// Emoji returns the emoji for a Slack emoji code (without colons), or the
-// code in colons when it is not one of the common ones known here.
-func Emoji(code string) string {
-	if e, ok := emoji[code]; ok {
-		return e
-	}
-	return fmt.Sprintf(":%s:", code)
 }

@@ -47,7 +47,7 @@ type Handler struct {
 	now  func() time.Time
 	log  *slog.Logger
 	tmpl *template.Template
-	mux  *http.ServeMux
+	next http.Handler // the pages, gzipped
 }
 
 // New returns the web archive over a for cfg's published channels. Mount
@@ -88,7 +88,7 @@ func New(cfg archive.Config, a archive.Archive, o Options) (*Handler, error) {
 	})
 	mux.HandleFunc("GET /c/{channel}/{$}", h.channel)
 	mux.HandleFunc("GET /c/{channel}/{page}", h.channelPage)
-	h.mux = mux
+	h.next = gzipped(mux)
 	return h, nil
 }
 
@@ -96,8 +96,35 @@ func New(cfg archive.Config, a archive.Archive, o Options) (*Handler, error) {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "same-origin")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src https: data:; form-action 'self'")
-	h.mux.ServeHTTP(w, r)
+	w.Header().Set("Content-Security-Policy", csp)
+	w.Header().Set("X-Frame-Options", "DENY") // frame-ancestors for browsers before CSP 2
+	h.next.ServeHTTP(w, r)
+}
+
+// avatarHosts are where Slack serves members' avatars (image_48 of
+// users.info and of exports' users.json): the only images pages show
+// besides their own.
+var avatarHosts = []string{"avatars.slack-edge.com", "secure.gravatar.com", "a.slack-edge.com", "ca.slack-edge.com"}
+
+// csp is the pages' Content-Security-Policy: no script, no plugin, styles
+// and forms of the archive only, images from the archive and Slack's
+// avatar hosts, and no framing (so no clickjacking).
+var csp = "default-src 'none'; style-src 'self'; img-src 'self' data: https://" + strings.Join(avatarHosts, " https://") +
+	"; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// avatarURL returns u if it is an https address on one of avatarHosts,
+// "" otherwise (the page then shows a blank square).
+func avatarURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme != "https" || p.User != nil || p.Port() != "" {
+		return ""
+	}
+	for _, h := range avatarHosts {
+		if strings.EqualFold(p.Hostname(), h) {
+			return p.String()
+		}
+	}
+	return ""
 }
 
 // page is what every template gets.
@@ -284,7 +311,7 @@ func (rc *renderCtx) view(c archive.Channel, m archive.Message, day time.Time) v
 	v := view{Message: m, Time: rc.h.stamp(t, day), When: t.Format(time.RFC3339),
 		Link: "/c/" + url.PathEscape(c.Name) + "/p" + archive.TSDigits(m.TS)}
 	u := rc.user(m.User)
-	v.Author, v.Avatar = u.Label(), u.Avatar
+	v.Author, v.Avatar = u.Label(), avatarURL(u.Avatar)
 	if m.User == "" {
 		v.Author = firstNonEmpty(m.Username, "An app")
 	}

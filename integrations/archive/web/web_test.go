@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +42,7 @@ func seed(t testing.TB, a archive.Archive) {
 	}
 	if _, err := a.PutMessages(ctx, []archive.Message{
 		{Channel: "C1", TS: at(9, 0), ThreadTS: at(9, 0), User: "U1", Text: "The *réunion* is on Friday, <@U2>", Reactions: []archive.Reaction{{Name: "tada", Count: 2}}},
-		{Channel: "C1", TS: at(9, 5), ThreadTS: at(9, 0), User: "U2", Text: "I'll bring the agenda"},
+		{Channel: "C1", TS: at(9, 5), ThreadTS: at(9, 0), User: "U2", Text: "I'll bring the agenda and *coffee* :coffee:"},
 		{Channel: "C1", TS: at(9, 10), ThreadTS: at(9, 0), User: "U1", Text: "Thanks!", Edited: at(9, 11)},
 		{Channel: "C1", TS: at(10, 0), User: "U1", Text: "اجتماع اللجنة غداً"},
 		{Channel: "C1", TS: at(11, 0), User: "U1", Text: "&lt;script&gt;alert('x')&lt;/script&gt; <javascript:alert(1)|click>"},
@@ -131,7 +134,10 @@ func TestPages(t *testing.T) {
 		{"/c/general/2024-02-01", 404, []string{"No messages that day"}, nil},
 		{"/c/hidden-channel/", 404, nil, []string{"not published"}},
 		{"/c/nope/2024-03-01", 404, nil, nil},
-		{"/search?q=reunion", 200, []string{"<mark>réunion</mark>", "in <bdi>#general</bdi>", "noindex"}, nil},
+		{"/search?q=reunion", 200, []string{"The <strong><mark>réunion</mark></strong> is on Friday, <bdi class=\"mention\">@Bob Quiet</bdi>",
+			"in <bdi>#general</bdi>", "noindex", "<strong>1 result</strong> · <span class=\"zone\">times in UTC</span>",
+			`<time datetime="2024-03-01T09:00:00Z">1 March 2024, 09:00</time>`}, []string{"*réunion*", ">2024-03-01T09:00:00Z<"}},
+		{"/search?q=coffee", 200, []string{`<strong><mark>coffee</mark></strong> <span class="emoji" role="img" aria-label="coffee">☕</span>`, "1 result"}, []string{":coffee:"}},
 		{"/search?q=not+published", 200, []string{"Nothing matches"}, nil},
 		{"/search?q=thoughts", 200, []string{"Nothing matches"}, nil},
 		{"/search?q=اللجنة&sort=newest", 200, []string{"<mark>اللجنة</mark>", "Newest first"}, nil},
@@ -286,5 +292,70 @@ func TestMonths(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGzip checks that text responses are gzipped for a client that
+// accepts it, and only then.
+func TestGzip(t *testing.T) {
+	t.Parallel()
+	srv := server(t, archive.Config{})
+	fetch := func(path, acceptEncoding string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", acceptEncoding) // set by hand: the client then leaves the body as it came
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, b
+	}
+	for _, tt := range []struct {
+		path, accept string
+		gzipped      bool
+		want         string
+	}{
+		{"/c/general/2024-03-01", "gzip, deflate, br", true, "The <strong>réunion</strong>"},
+		{"/c/general/2024-03-01", "br;q=1.0, gzip;q=0.8", true, "The <strong>réunion</strong>"},
+		{"/c/general/2024-03-01", "gzip;q=0", false, "The <strong>réunion</strong>"},
+		{"/c/general/2024-03-01", "identity", false, "The <strong>réunion</strong>"},
+		{"/style.css", "gzip", true, "prefers-color-scheme"},
+		{"/search?q=reunion", "gzip", true, "<mark>réunion</mark>"},
+		{"/robots.txt", "*", true, "User-agent: *"},
+		{"/c/nope/", "gzip", true, "no published channel"},
+	} {
+		resp, body := fetch(tt.path, tt.accept)
+		if got := resp.Header.Get("Content-Encoding") == "gzip"; got != tt.gzipped {
+			t.Errorf("%s with Accept-Encoding %q: Content-Encoding %q, want gzip %v", tt.path, tt.accept, resp.Header.Get("Content-Encoding"), tt.gzipped)
+			continue
+		}
+		if !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+			t.Errorf("%s: Vary = %q", tt.path, resp.Header.Get("Vary"))
+		}
+		if cl := resp.Header.Get("Content-Length"); cl != "" && cl != strconv.Itoa(len(body)) {
+			t.Errorf("%s: Content-Length %s on a body of %d bytes", tt.path, cl, len(body))
+		}
+		if tt.gzipped {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatalf("%s: %v", tt.path, err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatalf("%s: %v", tt.path, err)
+			}
+		}
+		if !strings.Contains(string(body), tt.want) {
+			t.Errorf("%s: body lacks %q", tt.path, tt.want)
+		}
 	}
 }
