@@ -67,7 +67,8 @@ type Archive interface {
 	// included with Hidden set.
 	Each(ctx context.Context, channel, since string, fn func(Message) error) error
 	// Search runs a full-text search; messages by opted-out users never
-	// match.
+	// match. It stops at ctx's deadline with an error wrapping ErrTooBroad,
+	// or ErrBusy when too many searches ran for it to start.
 	Search(ctx context.Context, q Query) (Results, error)
 	// Stats counts what is archived.
 	Stats(ctx context.Context) (Stats, error)

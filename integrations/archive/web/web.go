@@ -78,7 +78,7 @@ func New(cfg archive.Config, a archive.Archive, o Options) (*Handler, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.index)
 	mux.HandleFunc("GET /about", h.about)
-	mux.HandleFunc("GET /search", h.search)
+	mux.HandleFunc("GET /search", h.limitSearch(h.search)) // limit.go
 	mux.HandleFunc("GET /robots.txt", h.robots)
 	mux.HandleFunc("GET /style.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
@@ -464,10 +464,11 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		sp.Error = err.Error()
 	}
+	sp.Error = strings.TrimSpace(sp.Error + " " + strings.Join(q.Notes, " ")) // how the search was bounded
 	q.Newest, q.Limit, q.Offset = sp.Newest, searchPageSize, (pageNum-1)*searchPageSize
 	res, err := h.searchPublished(ctx, q)
 	if err != nil {
-		h.fail(w, r, err)
+		h.searchFailed(w, r, sp, err) // limit.go
 		return
 	}
 	rc := h.newRenderCtx(ctx)
