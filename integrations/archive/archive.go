@@ -180,7 +180,15 @@ type Stats struct {
 type Results struct {
 	Hits []Hit
 	More bool // another page follows
+	// Count is how many messages match, counted up to CountLimit;
+	// CountMore says there are more than that ("more than 1,000
+	// results").
+	Count     int
+	CountMore bool
 }
+
+// CountLimit is where Search stops counting matches (Results.Count).
+const CountLimit = 1000
 
 // Hit is one matching message.
 type Hit struct {
