@@ -74,11 +74,15 @@ func TestHighlights(t *testing.T) {
 		terms []archive.Term
 		want  []string
 	}{
-		{"La Réunion, réunions et reunion", []archive.Term{{Text: "reunion"}}, []string{"Réunion", "reunion"}},
+		{"La Réunion, réunions et reunion", []archive.Term{{Text: "reunion"}}, []string{"Réunion", "réunions", "reunion"}}, // stemmed
 		{"La Réunion, réunions", []archive.Term{{Text: "reunion*"}}, []string{"Réunion", "réunions"}},
 		{"明天的会议很长", []archive.Term{{Text: "会议"}}, []string{"会议"}},
 		{"the annual meeting", []archive.Term{{Text: "annual meeting", Phrase: true}, {Text: "meeting"}}, []string{"annual meeting"}},
 		{"nothing", []archive.Term{{Text: "x"}}, nil},
+		{"We need Volunteers; thanks, volunteer!", []archive.Term{{Text: "volunteer"}}, []string{"Volunteers", "volunteer"}},
+		{"تم تأجيل الاجتماع", []archive.Term{{Text: "اجتماع"}}, []string{"الاجتماع"}},
+		{"Встречи клуба", []archive.Term{{Text: "встреча"}}, []string{"Встречи"}},
+		{"Les réunions du comité", []archive.Term{{Text: "reunion"}, {Text: "comite"}}, []string{"réunions", "comité"}},
 	}
 	for _, tt := range tests {
 		var got []string

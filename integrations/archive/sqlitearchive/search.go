@@ -22,8 +22,10 @@ import (
 const defaultRankWindow = 2_000
 
 // matchExpr turns query terms into an FTS5 MATCH expression over the
-// index's body column (the folded, segmented text, see indexBody). Every
-// token is quoted, so no user input is read as FTS5 syntax. It returns ""
+// index's body column (the folded, segmented text and its stems, see
+// indexBody): a word matches any of its stems, a phrase and a prefix the
+// words as written. Every token is quoted, so no user input is read as
+// FTS5 syntax (tokens are letters and digits only). It returns ""
 // when no term has a searchable token.
 func matchExpr(terms []archive.Term) string {
 	var parts []string
@@ -37,8 +39,15 @@ func matchExpr(terms []archive.Term) string {
 			continue
 		}
 		p := `body : "` + strings.Join(toks, " ") + `"`
-		if prefix {
+		switch {
+		case prefix:
 			p += "*"
+		case !t.Phrase && len(toks) == 1:
+			// A word: any of its stems, among the words and stems of the
+			// index (see indexBody).
+			if stems := archive.Stems(toks[0]); len(stems) > 0 {
+				p = `body : ("` + toks[0] + `" OR "` + strings.Join(stems, `" OR "`) + `")`
+			}
 		}
 		parts = append(parts, p)
 	}

@@ -179,7 +179,7 @@ func clone(v url.Values) url.Values {
 // right after its SQL; nil for none.
 func migrationStep(v int) func(context.Context, *sql.Tx) error {
 	switch v {
-	case 2:
+	case 2, 3:
 		return reindexAll
 	}
 	return nil
