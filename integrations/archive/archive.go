@@ -67,7 +67,8 @@ type Archive interface {
 	// included with Hidden set.
 	Each(ctx context.Context, channel, since string, fn func(Message) error) error
 	// Search runs a full-text search; messages by opted-out users never
-	// match.
+	// match. It stops at ctx's deadline with an error wrapping ErrTooBroad,
+	// or ErrBusy when too many searches ran for it to start.
 	Search(ctx context.Context, q Query) (Results, error)
 	// Stats counts what is archived.
 	Stats(ctx context.Context) (Stats, error)
@@ -180,12 +181,15 @@ type Stats struct {
 type Results struct {
 	Hits []Hit
 	More bool // another page follows
-	// Total is how many messages match, for an implementation that counts
-	// them: counting may stop at a bound of its choosing, and then
-	// TotalMore says that more match. Zero (with hits) means not counted.
-	Total     int
-	TotalMore bool
+	// Count is how many messages match, counted up to CountLimit;
+	// CountMore says there are more than that ("more than 1,000
+	// results").
+	Count     int
+	CountMore bool
 }
+
+// CountLimit is where Search stops counting matches (Results.Count).
+const CountLimit = 1000
 
 // Hit is one matching message.
 type Hit struct {

@@ -52,6 +52,19 @@ type Config struct {
 	BackupSchedule string `envconfig:"ARCHIVE_BACKUP_SCHEDULE"`
 	BackupDir      string `envconfig:"ARCHIVE_BACKUP_DIR"`
 	BackupKeep     int    `envconfig:"ARCHIVE_BACKUP_KEEP" default:"7"`
+	// SearchTimeout bounds one web search; a search still running then
+	// is stopped and the visitor asked to add words or filters. Zero is
+	// the default.
+	SearchTimeout time.Duration `envconfig:"ARCHIVE_SEARCH_TIMEOUT" default:"2s"`
+	// SearchPerClient is how many web searches one client (IP address)
+	// may have running at once; more are answered 429. Zero is the
+	// default.
+	SearchPerClient int `envconfig:"ARCHIVE_SEARCH_PER_CLIENT" default:"2"`
+	// ClientIPHeader names the header a reverse proxy puts the visitor's
+	// address in (X-Forwarded-For, X-Real-IP), for SearchPerClient; ""
+	// uses the connection's address. Set it only behind a proxy that
+	// sets the header, or anyone can pick their address.
+	ClientIPHeader string `envconfig:"ARCHIVE_CLIENT_IP_HEADER"`
 
 	// The web archive's server limits, so slow or idle clients cannot
 	// hold it: the time to read a request (its headers within 5 s at
@@ -129,6 +142,12 @@ func (c Config) check() error {
 	}
 	if c.MaxConns < 0 {
 		bad("ARCHIVE_MAX_CONNS", "must not be negative, got %d", c.MaxConns)
+	}
+	if c.SearchTimeout < 0 {
+		bad("ARCHIVE_SEARCH_TIMEOUT", "must be positive (e.g. 2s), got %s", c.SearchTimeout)
+	}
+	if c.SearchPerClient < 0 {
+		bad("ARCHIVE_SEARCH_PER_CLIENT", "must be at least 1, got %d", c.SearchPerClient)
 	}
 	if c.BackupKeep < 1 {
 		bad("ARCHIVE_BACKUP_KEEP", "must be at least 1, got %d", c.BackupKeep)

@@ -163,6 +163,12 @@ func Highlights(text string, terms []Term) []Span {
 		if strings.TrimSpace(needle) == "" {
 			continue
 		}
+		if !t.Phrase && !strings.HasSuffix(t.Text, "*") {
+			if toks := Tokens(needle); len(toks) == 1 && scriptOf(toks[0]) != otherScript {
+				spans = append(spans, stemSpans(text, folded, offs, toks[0])...)
+				continue
+			}
+		}
 		for i := 0; i < len(folded); {
 			j := strings.Index(folded[i:], needle)
 			if j < 0 {
@@ -197,6 +203,38 @@ func Highlights(text string, terms []Term) []Span {
 		merged = append(merged, sp)
 	}
 	return merged
+}
+
+// stemSpans finds the words of folded that share a stem with word (as
+// search matches them, see Stems), as byte ranges of text.
+func stemSpans(text, folded string, offs []int, word string) []Span {
+	want := append([]string{word}, Stems(word)...)
+	var spans []Span
+	for i := 0; i < len(folded); {
+		r, size := utf8.DecodeRuneInString(folded[i:])
+		if !isWordRune(r) || IsCJK(r) {
+			i += size
+			continue
+		}
+		j := i
+		for j < len(folded) {
+			r, size := utf8.DecodeRuneInString(folded[j:])
+			if !isWordRune(r) || IsCJK(r) {
+				break
+			}
+			j += size
+		}
+		tok := folded[i:j]
+		match := contains(want, tok)
+		for _, s := range Stems(tok) {
+			match = match || contains(want, s)
+		}
+		if match {
+			spans = append(spans, Span{offs[i], endOf(text, offs, j)})
+		}
+		i = j
+	}
+	return spans
 }
 
 // endOf maps the folded end offset e back to text: the end of the rune the

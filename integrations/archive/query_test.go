@@ -1,6 +1,7 @@
 package archive_test
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -73,11 +74,15 @@ func TestHighlights(t *testing.T) {
 		terms []archive.Term
 		want  []string
 	}{
-		{"La Réunion, réunions et reunion", []archive.Term{{Text: "reunion"}}, []string{"Réunion", "reunion"}},
+		{"La Réunion, réunions et reunion", []archive.Term{{Text: "reunion"}}, []string{"Réunion", "réunions", "reunion"}}, // stemmed
 		{"La Réunion, réunions", []archive.Term{{Text: "reunion*"}}, []string{"Réunion", "réunions"}},
 		{"明天的会议很长", []archive.Term{{Text: "会议"}}, []string{"会议"}},
 		{"the annual meeting", []archive.Term{{Text: "annual meeting", Phrase: true}, {Text: "meeting"}}, []string{"annual meeting"}},
 		{"nothing", []archive.Term{{Text: "x"}}, nil},
+		{"We need Volunteers; thanks, volunteer!", []archive.Term{{Text: "volunteer"}}, []string{"Volunteers", "volunteer"}},
+		{"تم تأجيل الاجتماع", []archive.Term{{Text: "اجتماع"}}, []string{"الاجتماع"}},
+		{"Встречи клуба", []archive.Term{{Text: "встреча"}}, []string{"Встречи"}},
+		{"Les réunions du comité", []archive.Term{{Text: "reunion"}, {Text: "comite"}}, []string{"réunions", "comité"}},
 	}
 	for _, tt := range tests {
 		var got []string
@@ -107,5 +112,52 @@ func TestTS(t *testing.T) {
 	}
 	if d := archive.TSDigits("1700000000.000100"); d != "1700000000000100" {
 		t.Errorf("TSDigits = %q", d)
+	}
+}
+
+func TestParseQueryBounds(t *testing.T) {
+	t.Parallel()
+	var repeated, distinct []string
+	for k := range 120 {
+		repeated = append(repeated, fmt.Sprintf("w%d*", k%9+1))
+		distinct = append(distinct, fmt.Sprintf("word%d*", k))
+	}
+	tests := []struct {
+		name  string
+		in    string
+		terms string // the terms searched, as Query.String writes them
+		notes []string
+	}{
+		{name: "repeats match once", in: "Budget budget BUDGET \"annual  meeting\" \"Annual meeting\" plan* plan*",
+			terms: `Budget "annual meeting" plan*`},
+		{name: "a one-letter prefix is a word", in: "w*", terms: "w",
+			notes: []string{"w* is searched as a whole word: a prefix needs at least 3 letters before the *."}},
+		{name: "prefixes repeated to 1,000 bytes", in: strings.Join(repeated, " "),
+			terms: "w1 w2 w3 w4 w5 w6 w7 w8 w9",
+			notes: []string{"w1*, w2*, w3* and 6 more are searched as whole words: a prefix needs at least 3 letters before the *."}},
+		{name: "distinct prefixes", in: strings.Join(distinct, " "),
+			terms: "word0* word1* word2* word3 word4 word5 word6 word7 word8 word9",
+			notes: []string{
+				"word3*, word4*, word5* and 4 more are searched as whole words: a search may have at most 3 words ending in *.",
+				"Only the first 10 different words and phrases are searched; 110 more were left out.",
+			}},
+		{name: "long phrase", in: `"a b c d e f g h i j k l"`, terms: `"a b c d e f g h i j"`,
+			notes: []string{"Only the first 10 words of a phrase are searched."}},
+		{name: "three-letter prefix", in: "vol* 会议*", terms: "vol* 会议", notes: []string{
+			"会议* is searched as a whole word: a prefix needs at least 3 letters before the *."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, err := archive.ParseQuery(tt.in, time.UTC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := q.String(); got != tt.terms {
+				t.Errorf("terms = %s, want %s", got, tt.terms)
+			}
+			if !reflect.DeepEqual(q.Notes, tt.notes) {
+				t.Errorf("notes = %q, want %q", q.Notes, tt.notes)
+			}
+		})
 	}
 }

@@ -50,15 +50,19 @@ func idAt(t time.Time) int64 {
 
 // indexBody is what the search index's body column holds for a message:
 // its folded, CJK-segmented text and file names, then its CJK characters
-// one by one.
-func indexBody(m archive.Message) string {
+// one by one, then the stems of its words (archive.Stems) that differ from
+// them, each once. A phrase matches the words' positions; a word matches
+// any of its own stems among the words and the stems. st caches stems
+// across a batch; nil computes each.
+func indexBody(m archive.Message, st *stemCache) string {
 	var b strings.Builder
 	text := unescapeSlack(m.Text)
 	for _, f := range m.Files {
 		text += " " + f.Title + " " + f.Name
 	}
 	folded := archive.Fold(text)
-	for i, t := range archive.Tokens(folded) {
+	toks := archive.Tokens(folded)
+	for i, t := range toks {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
@@ -68,7 +72,43 @@ func indexBody(m archive.Message) string {
 		b.WriteByte(' ')
 		b.WriteString(u)
 	}
+	var seen map[string]bool
+	for _, t := range toks {
+		for _, s := range st.stems(t) {
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			if !seen[s] {
+				seen[s] = true
+				b.WriteByte(' ')
+				b.WriteString(s)
+			}
+		}
+	}
 	return b.String()
+}
+
+// stemCache remembers archive.Stems of the words of a batch (words repeat:
+// most of a text is common words), up to stemCacheMax words.
+type stemCache struct{ m map[string][]string }
+
+const stemCacheMax = 50_000
+
+func newStemCache() *stemCache { return &stemCache{m: map[string][]string{}} }
+
+func (c *stemCache) stems(token string) []string {
+	if c == nil {
+		return archive.Stems(token)
+	}
+	s, ok := c.m[token]
+	if !ok {
+		if len(c.m) >= stemCacheMax {
+			clear(c.m)
+		}
+		s = archive.Stems(token)
+		c.m[token] = s
+	}
+	return s
 }
 
 var slackEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
@@ -270,11 +310,11 @@ func (p *putter) put(k int, m archive.Message) error {
 			}
 		}
 		if m.Text != text || strOf(files) != oldF || m.User != user {
-			if !p.idx.replace(stored, indexBody(m), indexMeta(m)) {
+			if !p.idx.replace(stored, indexBody(m, nil), indexMeta(m)) {
 				if _, err := p.tx.ExecContext(p.ctx, `DELETE FROM archive_fts WHERE rowid = ?`, stored); err != nil {
 					return err
 				}
-				p.idx.add(stored, indexBody(m), indexMeta(m))
+				p.idx.add(stored, indexBody(m, nil), indexMeta(m))
 			}
 		}
 		return nil
@@ -329,8 +369,9 @@ func startIndexTexts(batch []archive.Message) *indexTexts {
 	t := &indexTexts{done: make(chan struct{}), body: make([]string, len(batch)), meta: make([]string, len(batch))}
 	fill := func() {
 		defer close(t.done)
+		st := newStemCache()
 		for k, m := range batch {
-			t.body[k], t.meta[k] = indexBody(m), indexMeta(m)
+			t.body[k], t.meta[k] = indexBody(m, st), indexMeta(m)
 		}
 	}
 	if len(batch) < parallelIndexMin {
@@ -436,6 +477,7 @@ func reindexAll(ctx context.Context, tx *sql.Tx) error {
 	}
 	defer rows.Close()
 	idx := newPendingIndex(nil)
+	st := newStemCache()
 	for rows.Next() {
 		var id int64
 		var m archive.Message
@@ -448,7 +490,7 @@ func reindexAll(ctx context.Context, tx *sql.Tx) error {
 				return fmt.Errorf("reindex %s/%d: files: %w", m.Channel, id, err)
 			}
 		}
-		idx.add(id, indexBody(m), indexMeta(m))
+		idx.add(id, indexBody(m, st), indexMeta(m))
 		if len(idx.rows) == reindexBatch {
 			if err := idx.flush(ctx, tx); err != nil {
 				return fmt.Errorf("reindex: %w", err)

@@ -18,8 +18,11 @@
 //
 // Writes go through one connection (synchronous=NORMAL in WAL mode: a
 // power cut may lose the last moments of capture, which catch-up restores,
-// never corrupt the file); reads use a small pool alongside it. The same
-// limits as store/sqlite apply: one process per file, on a local disk.
+// never corrupt the file); reads use a small pool alongside it, and
+// searches another of their own (searchConns), so a slow search never
+// holds up a page. A search stops when its context ends (SQLite's
+// interrupt): a deadline bounds its time. The same limits as store/sqlite
+// apply: one process per file, on a local disk.
 //
 // It imports only the archive package besides its SQLite port and the
 // standard library; it must never import slackapp, another integration or
@@ -36,6 +39,7 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,13 +58,22 @@ const (
 	readConns     = 4
 )
 
+// searchConns is how many searches run at once, on connections of their
+// own: half the cores (at least one), so pages never wait behind searches
+// for a connection nor for a core. Later searches wait their turn (see
+// Search).
+func searchConns() int { return max(1, runtime.NumCPU()/2) }
+
 var _ archive.Archive = (*Archive)(nil)
 
 // Archive is an archive.Archive over a SQLite database file. It is safe for
 // concurrent use.
 type Archive struct {
-	write *sql.DB // nil when read-only
-	read  *sql.DB
+	write  *sql.DB // nil when read-only
+	read   *sql.DB // pages
+	search *sql.DB // Search alone, searchConns() connections
+
+	searchSlots chan struct{} // a token per running search
 
 	rankWindow int // see defaultRankWindow
 
@@ -93,7 +106,7 @@ func open(ctx context.Context, p string, readOnly bool) (_ *Archive, err error) 
 	if err != nil {
 		return nil, err
 	}
-	a := &Archive{rankWindow: defaultRankWindow}
+	a := &Archive{rankWindow: defaultRankWindow, searchSlots: make(chan struct{}, searchConns())}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, a.Close())
@@ -133,6 +146,11 @@ func open(ctx context.Context, p string, readOnly bool) (_ *Archive, err error) 
 	if err := a.read.QueryRowContext(ctx, `SELECT count(*) FROM archive_migrations`).Scan(&n); err != nil {
 		return a, fmt.Errorf("reader: is this a townhall archive? %w", err)
 	}
+	if a.search, err = openDB(abs, r); err != nil {
+		return a, fmt.Errorf("search reader: %w", err)
+	}
+	a.search.SetMaxOpenConns(cap(a.searchSlots))
+	a.search.SetMaxIdleConns(cap(a.searchSlots))
 	return a, nil
 }
 
@@ -161,7 +179,7 @@ func clone(v url.Values) url.Values {
 // right after its SQL; nil for none.
 func migrationStep(v int) func(context.Context, *sql.Tx) error {
 	switch v {
-	case 2:
+	case 2, 3:
 		return reindexAll
 	}
 	return nil
@@ -240,6 +258,9 @@ var errReadOnly = errors.New("sqlitearchive: the archive is open read-only")
 func (a *Archive) Close() error {
 	a.closeOnce.Do(func() {
 		var errs []error
+		if a.search != nil {
+			errs = append(errs, a.search.Close())
+		}
 		if a.read != nil {
 			errs = append(errs, a.read.Close())
 		}

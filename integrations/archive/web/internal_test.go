@@ -65,8 +65,8 @@ func TestResultCount(t *testing.T) {
 		offset      int
 		count, show string
 	}{
-		{"counted", archive.Results{Hits: hits, More: true, Total: 240}, 0, "240 results", ""},
-		{"counted up to a bound", archive.Results{Hits: hits, More: true, Total: 1000, TotalMore: true}, 20, "more than 1,000 results", "21–40"},
+		{"counted", archive.Results{Hits: hits, More: true, Count: 240}, 0, "240 results", ""},
+		{"counted up to a bound", archive.Results{Hits: hits, More: true, Count: 1000, CountMore: true}, 20, "more than 1,000 results", "21–40"},
 		{"not counted, more pages", archive.Results{Hits: hits, More: true}, 0, "more than 20 results", ""},
 		{"not counted, the last page", archive.Results{Hits: hits[:3]}, 40, "43 results", "41–43"},
 		{"one", archive.Results{Hits: hits[:1]}, 0, "1 result", ""},

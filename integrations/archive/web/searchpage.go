@@ -53,10 +53,11 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		sp.Error = err.Error()
 	}
+	sp.Error = strings.TrimSpace(sp.Error + " " + strings.Join(q.Notes, " ")) // how the search was bounded
 	q.Newest, q.Limit, q.Offset = sp.Newest, searchPageSize, (pageNum-1)*searchPageSize
 	res, err := h.searchPublished(ctx, q)
 	if err != nil {
-		h.fail(w, r, err)
+		h.searchFailed(w, r, sp, err) // limit.go
 		return
 	}
 	rc := h.newRenderCtx(ctx)
@@ -91,7 +92,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 
 // resultCount says how many results a search has ("240 results", "more
 // than 1,000 results") and, past the first page, which of them a page
-// shows ("21–40"). When the archive does not count (Total is zero), what
+// shows ("21–40"). When the archive does not count (Count is zero), what
 // the pages show is all that is known: the count is exact on the last
 // page, "more than" the results so far on others.
 func resultCount(res archive.Results, offset int) (total, shown string) {
@@ -100,10 +101,10 @@ func resultCount(res archive.Results, offset int) (total, shown string) {
 		shown = fmt.Sprintf("%s–%s", thousands(offset+1), thousands(seen))
 	}
 	switch {
-	case res.Total > 0 && res.TotalMore:
-		return "more than " + countResults(res.Total), shown
-	case res.Total > 0:
-		return countResults(res.Total), shown
+	case res.Count > 0 && res.CountMore:
+		return "more than " + countResults(res.Count), shown
+	case res.Count > 0:
+		return countResults(res.Count), shown
 	case res.More:
 		return "more than " + countResults(seen), shown
 	}

@@ -79,7 +79,7 @@ func New(cfg archive.Config, a archive.Archive, o Options) (*Handler, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.index)
 	mux.HandleFunc("GET /about", h.about)
-	mux.HandleFunc("GET /search", h.search)
+	mux.HandleFunc("GET /search", h.limitSearch(h.search)) // limit.go
 	mux.HandleFunc("GET /robots.txt", h.robots)
 	mux.HandleFunc("GET /style.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
