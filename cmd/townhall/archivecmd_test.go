@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/townhall/townhall/integrations/archive"
+	"github.com/townhall/townhall/integrations/integrationtest"
 )
 
 // zipFolder zips dir as Slack's export does, into a file of the test's.
@@ -55,7 +56,7 @@ func zipFolder(t *testing.T, dir string) string {
 // leaves no file.
 func TestArchiveImportAndExportOfARealExport(t *testing.T) {
 	t.Setenv("TOWNHALL_DATABASE_PATH", filepath.Join(t.TempDir(), "townhall.db"))
-	zipPath := zipFolder(t, filepath.Join("..", "..", "integrations", "archive", "testdata", "corpus", "houstondatavis-2016"))
+	zipPath := zipFolder(t, filepath.Join(integrationtest.Corpus(t, "archive"), "houstondatavis-2016"))
 	var out, progress bytes.Buffer
 	ctx := t.Context()
 	if err := run(ctx, []string{"archive", "import", zipPath}, nil, &out, &progress); err != nil {

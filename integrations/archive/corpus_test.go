@@ -16,6 +16,7 @@ import (
 	"unicode"
 
 	"github.com/townhall/townhall/integrations/archive"
+	"github.com/townhall/townhall/integrations/integrationtest"
 )
 
 // The corpus (testdata/corpus, see its SOURCES) holds real exports that
@@ -24,17 +25,19 @@ import (
 // a generic JSON reader, not with the importer's types, so the two cannot
 // agree by construction.
 
-// corpusExports lists the corpus's exports: folders with a channels.json.
+// corpusExports lists the corpus's exports (integrationtest.Corpus):
+// folders with a channels.json, as paths.
 func corpusExports(t *testing.T) []string {
 	t.Helper()
-	entries, err := os.ReadDir(filepath.Join("testdata", "corpus"))
+	root := integrationtest.Corpus(t, "archive")
+	entries, err := os.ReadDir(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
 	for _, e := range entries {
-		if _, err := os.Stat(filepath.Join("testdata", "corpus", e.Name(), "channels.json")); err == nil {
-			out = append(out, e.Name())
+		if _, err := os.Stat(filepath.Join(root, e.Name(), "channels.json")); err == nil {
+			out = append(out, filepath.Join(root, e.Name()))
 		}
 	}
 	if len(out) < 3 {
@@ -174,10 +177,9 @@ func searchWord(text string) string {
 
 func TestCorpusExportsImport(t *testing.T) {
 	t.Parallel()
-	for _, name := range corpusExports(t) {
-		t.Run(name, func(t *testing.T) {
+	for _, dir := range corpusExports(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Parallel()
-			dir := filepath.Join("testdata", "corpus", name)
 			ex := readExpected(t, dir)
 			want := 0
 			for _, ms := range ex.messages {

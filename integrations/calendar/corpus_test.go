@@ -45,6 +45,7 @@ func utc(y int, m time.Month, d, h, min int) time.Time {
 // times in the community's zone, and the reminders, each posted once, at
 // the right instant.
 func TestCorpus(t *testing.T) {
+	corpus := integrationtest.Corpus(t, "calendar")
 	t.Parallel()
 	cases := []corpusCase{{
 		// Google: VTIMEZONE, a daily RRULE with UNTIL, and an instance
@@ -187,7 +188,7 @@ func TestCorpus(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(strings.TrimSuffix(tc.file, ".ics"), func(t *testing.T) {
 			t.Parallel()
-			body, err := os.ReadFile(filepath.Join("testdata", "corpus", tc.file))
+			body, err := os.ReadFile(filepath.Join(corpus, tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}

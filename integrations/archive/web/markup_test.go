@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/townhall/townhall/integrations/archive"
+	"github.com/townhall/townhall/integrations/integrationtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -154,7 +155,7 @@ func TestEmoji(t *testing.T) {
 func TestCorpusEmoji(t *testing.T) {
 	t.Parallel()
 	custom := map[string]bool{"neerajt": true, "micah": true, "botman": true} // those workspaces' own emoji
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "corpus", "*", "*", "*.json"))
+	files, err := filepath.Glob(filepath.Join(integrationtest.Corpus(t, "archive"), "*", "*", "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Skipf("no corpus (%v)", err)
 	}
