@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Config is the runtime's configuration. Slack's own variables keep Slack's
@@ -39,12 +40,16 @@ func (c Config) Validate() error {
 	switch {
 	case !c.AppToken.IsSet():
 		errs = append(errs, errors.New("SLACK_APP_TOKEN: not set (an app-level token, xapp-…, with connections:write; see README \"Creating the Slack app\")"))
+	case hasBlank(c.AppToken):
+		errs = append(errs, errors.New("SLACK_APP_TOKEN: "+blankToken))
 	case !strings.HasPrefix(c.AppToken.Reveal(), "xapp-"):
 		errs = append(errs, errors.New("SLACK_APP_TOKEN: must be an app-level token starting with xapp-"))
 	}
 	switch {
 	case !c.BotToken.IsSet():
 		errs = append(errs, errors.New("SLACK_BOT_TOKEN: not set (the bot token, xoxb-…, from OAuth & Permissions)"))
+	case hasBlank(c.BotToken):
+		errs = append(errs, errors.New("SLACK_BOT_TOKEN: "+blankToken))
 	case !strings.HasPrefix(c.BotToken.Reveal(), "xoxb-"):
 		errs = append(errs, errors.New("SLACK_BOT_TOKEN: must be a bot token starting with xoxb-"))
 	}
@@ -66,6 +71,17 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("TOWNHALL_MAX_CONCURRENT_HANDLERS: must be at least 1, got %d", c.MaxConcurrentHandlers))
 	}
 	return errors.Join(errs...)
+}
+
+// blankToken says what is wrong with a token that hasBlank refuses.
+const blankToken = "contains a space, line break or control character (often a newline pasted with it); set it again with the token alone"
+
+// hasBlank reports whether a token holds whitespace or a control
+// character. Slack's tokens never do; one pasted with a trailing newline
+// would otherwise pass the prefix check and fail later as invalid_auth,
+// or split an HTTP header.
+func hasBlank(s Secret) bool {
+	return strings.ContainsFunc(s.Reveal(), func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
 }
 
 // apiURL returns APIURL with the trailing slash slack-go expects.

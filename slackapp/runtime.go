@@ -184,11 +184,11 @@ func (rt *Runtime) Run(ctx context.Context) error {
 	smErr := make(chan error, 1)
 	go func() { smErr <- sm.RunContext(smCtx) }()
 
-	runErr := rt.loop(ctx, handlerCtx, sm, smErr)
+	runErr, smDone := rt.loop(ctx, handlerCtx, sm, smErr)
 	stopSM()
 	rt.acking.Wait() // each gives up by Slack's ack deadline at the latest
 	rt.setConnected(false)
-	if runErr == nil {
+	if !smDone {
 		<-smErr // socketmode exits promptly once smCtx is cancelled
 	}
 	rt.drain(cancelHandlers)
@@ -196,16 +196,19 @@ func (rt *Runtime) Run(ctx context.Context) error {
 }
 
 // loop reads socketmode's events until ctx is done or the client gives up.
-func (rt *Runtime) loop(ctx, handlerCtx context.Context, sm *socketmode.Client, smErr <-chan error) error {
+// smDone reports whether it received socketmode's exit from smErr: when ctx
+// is cancelled, socketmode's context is too, so both may be ready at once
+// and either may be chosen.
+func (rt *Runtime) loop(ctx, handlerCtx context.Context, sm *socketmode.Client, smErr <-chan error) (err error, smDone bool) {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return nil, false
 		case err := <-smErr:
 			if ctx.Err() != nil {
-				return nil
+				return nil, true
 			}
-			return fmt.Errorf("slack socket mode with SLACK_APP_TOKEN: %w", err)
+			return fmt.Errorf("slack socket mode with SLACK_APP_TOKEN: %w", err), true
 		case evt := <-sm.Events:
 			rt.event(ctx, handlerCtx, sm, evt)
 		}

@@ -75,6 +75,9 @@ func setup(t testing.TB, so setupOpts) *testBundle {
 				t.Errorf("a token appeared in the logs")
 			}
 		}
+		if t.Failed() {
+			t.Logf("runtime logs:\n%s", logs)
+		}
 	})
 	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()

@@ -102,6 +102,8 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{"bad bool", map[string]string{"TOWNHALL_CALLS_ENABLED": "yes please"}, []string{`TOWNHALL_CALLS_ENABLED: "yes please" is not a boolean (use true or false)`}},
 		{"bad int", map[string]string{"TOWNHALL_MAX_CONCURRENT_HANDLERS": "many"}, []string{`TOWNHALL_MAX_CONCURRENT_HANDLERS: "many" is not a whole number (such as 10)`}},
 		{"token in a duration", map[string]string{"TOWNHALL_SHUTDOWN_TIMEOUT": "xoxb-1234567890-secret-secret-secret-secret"}, []string{"TOWNHALL_SHUTDOWN_TIMEOUT: the value (43 characters) is not a duration"}},
+		{"bot token with a newline", map[string]string{"SLACK_BOT_TOKEN": "xoxb-secret\n"}, []string{"SLACK_BOT_TOKEN: contains a space, line break or control character"}},
+		{"app token with a space", map[string]string{"SLACK_APP_TOKEN": "xapp-1-secret more"}, []string{"SLACK_APP_TOKEN: contains"}},
 		{"bad zone", map[string]string{"TOWNHALL_TIMEZONE": "Mars/Olympus"}, []string{"TOWNHALL_TIMEZONE"}},
 		{"bad provider", map[string]string{"TOWNHALL_CALLS_PROVIDER": "skype"}, []string{"TOWNHALL_CALLS_PROVIDER"}},
 		{"zoom without credentials", map[string]string{"TOWNHALL_CALLS_PROVIDER": "zoom"}, []string{"TOWNHALL_CALLS_ZOOM_ACCOUNT_ID"}},

@@ -36,7 +36,7 @@ type conn struct {
 	done    chan struct{} // closed when the connection is gone
 
 	// Guarded by Server.mu.
-	ready    bool        // hello sent: envelopes may go here
+	ready    bool        // hello sent or being sent: envelopes may go here
 	draining bool        // told to disconnect: no new envelopes
 	sent     []*envelope // envelopes delivered here, in order
 }
@@ -45,6 +45,11 @@ type conn struct {
 func (c *conn) write(msg []byte) (sent time.Time, err error) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	return c.writeLocked(msg)
+}
+
+// writeLocked is write for a caller that holds c.writeMu.
+func (c *conn) writeLocked(msg []byte) (sent time.Time, err error) {
 	sent = time.Now()
 	if err := c.ws.SetWriteDeadline(sent.Add(writeTimeout)); err != nil {
 		return sent, err
@@ -261,26 +266,24 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		panic(fmt.Sprintf("slacktest: marshal hello: %v", err))
 	}
-	// The connection is ready (for events, disconnects, counts) from the
-	// moment the client can have read its hello, not after: the write lock
-	// is held across both, so nothing is written to it before the hello,
-	// and a client that has read the hello finds it ready.
+	// The connection is ready (Disconnect and envelopes may pick it) before
+	// the client can read hello, so a client that has seen hello can count
+	// on it; holding writeMu meanwhile keeps hello the first message sent.
 	c.writeMu.Lock()
 	s.mu.Lock()
 	c.ready = true
-	s.connected++
-	s.notifyLocked()
 	s.mu.Unlock()
-	err = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if err == nil {
-		err = c.ws.WriteMessage(websocket.TextMessage, hello)
-	}
+	_, err = c.writeLocked(hello)
 	c.writeMu.Unlock()
 	if err != nil {
 		s.log.Warn("send hello", "conn", c.id, "err", err)
 		c.abort()
 		return
 	}
+	s.mu.Lock()
+	s.connected++
+	s.notifyLocked()
+	s.mu.Unlock()
 	s.log.Debug("connected", "conn", c.id, "num_connections", open+1)
 
 	s.readLoop(c)
