@@ -97,14 +97,14 @@ type MattermostOptions struct {
 // MattermostStats count what ExportMattermost wrote.
 type MattermostStats struct {
 	Channels int
-	Users    int // user lines, members and the bots and unknown authors their messages need
-	Posts    int // post lines: messages outside threads and threads' first messages
-	Replies  int // replies inside them
-	Messages int // archive messages exported (posts and replies less continuations)
-	Hidden   int // messages by opted-out members since Since, left out
-	Orphans  int // threads whose first message is not in the archive: their first reply leads, marked
-	Split    int // messages longer than Mattermost's 16,383 characters, continued in replies
-	Files    int // files written under data/
+	Users    int      // user lines, members and the bots and unknown authors their messages need
+	Posts    int      // post lines: messages outside threads and threads' first messages
+	Replies  int      // replies inside them
+	Messages int      // archive messages exported (posts and replies less continuations)
+	Hidden   int      // messages by opted-out members since Since, left out
+	Orphans  int      // threads whose first message is not in the archive: their first reply leads, marked
+	Split    int      // messages longer than Mattermost's 16,383 characters, continued in replies
+	Files    int      // files written under data/
 	Missing  []string // files not fetched, each with why (their links stay in the messages)
 }
 
