@@ -92,17 +92,7 @@ func Redact(raw string) string {
 		}
 		return fmt.Sprintf("host=%s port=%d dbname=%s", cfg.Host, cfg.Port, cfg.Database)
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	q := u.Query()
-	for _, k := range []string{"password", "sslpassword", "sslkey"} {
-		if q.Has(k) {
-			q.Set(k, "xxxxx")
-		}
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
+	return store.PostgresURL(raw).String()
 }
 
 // migrate brings the schema up to date in one transaction, holding the
