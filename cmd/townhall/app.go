@@ -131,8 +131,9 @@ func (a *app) addIntegrations(d deps) error {
 		}},
 		{calendar.Name, a.cfg.Calendar.Enabled, func() (integrations.Integration, error) {
 			return calendar.New(a.cfg.Calendar, calendar.Deps{
-				Poster: a.rt.Poster(), Claims: a.store, Cursors: a.store, ResolveChannel: a.rt.ResolveChannel,
-				HTTPClient: d.HTTPClient, Logger: logger(calendar.Name), Now: d.Now, Location: loc, Registerer: a.reg,
+				Poster: a.rt.Poster(), Claims: a.store, Cursors: a.store, Settings: a.store, Updater: a.rt.Poster(),
+				ResolveChannel: a.rt.ResolveChannel, HTTPClient: d.HTTPClient, Logger: logger(calendar.Name), Now: d.Now,
+				Location: loc, Registerer: a.reg,
 			})
 		}},
 		{feeds.Name, a.cfg.Feeds.Enabled, func() (integrations.Integration, error) {
