@@ -119,6 +119,9 @@ func check(ctx context.Context, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "# translation provider:", redactURLs(cfg.Translate.Describe()))
 	}
 	fmt.Fprintln(stdout, "# database:", cfg.Store.String())
+	if cfg.Archive.Enabled {
+		fmt.Fprintln(stdout, "# archive:", archiveBackend(cfg.Store))
+	}
 	fmt.Fprintln(stdout, "# configuration OK")
 	return nil
 }
