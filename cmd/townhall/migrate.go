@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -39,6 +40,11 @@ database holds and exits non-zero when the counts differ.`
 
 // migrateBatch is how many messages are stored per transaction.
 const migrateBatch = 2000
+
+// migrateWorkers is how many channels are copied at once: PostgreSQL's
+// indexing of the messages, not reading SQLite, bounds the copy, and two
+// writers keep two of its cores busy.
+const migrateWorkers = 2
 
 // migrateCursorPrefix names, in the PostgreSQL archive's state, the last
 // message copied of each channel ("migrate.sqlite.C123"): a run stopped
@@ -107,6 +113,7 @@ type migration struct {
 	Progress io.Writer // a line now and then; nil for none
 
 	batch      int         // messages per transaction; 0: migrateBatch
+	workers    int         // channels copied at once; 0: migrateWorkers
 	afterBatch func(n int) // called after each batch of messages is stored, for tests
 	now        func() time.Time
 	lastShown  time.Time
@@ -163,6 +170,9 @@ func (m *migration) run(ctx context.Context) (*migrationCounts, error) {
 	}
 	if m.batch <= 0 {
 		m.batch = migrateBatch
+	}
+	if m.workers <= 0 {
+		m.workers = migrateWorkers
 	}
 	src, err := sqlite.Open(ctx, m.From)
 	if err != nil {
@@ -337,20 +347,65 @@ func (m *migration) copyArchive(ctx context.Context, src *sqlitearchive.Archive,
 	return nil
 }
 
-// copyMessages reads each channel's messages from its cursor on in one
-// goroutine and stores them in another, so that reading SQLite and
-// writing PostgreSQL overlap. Batches are stored in order, so a channel's
-// cursor only moves past messages that are stored.
+// copyMessages copies the channels' messages with m.workers writers,
+// each taking every workers-th channel, so that PostgreSQL indexes on
+// more than one core.
 func (m *migration) copyMessages(ctx context.Context, src *sqlitearchive.Archive, dst *pgarchive.Archive, channels []archive.Channel, total int) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	before, err := dst.Stats(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	done := before.Messages
-	m.show(true, "archive messages", done, total)
+	p := &messageProgress{m: m, done: before.Messages, total: total}
+	m.show(true, "archive messages", p.done, total)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, m.workers)
+	var wg sync.WaitGroup
+	for w := range m.workers {
+		var mine []archive.Channel
+		for i := w; i < len(channels); i += m.workers {
+			mine = append(mine, channels[i])
+		}
+		wg.Go(func() {
+			if errs[w] = m.copyChannels(ctx, src, dst, mine, p); errs[w] != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	m.show(true, "archive messages", p.done, total)
+	return nil
+}
 
+// messageProgress counts the messages stored by copyMessages' writers.
+type messageProgress struct {
+	m           *migration
+	mu          sync.Mutex
+	done, total int
+	batches     int
+}
+
+func (p *messageProgress) add(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done += n
+	p.batches++
+	p.m.show(false, "archive messages", p.done, p.total)
+	if p.m.afterBatch != nil {
+		p.m.afterBatch(p.batches)
+	}
+}
+
+// copyChannels reads channels' messages from their cursors on in one
+// goroutine and stores them in this one, so that reading SQLite and
+// writing PostgreSQL overlap. Batches are stored in order, so a channel's
+// cursor only moves past messages that are stored.
+func (m *migration) copyChannels(ctx context.Context, src *sqlitearchive.Archive, dst *pgarchive.Archive, channels []archive.Channel, p *messageProgress) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	batches := make(chan messageBatch, 2)
 	readErr := make(chan error, 1)
 	go func() {
@@ -358,7 +413,6 @@ func (m *migration) copyMessages(ctx context.Context, src *sqlitearchive.Archive
 		readErr <- m.readMessages(ctx, src, dst, channels, batches)
 	}()
 	var writeErr error
-	n := 0
 	for b := range batches {
 		if writeErr != nil {
 			continue // drain, so the reader ends
@@ -372,18 +426,9 @@ func (m *migration) copyMessages(ctx context.Context, src *sqlitearchive.Archive
 			cancel()
 			continue
 		}
-		done += added
-		n++
-		m.show(false, "archive messages", done, total)
-		if m.afterBatch != nil {
-			m.afterBatch(n)
-		}
+		p.add(added)
 	}
-	if err := errors.Join(writeErr, <-readErr); err != nil {
-		return err
-	}
-	m.show(true, "archive messages", done, total)
-	return nil
+	return errors.Join(writeErr, <-readErr)
 }
 
 // readMessages sends every channel's messages from its cursor on, in

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -365,7 +366,7 @@ func TestMigrateResumes(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var progress bytes.Buffer
-	m := migration{From: path, To: dsn, Progress: &progress, batch: 400, afterBatch: func(n int) {
+	m := migration{From: path, To: dsn, Progress: &progress, batch: 400, workers: 1, afterBatch: func(n int) {
 		if n == 3 {
 			cancel()
 		}
@@ -458,4 +459,48 @@ func TestMigrateUsage(t *testing.T) {
 	if err := run(t.Context(), []string{"migrate", "-h"}, nil, &out, &out); err != nil || !strings.Contains(out.String(), "usage: townhall migrate") {
 		t.Errorf("migrate -h: %v\n%s", err, out.String())
 	}
+}
+
+// BenchmarkMigrate measures how fast migrate copies a generated archive
+// (MIGRATE_BENCH_MESSAGES messages, 50,000 by default, over 100 channels)
+// into PostgreSQL, each iteration into a fresh schema.
+func BenchmarkMigrate(b *testing.B) {
+	n := 50_000
+	if v, err := strconv.Atoi(os.Getenv("MIGRATE_BENCH_MESSAGES")); err == nil && v > 0 {
+		n = v
+	}
+	path := filepath.Join(b.TempDir(), "townhall.db")
+	a, err := sqlitearchive.Open(b.Context(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	z := genMigrateExport(b, n, 100)
+	f, err := os.Open(z)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fi, _ := f.Stat()
+	if _, err := archive.Import(b.Context(), a, f, fi.Size(), archive.ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	a.Close()
+	b.ResetTimer()
+	var elapsed time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		dsn, _ := pgSchema(b)
+		b.StartTimer()
+		start := time.Now()
+		m := migration{From: path, To: dsn}
+		counts, err := m.run(b.Context())
+		elapsed += time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if bad := counts.mismatches(); len(bad) > 0 {
+			b.Fatal(bad)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "msgs/s")
 }
