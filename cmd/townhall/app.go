@@ -216,6 +216,24 @@ func openArchive(ctx context.Context, c store.Config) (archiveDB, error) {
 	return ar, nil
 }
 
+// openArchiveReadOnly opens the archive the configuration selects for
+// reading only (townhall archive search, export and serve): nothing is
+// migrated and every write fails.
+func openArchiveReadOnly(ctx context.Context, c store.Config) (archiveDB, error) {
+	if c.Postgres() {
+		ar, err := pgarchive.OpenReadOnly(ctx, string(c.DatabaseURL))
+		if err != nil {
+			return nil, fmt.Errorf("TOWNHALL_DATABASE_URL: %w", err)
+		}
+		return ar, nil
+	}
+	ar, err := sqlitearchive.OpenReadOnly(ctx, c.DatabasePath)
+	if err != nil {
+		return nil, fmt.Errorf("TOWNHALL_DATABASE_PATH=%s: %w", c.DatabasePath, err)
+	}
+	return ar, nil
+}
+
 // archiveBackend says where the archive is kept, for `townhall check`.
 func archiveBackend(c store.Config) string {
 	if c.Postgres() {

@@ -236,3 +236,28 @@ func httpGet(ctx context.Context, t *testing.T, url string) string {
 	}
 	return string(b)
 }
+
+// TestOpenArchiveReadOnlyOnPostgres: the read-only archive the offline
+// commands use opens the PostgreSQL archive the app wrote, and refuses
+// writes; a database with no archive is refused.
+func TestOpenArchiveReadOnlyOnPostgres(t *testing.T) {
+	t.Parallel()
+	dsn, _ := pgSchema(t)
+	c := store.Config{DatabaseURL: store.PostgresURL(dsn)}
+	if _, err := openArchiveReadOnly(t.Context(), c); err == nil || !strings.Contains(err.Error(), "TOWNHALL_DATABASE_URL") {
+		t.Errorf("read-only open of a database with no archive: %v; want it refused, naming the variable", err)
+	}
+	w, err := openArchive(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	r, err := openArchiveReadOnly(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.SetState(t.Context(), "k", "v"); err == nil {
+		t.Error("a read-only archive took a write")
+	}
+}
