@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/townhall/townhall/integrations/archive"
-	"github.com/townhall/townhall/integrations/archive/sqlitearchive"
 	"github.com/townhall/townhall/integrations/archive/web"
+	"github.com/townhall/townhall/store"
 )
 
 const archiveUsage = `usage: townhall archive <command>
@@ -30,7 +30,7 @@ const archiveUsage = `usage: townhall archive <command>
   search 'QUERY' [--json]                            search the archive (in:#channel from:@user before: after: on:)
   serve                                              serve the web archive read-only on TOWNHALL_ARCHIVE_ADDR, no Slack tokens needed
 
-The archive is read from TOWNHALL_DATABASE_PATH.`
+The archive is read from TOWNHALL_DATABASE_URL (PostgreSQL) when it is set, else TOWNHALL_DATABASE_PATH (SQLite).`
 
 // archiveCommand runs "townhall archive …": the archive's offline tools,
 // which need the database but no Slack tokens.
@@ -60,7 +60,7 @@ func archiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		return fs.Arg(0), nil
 	}
-	path := cfg.Store.DatabasePath
+	db := cfg.Store
 	loc := cfg.Scheduler.Location()
 
 	switch args[0] {
@@ -69,7 +69,7 @@ func archiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			return err
 		}
-		return archiveImport(ctx, path, zipPath, archive.ImportOptions{Progress: stderr, Limits: cfg.Archive.ImportLimits()}, stdout)
+		return archiveImport(ctx, db, zipPath, archive.ImportOptions{Progress: stderr, Limits: cfg.Archive.ImportLimits()}, stdout)
 	case "export":
 		out, err := operand()
 		if err != nil {
@@ -91,7 +91,7 @@ func archiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			if *team != "" || *attachments || *filesDir != "" {
 				return errUsage{errors.New("--team, --attachments and --files-dir go with --format mattermost")}
 			}
-			return archiveExport(ctx, path, out, o, stdout)
+			return archiveExport(ctx, db, out, o, stdout)
 		case "mattermost":
 			mo := archive.MattermostOptions{Team: *team, Since: o.Since, Channels: o.Channels, TempDir: filepath.Dir(out)}
 			if *team == "" {
@@ -112,7 +112,7 @@ func archiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			} else if *filesDir != "" {
 				return errUsage{errors.New("--files-dir goes with --attachments")}
 			}
-			return archiveExportMattermost(ctx, path, out, mo, stdout)
+			return archiveExportMattermost(ctx, db, out, mo, stdout)
 		default:
 			return errUsage{fmt.Errorf("--format: want slack or mattermost, got %q", *format)}
 		}
@@ -121,7 +121,7 @@ func archiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			return err
 		}
-		return archiveSearch(ctx, path, cfg.Archive.BaseURL, q, *asJSON, loc, stdout)
+		return archiveSearch(ctx, db, cfg.Archive.BaseURL, q, *asJSON, loc, stdout)
 	case "serve":
 		if fs.NArg() != 0 {
 			return errUsage{errors.New(archiveUsage)}
@@ -153,7 +153,7 @@ func interleaved(args []string) []string {
 	return append(flags, operands...)
 }
 
-func archiveImport(ctx context.Context, dbPath, zipPath string, o archive.ImportOptions, stdout io.Writer) error {
+func archiveImport(ctx context.Context, db store.Config, zipPath string, o archive.ImportOptions, stdout io.Writer) error {
 	f, err := os.Open(zipPath)
 	if err != nil {
 		return err
@@ -163,7 +163,7 @@ func archiveImport(ctx context.Context, dbPath, zipPath string, o archive.Import
 	if err != nil {
 		return err
 	}
-	a, err := sqlitearchive.Open(ctx, dbPath)
+	a, err := openArchive(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -192,8 +192,8 @@ func archiveImport(ctx context.Context, dbPath, zipPath string, o archive.Import
 	return nil
 }
 
-func archiveExport(ctx context.Context, dbPath, out string, o archive.ExportOptions, stdout io.Writer) error {
-	a, err := sqlitearchive.OpenReadOnly(ctx, dbPath)
+func archiveExport(ctx context.Context, db store.Config, out string, o archive.ExportOptions, stdout io.Writer) error {
+	a, err := openArchiveReadOnly(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -210,8 +210,8 @@ func archiveExport(ctx context.Context, dbPath, out string, o archive.ExportOpti
 	return nil
 }
 
-func archiveExportMattermost(ctx context.Context, dbPath, out string, o archive.MattermostOptions, stdout io.Writer) error {
-	a, err := sqlitearchive.OpenReadOnly(ctx, dbPath)
+func archiveExportMattermost(ctx context.Context, db store.Config, out string, o archive.MattermostOptions, stdout io.Writer) error {
+	a, err := openArchiveReadOnly(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -251,12 +251,12 @@ type searchLine struct {
 	Permalink string `json:"permalink"`
 }
 
-func archiveSearch(ctx context.Context, dbPath, baseURL, query string, asJSON bool, loc *time.Location, stdout io.Writer) error {
+func archiveSearch(ctx context.Context, db store.Config, baseURL, query string, asJSON bool, loc *time.Location, stdout io.Writer) error {
 	q, err := archive.ParseQuery(query, loc)
 	if err != nil {
 		return errUsage{err}
 	}
-	a, err := sqlitearchive.OpenReadOnly(ctx, dbPath)
+	a, err := openArchiveReadOnly(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -290,7 +290,7 @@ func archiveServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		return errUsage{errors.New("TOWNHALL_ARCHIVE_ADDR: not set; say where to serve the archive, e.g. :8080")}
 	}
 	log := newLogger(cfg.Ops, stderr)
-	a, err := sqlitearchive.OpenReadOnly(ctx, cfg.Store.DatabasePath)
+	a, err := openArchiveReadOnly(ctx, cfg.Store)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -259,5 +260,27 @@ func TestOpenArchiveReadOnlyOnPostgres(t *testing.T) {
 	defer r.Close()
 	if err := r.SetState(t.Context(), "k", "v"); err == nil {
 		t.Error("a read-only archive took a write")
+	}
+}
+
+// TestArchiveCommandsOnPostgres: townhall archive import, search and
+// export work on the archive in PostgreSQL as on the SQLite file.
+func TestArchiveCommandsOnPostgres(t *testing.T) {
+	dsn, _ := pgSchema(t)
+	t.Setenv("TOWNHALL_DATABASE_URL", dsn)
+	zipPath := genMigrateExport(t, 300, 3)
+	ctx := t.Context()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"archive", "import", zipPath}, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "300 messages read, 300 new") {
+		t.Fatalf("import: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"archive", "search", "--json", "会议"}, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), `"permalink"`) {
+		t.Fatalf("search: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	mm := filepath.Join(t.TempDir(), "mm.zip")
+	if err := run(ctx, []string{"archive", "export", "--format", "mattermost", "--team", "community", mm}, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "(300 messages;") {
+		t.Fatalf("export: %v\n%s", err, out.String())
 	}
 }
