@@ -71,6 +71,9 @@ type JobStatus struct {
 	// runs (compare LastErrorAt with LastRun); empty if no run failed.
 	LastError   string
 	LastErrorAt time.Time
+	// FailingSince is when the run that began the current streak of
+	// failures ended; zero when the last run succeeded or none ran.
+	FailingSince time.Time
 	// NextRun is when the scheduler next looks at the job: its next
 	// occurrence, or, while an occurrence is waiting (the job is running,
 	// the store failed, another process holds it), a time already past or
@@ -122,6 +125,7 @@ type entry struct {
 	lastDuration  time.Duration
 	lastError     string
 	lastErrorAt   time.Time
+	failingSince  time.Time
 	runs          int
 	failures      int
 
@@ -242,6 +246,7 @@ func (s *Scheduler) Status() []JobStatus {
 			LastDuration: e.lastDuration,
 			LastError:    e.lastError,
 			LastErrorAt:  e.lastErrorAt,
+			FailingSince: e.failingSince,
 			NextRun:      next,
 			Runs:         e.runs,
 			Failures:     e.failures,
@@ -582,6 +587,11 @@ func (s *Scheduler) execute(ctx context.Context, e *entry, at time.Time, trigger
 	if err != nil {
 		e.failures++
 		e.lastError, e.lastErrorAt = err.Error(), end
+		if e.failingSince.IsZero() {
+			e.failingSince = end
+		}
+	} else {
+		e.failingSince = time.Time{}
 	}
 	return err
 }

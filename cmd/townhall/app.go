@@ -109,6 +109,17 @@ func newApp(ctx context.Context, cfg config, d deps) (_ *app, err error) {
 	if err := a.addIntegrations(d); err != nil {
 		return nil, err
 	}
+	alerts, err := integrations.NewAlerter(cfg.Alerts, integrations.AlertDeps{
+		Health: a.host.Health, Poster: a.rt.Poster(), Claims: st, Settings: st,
+		Staff: a.rt.StaffUsers, ResolveChannel: a.rt.ResolveChannel,
+		Logger: d.Logger.With("component", "alerts"), Location: cfg.Scheduler.Location(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.sched.Add(alerts.Job()); err != nil {
+		return nil, err
+	}
 	if err := a.host.Start(); err != nil {
 		return nil, err
 	}

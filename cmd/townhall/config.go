@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kelseyhightower/envconfig"
+	"github.com/townhall/townhall/integrations"
 	"github.com/townhall/townhall/integrations/archive"
 	"github.com/townhall/townhall/integrations/calendar"
 	"github.com/townhall/townhall/integrations/calls"
@@ -60,6 +61,7 @@ type config struct {
 	Feeds     feeds.Config
 	Translate translate.Config
 	Archive   archive.Config
+	Alerts    integrations.AlertConfig
 }
 
 // sections lists the config's parts with their envconfig prefixes, in the
@@ -75,6 +77,7 @@ func (c *config) sections() []section {
 		{"Feeds", "TOWNHALL", &c.Feeds},
 		{"Translate", "TOWNHALL", &c.Translate},
 		{"Archive", "TOWNHALL", &c.Archive},
+		{"Staff alerts", "TOWNHALL", &c.Alerts},
 	}
 }
 

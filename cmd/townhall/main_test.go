@@ -109,6 +109,8 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{"zoom without credentials", map[string]string{"TOWNHALL_CALLS_PROVIDER": "zoom"}, []string{"TOWNHALL_CALLS_ZOOM_ACCOUNT_ID"}},
 		{"bad duration", map[string]string{"TOWNHALL_HANDLER_TIMEOUT": "soon"}, []string{`TOWNHALL_HANDLER_TIMEOUT: "soon" is not a duration (use a number and a unit, such as 90s, 5m or 1h30m)`}},
 		{"bad log format", map[string]string{"TOWNHALL_LOG_FORMAT": "xml"}, []string{"TOWNHALL_LOG_FORMAT"}},
+		{"alerts too eager", map[string]string{"TOWNHALL_ALERT_AFTER": "5s"}, []string{"TOWNHALL_ALERT_AFTER: must be 0 (no alerts) or at least 1m, got 5s"}},
+		{"staff channel a name without #", map[string]string{"TOWNHALL_STAFF_CHANNEL": "staff"}, []string{`TOWNHALL_STAFF_CHANNEL: "staff" is neither #name nor a channel ID`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("SLACK_APP_TOKEN", "")

@@ -53,8 +53,10 @@ type sourceState struct {
 	lastErr   string
 	lastErrAt time.Time
 	failures  int
-	nextTry   time.Time
-	warnings  int
+	// failingSince is when the current run of failures began.
+	failingSince time.Time
+	nextTry      time.Time
+	warnings     int
 	// pausedUntil is when a server that answered 429 or 503 with
 	// Retry-After asked to be asked again (zero if it did not).
 	pausedUntil time.Time
@@ -91,6 +93,9 @@ func (s *sourceState) refresh(ctx context.Context, now time.Time, poll, lookahea
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
+		if s.failures == 0 {
+			s.failingSince = now
+		}
 		s.failures++
 		limit := max(poll, maxBackoff)
 		backoff := min(minBackoff<<min(s.failures-1, 10), limit)
@@ -110,7 +115,7 @@ func (s *sourceState) refresh(ctx context.Context, now time.Time, poll, lookahea
 	if len(warnings) != s.warnings {
 		news = warnings
 	}
-	s.ok, s.lastGood, s.failures, s.nextTry, s.warnings = true, now, 0, now.Add(poll), len(warnings)
+	s.ok, s.lastGood, s.failures, s.nextTry, s.warnings, s.failingSince = true, now, 0, now.Add(poll), len(warnings), time.Time{}
 	return news, true, nil
 }
 

@@ -34,7 +34,9 @@ type health struct {
 	lastSuccess time.Time
 	failures    int // consecutive
 	lastErr     string
-	retryAt     time.Time
+	// failingSince is when the current run of failures began.
+	failingSince time.Time
+	retryAt      time.Time
 	// paused says retryAt is the source's own Retry-After, not backoff.
 	paused    bool
 	malformed int // entries skipped in the last document
@@ -555,8 +557,11 @@ func (i *Integration) record(sub Subscription, err error) {
 	h := i.healthLocked(sub.ID)
 	h.lastCheck = now
 	if err == nil {
-		h.lastSuccess, h.failures, h.lastErr, h.retryAt, h.paused = now, 0, "", time.Time{}, false
+		h.lastSuccess, h.failures, h.lastErr, h.retryAt, h.paused, h.failingSince = now, 0, "", time.Time{}, false, time.Time{}
 		return
+	}
+	if h.failures == 0 {
+		h.failingSince = now
 	}
 	h.failures++
 	h.lastErr = err.Error()
