@@ -165,6 +165,9 @@ type Integration struct {
 	rand  io.Reader
 	jitsi *url.URL
 	zoom  *zoom.Client // nil unless the provider is Zoom
+	now   func() time.Time
+
+	zoomOutage integrations.Outage // for staff alerts
 }
 
 var _ integrations.Integration = (*Integration)(nil)
@@ -183,6 +186,10 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 		log:   deps.Logger,
 		rand:  deps.Rand,
 		jitsi: jitsi,
+		now:   deps.Now,
+	}
+	if i.now == nil {
+		i.now = time.Now
 	}
 	if i.log == nil {
 		i.log = slog.New(slog.DiscardHandler)

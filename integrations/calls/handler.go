@@ -80,6 +80,7 @@ func (i *Integration) start(ctx context.Context, topic string) (call, error) {
 		if err == nil {
 			err = checkJoinURL(m.JoinURL)
 		}
+		i.zoomOutage.Record(i.now(), err)
 		if err == nil {
 			c.url, c.provider = m.JoinURL, zoomName
 			if m.Password != "" && !strings.Contains(m.JoinURL, "pwd=") {

@@ -291,6 +291,8 @@ type Integration struct {
 
 	failMu   sync.Mutex
 	lastFail autoFailure // the last auto-translation that failed
+
+	outage integrations.Outage // the provider's, for staff alerts
 }
 
 var _ integrations.Integration = (*Integration)(nil)
@@ -345,6 +347,7 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 	i.budget = &budget{i: i, limit: cfg.MonthlyCharacters}
 	i.sources = newSources()
 	i.t.billed = i.budget.add
+	i.t.p = recording{provider: p, o: &i.outage, now: now}
 	return i, nil
 }
 
