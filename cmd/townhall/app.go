@@ -41,9 +41,10 @@ type app struct {
 	sched *scheduler.Scheduler
 	host  *integrations.Host
 
-	runners []integrations.Runner // long-lived work of the enabled integrations
-	archive archiveDB             // the archive's tables, when it is on
-	web     http.Handler          // the public web archive, when it has an address
+	runners    []integrations.Runner  // long-lived work of the enabled integrations
+	translator *translate.Integration // when translation is on: feeds' and digests' translations
+	archive    archiveDB              // the archive's tables, when it is on
+	web        http.Handler           // the public web archive, when it has an address
 
 	addrMu sync.Mutex
 	addrs  map[string]string // variable → the address its listener is bound to
@@ -131,6 +132,15 @@ func newApp(ctx context.Context, cfg config, d deps) (_ *app, err error) {
 func (a *app) addIntegrations(d deps) error {
 	loc := a.cfg.Scheduler.Location()
 	logger := func(name string) *slog.Logger { return d.Logger.With("integration", name) }
+	// Feed items and calendar digests carry translations through the
+	// translate integration, built after them (integrations never import
+	// one another): they get its TranslationReply as a function.
+	var translateReply func(ctx context.Context, text string, languages []string) (slackapp.Message, bool, error)
+	if a.cfg.Translate.Enabled {
+		translateReply = func(ctx context.Context, text string, languages []string) (slackapp.Message, bool, error) {
+			return a.translator.TranslationReply(ctx, text, languages)
+		}
+	}
 	wired := []struct {
 		name    string
 		enabled bool
@@ -145,22 +155,24 @@ func (a *app) addIntegrations(d deps) error {
 			return calendar.New(a.cfg.Calendar, calendar.Deps{
 				Poster: a.rt.Poster(), Claims: a.store, Cursors: a.store, Settings: a.store, Updater: a.rt.Poster(),
 				ResolveChannel: a.rt.ResolveChannel, HTTPClient: d.HTTPClient, Logger: logger(calendar.Name), Now: d.Now,
-				Location: loc, Registerer: a.reg,
+				Location: loc, Registerer: a.reg, Translate: translateReply,
 			})
 		}},
 		{feeds.Name, a.cfg.Feeds.Enabled, func() (integrations.Integration, error) {
 			return feeds.New(a.cfg.Feeds, feeds.Deps{
 				Poster: a.rt.Poster(), Claims: a.store, Cursors: a.store, Settings: a.store,
 				IsStaff: a.rt.IsStaff, ResolveChannel: a.rt.ResolveChannel, HTTPClient: d.HTTPClient,
-				Logger: logger(feeds.Name), Now: d.Now, Location: loc, Registerer: a.reg,
+				Logger: logger(feeds.Name), Now: d.Now, Location: loc, Registerer: a.reg, Translate: translateReply,
 			})
 		}},
 		{translate.Name, a.cfg.Translate.Enabled, func() (integrations.Integration, error) {
-			return translate.New(a.cfg.Translate, translate.Deps{
+			t, err := translate.New(a.cfg.Translate, translate.Deps{
 				Poster: a.rt.Poster(), API: a.rt.API(), Claims: a.store, Cache: a.store, Settings: a.store,
 				HTTPClient: d.HTTPClient, Logger: logger(translate.Name), Registerer: a.reg,
 				IsStaff: a.rt.IsStaff, Now: d.Now,
 			})
+			a.translator = t
+			return t, err
 		}},
 		{archive.Name, a.cfg.Archive.Enabled, func() (integrations.Integration, error) {
 			return a.newArchive(d, logger(archive.Name))

@@ -94,6 +94,10 @@ type Deps struct {
 	// its errors matching slackapp.ErrUnknownChannel mean no such channel.
 	// Required when a source names a channel by name; nil otherwise.
 	ResolveChannel func(ctx context.Context, ref string) (string, error)
+	// Translate, when translation is on, turns a digest's text into the
+	// reply with its translations (the translate integration's
+	// TranslationReply); required by TOWNHALL_CALENDAR_DIGEST_LANGUAGES.
+	Translate func(ctx context.Context, text string, languages []string) (m slackapp.Message, ok bool, err error)
 	// Settings keep members' RSVP answers; nil: no RSVP buttons.
 	Settings store.Settings
 	// Updater rewrites a reminder's RSVP tally when someone answers on
@@ -114,10 +118,12 @@ type Integration struct {
 	cursors  store.Cursors
 	settings store.Settings
 	updater  Updater
-	log      *slog.Logger
-	now      func() time.Time
-	clock    clock
-	m        *metrics
+	// translate is Deps.Translate; nil when translation is off.
+	translate func(ctx context.Context, text string, languages []string) (slackapp.Message, bool, error)
+	log       *slog.Logger
+	now       func() time.Time
+	clock     clock
+	m         *metrics
 
 	digestMu sync.Mutex // one digest at a time
 }
@@ -137,6 +143,9 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 	if deps.Poster == nil || deps.Claims == nil {
 		return nil, fmt.Errorf("%s: Deps.Poster and Deps.Claims are required", Name)
 	}
+	if len(cfg.DigestLanguages) > 0 && deps.Translate == nil {
+		return nil, fmt.Errorf("%s: TOWNHALL_CALENDAR_DIGEST_LANGUAGES: the digest's translations need translation on (set TOWNHALL_TRANSLATE_ENABLED=true and its provider)", Name)
+	}
 	if deps.ResolveChannel == nil {
 		for _, src := range p.sources {
 			if n := slices.IndexFunc(src.Channels, isName); n >= 0 {
@@ -147,7 +156,8 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 	i := &Integration{
 		cfg: cfg, offsets: p.offsets, digest: p.digest,
 		poster: deps.Poster, claims: deps.Claims, cursors: deps.Cursors, settings: deps.Settings, updater: deps.Updater,
-		log: deps.Logger, now: deps.Now,
+		translate: deps.Translate,
+		log:       deps.Logger, now: deps.Now,
 		clock: clock{loc: deps.Location},
 	}
 	if i.log == nil {

@@ -35,6 +35,9 @@ type Config struct {
 	// Digest is a cron spec ("0 7 * * MON") for an agenda of the events
 	// until the next digest; empty turns digests off.
 	Digest string `envconfig:"CALENDAR_DIGEST"`
+	// DigestLanguages, when set (codes such as es,fr), puts the digest's
+	// translations in its thread; it needs the translate integration.
+	DigestLanguages []string `envconfig:"CALENDAR_DIGEST_LANGUAGES"`
 	// GoogleAPIKey reads public Google calendars.
 	GoogleAPIKey slackapp.Secret `envconfig:"CALENDAR_GOOGLE_API_KEY"`
 	// GoogleCredentialsFile is a service account's JSON key file, for

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/townhall/townhall/slackapp"
@@ -49,7 +50,9 @@ func (i *Integration) postDigest(ctx context.Context, at time.Time) error {
 		if !ok {
 			continue
 		}
-		if _, err := i.poster.Post(ctx, ch, digestMessage(i.clock, events, at, to)); err != nil && !slackapp.Permanent(err) {
+		msg := digestMessage(i.clock, events, at, to)
+		ts, err := i.poster.Post(ctx, ch, msg)
+		if err != nil && !slackapp.Permanent(err) {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			errs = append(errs, fmt.Errorf("calendar: post digest to %s: %w", ch, err), i.claims.Release(rctx, key))
 			cancel()
@@ -59,6 +62,42 @@ func (i *Integration) postDigest(ctx context.Context, at time.Time) error {
 		}
 		errs = append(errs, i.confirm(ctx, key))
 		i.log.InfoContext(ctx, "digest posted", "channel", ch, "events", len(events))
+		if err == nil {
+			i.translateDigest(ctx, ch, ts, digestText(i.clock, msg.Text, events))
+		}
 	}
 	return errors.Join(append(errs, fetchErr)...)
+}
+
+// translateDigest posts the digest's translations in its thread, when
+// TOWNHALL_CALENDAR_DIGEST_LANGUAGES asks for them. A failure is logged:
+// the digest itself is what had to be posted once.
+func (i *Integration) translateDigest(ctx context.Context, ch, ts, text string) {
+	if len(i.cfg.DigestLanguages) == 0 || i.translate == nil || ts == "" {
+		return
+	}
+	m, ok, err := i.translate(ctx, text, i.cfg.DigestLanguages)
+	switch {
+	case err != nil:
+		i.log.WarnContext(ctx, "digest posted without its translations", "channel", ch, "error", err)
+	case ok:
+		m.ThreadTS = ts
+		if _, err := i.poster.Post(ctx, ch, m); err != nil {
+			i.log.WarnContext(ctx, "digest's translations not posted", "channel", ch, "error", err)
+		}
+	}
+}
+
+// digestText is what of a digest is translated: its heading and, a line
+// each, the events' times, titles and places.
+func digestText(c clock, head string, events []Event) string {
+	lines := []string{safe(head)}
+	for _, e := range events {
+		line := "• " + fallbackWhen(c, e) + " · " + safe(title(e))
+		if loc := oneLine(e.Location, 80); loc != "" && joinURL(Event{Location: e.Location}) == "" {
+			line += " · " + safe(loc)
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -2,6 +2,7 @@ package calendar_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"log/slog"
@@ -58,6 +59,8 @@ func start(t *testing.T, clock *integrationtest.Clock, loc *time.Location, cfg c
 type extras struct {
 	cursors bool // a calendar's first run is remembered
 	rsvp    bool // members' answers are kept, and reminders' tallies updated
+	// translate is handed over as Deps.Translate.
+	translate func(ctx context.Context, text string, languages []string) (slackapp.Message, bool, error)
 }
 
 // startWith is start, with the store's capabilities that with names.
@@ -85,6 +88,7 @@ func startWith(t *testing.T, clock *integrationtest.Clock, loc *time.Location, c
 			if with.cursors {
 				deps.Cursors = e.Store
 			}
+			deps.Translate = with.translate
 			if with.rsvp {
 				deps.Settings, deps.Updater = e.Store, e.Runtime.Poster()
 			}

@@ -1,6 +1,7 @@
 package calendar_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/townhall/townhall/integrations/calendar"
 	"github.com/townhall/townhall/integrations/calendar/icstest"
 	"github.com/townhall/townhall/integrations/integrationtest"
+	"github.com/townhall/townhall/slackapp"
 	"github.com/townhall/townhall/slackapp/slacktest"
 )
 
@@ -134,5 +136,36 @@ END:VEVENT`), clock.Now())
 	}
 	if got := mine(thirdID); !strings.Contains(got, "(2 coming events)") {
 		t.Errorf("third's answers: %q", got)
+	}
+}
+
+// TestDigestTranslations: with TOWNHALL_CALENDAR_DIGEST_LANGUAGES the
+// digest's translations go in its thread, its events' titles with them;
+// without translation on, the setting is refused at start-up.
+func TestDigestTranslations(t *testing.T) {
+	t.Parallel()
+	srv := icstest.New(t, feed(wgFeed))
+	cfg := calendar.Config{Sources: "ics:" + srv.URL() + "=" + slacktest.GeneralID, Digest: "0 7 * * MON", DigestLanguages: []string{"es", "fr"}}
+	var asked []string
+	translate := func(_ context.Context, text string, langs []string) (slackapp.Message, bool, error) {
+		asked = append(asked, strings.Join(langs, ",")+": "+text)
+		return slackapp.Message{Text: "🌐 " + text}, true, nil
+	}
+	clock := integrationtest.NewClock(time.Date(2026, 3, 23, 6, 0, 0, 0, time.UTC))
+	b := startWith(t, clock, load(t, "Europe/Paris"), cfg, "", nil, extras{translate: translate})
+	clock.Set(time.Date(2026, 3, 23, 6, 0, 0, 0, time.UTC)) // Monday 07:00 in Paris
+	posts, err := b.RunJob(t, calendar.DigestJob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(posts) != 2 || posts[1].ThreadTS != posts[0].TS || !strings.Contains(posts[1].Text, "WG IDN call &lt;!channel&gt;") {
+		t.Fatalf("digest and its translations: %s", texts(posts))
+	}
+	if len(asked) != 1 || !strings.HasPrefix(asked[0], "es,fr: This week's events: ") {
+		t.Errorf("asked %q", asked)
+	}
+	cfg.Enabled, cfg.Reminders, cfg.PollInterval, cfg.CatchUp, cfg.Lookahead, cfg.PageSize = true, "15m", time.Minute, time.Hour, 30*24*time.Hour, 10
+	if _, err := calendar.New(cfg, calendar.Deps{Poster: b.Runtime.Poster(), Claims: b.Store}); err == nil || !strings.Contains(err.Error(), "TOWNHALL_CALENDAR_DIGEST_LANGUAGES") {
+		t.Errorf("without translation: %v", err)
 	}
 }

@@ -75,7 +75,7 @@ func helpMessage(xOn bool) slackapp.Message {
 		"• `" + Command + " list` — what this channel follows; `" + Command + " list all` — every subscription\n" +
 		"• `" + Command + " add &lt;url | @handle&gt; [#channel] [filters]` — follow a source here or in #channel (staff)\n" +
 		"• `" + Command + " remove &lt;id&gt;` — stop following (staff; the id is in the list)\n" +
-		"Filters: `replies` and `reposts` include those (X), `include:word,word` posts only items mentioning one, `exclude:word,word` skips items mentioning any.\n" +
+		"Filters: `replies` and `reposts` include those (X), `include:word,word` posts only items mentioning one, `exclude:word,word` skips items mentioning any, `translate:es,fr` adds each item's translations in its thread.\n" +
 		"Mastodon: `https://&lt;instance&gt;/@&lt;user&gt;.rss` · Bluesky: `https://bsky.app/profile/&lt;handle&gt;/rss`"
 	return slackapp.Message{Text: text, Blocks: []slack.Block{
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil),
@@ -116,6 +116,9 @@ func (i *Integration) cmdAdd(ctx context.Context, r *slackapp.Request, words []s
 	}
 	if sub.Filters, err = parseFilters(words); err != nil {
 		return refusal("%s.", slackapp.Escape(err.Error())), nil
+	}
+	if len(sub.Filters.Translate) > 0 && i.translate == nil {
+		return refusal("Translation is off in this workspace, so `translate:` can't be used; nothing was added. Staff switch it on with TOWNHALL_TRANSLATE_ENABLED."), nil
 	}
 	sub.Channels, sub.AddedBy, sub.AddedAt = []string{channel}, r.UserID, i.now()
 

@@ -173,6 +173,9 @@ type Filters struct {
 	// mentioning any of them.
 	Include []string `json:"include,omitempty"`
 	Exclude []string `json:"exclude,omitempty"`
+	// Translate lists languages (codes such as es, fr) the items are
+	// translated into, in the post's thread; empty: none.
+	Translate []string `json:"translate,omitempty"`
 }
 
 // String is the filters in the subscription syntax, "" for the defaults.
@@ -189,6 +192,9 @@ func (f Filters) String() string {
 	}
 	if len(f.Exclude) > 0 {
 		parts = append(parts, "exclude:"+strings.Join(f.Exclude, ","))
+	}
+	if len(f.Translate) > 0 {
+		parts = append(parts, "translate:"+strings.Join(f.Translate, ","))
 	}
 	return strings.Join(parts, " ")
 }
@@ -232,7 +238,8 @@ func (f Filters) keep(it *Item) bool {
 // a Bluesky account's https://bsky.app/profile/<handle>/rss); a channel is
 // "#name" or a channel ID ("C0123ABCD"); and the filters, separated by
 // spaces, are "replies" and "reposts" (include them; X only),
-// "include:word,word" and "exclude:word,word". For example:
+// "include:word,word", "exclude:word,word" and "translate:es,fr" (each
+// item's translations in its thread). For example:
 //
 //	@townhallhq -> #announcements, #social | reposts
 //	https://blog.example.org/feed.xml -> #news | exclude:sponsored
@@ -352,6 +359,15 @@ func parseFilters(words []string) (Filters, error) {
 			f.Replies = true
 		case "reposts", "retweets":
 			f.Reposts = true
+		case "translate":
+			for k := range strings.SplitSeq(val, ",") {
+				if k = strings.TrimSpace(k); k != "" {
+					f.Translate = append(f.Translate, k)
+				}
+			}
+			if len(f.Translate) == 0 {
+				return f, fmt.Errorf("%q needs languages after the colon, such as translate:es,fr", w)
+			}
 		case "include", "exclude":
 			var list []string
 			for k := range strings.SplitSeq(val, ",") {
@@ -368,7 +384,7 @@ func parseFilters(words []string) (Filters, error) {
 				f.Exclude = append(f.Exclude, list...)
 			}
 		default:
-			return f, fmt.Errorf("unknown filter %q: use replies, reposts, include:word,… or exclude:word,…", w)
+			return f, fmt.Errorf("unknown filter %q: use replies, reposts, include:word,…, exclude:word,… or translate:es,fr,…", w)
 		}
 	}
 	return f, nil

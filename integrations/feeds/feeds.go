@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,6 +86,11 @@ type Deps struct {
 	Location *time.Location
 	// Registerer receives the integration's metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// Translate, when translation is on, turns an item's text into the
+	// reply with its translations into languages (the translate
+	// integration's TranslationReply); ok false: nothing to post. nil:
+	// a source asking for translate: is refused.
+	Translate func(ctx context.Context, text string, languages []string) (m slackapp.Message, ok bool, err error)
 }
 
 // Integration is the feeds integration. It is safe for concurrent use.
@@ -103,6 +109,8 @@ type Integration struct {
 	x        *xapi.Client // nil without a bearer token
 	fetch    *fetcher
 	m        *metrics
+	// translate is Deps.Translate; nil when translation is off.
+	translate func(ctx context.Context, text string, languages []string) (slackapp.Message, bool, error)
 
 	subsMu sync.Mutex // serialises edits of the stored subscriptions
 
@@ -126,6 +134,14 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 		return nil, fmt.Errorf("%s: Deps.Poster, Claims, Cursors and Settings are required", Name)
 	}
 	subs, _ := ParseSources(string(cfg.Sources)) // checked above
+	if deps.Translate == nil {
+		for _, s := range subs {
+			if len(s.Filters.Translate) > 0 {
+				return nil, fmt.Errorf("%s: TOWNHALL_FEEDS_SOURCES: %s asks for translate:%s, but translation is off (set TOWNHALL_TRANSLATE_ENABLED=true and its provider)",
+					Name, s.Label(), strings.Join(s.Filters.Translate, ","))
+			}
+		}
+	}
 	hc := deps.HTTPClient
 	if hc == nil {
 		hc = &http.Client{}
@@ -134,8 +150,9 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 		cfg: cfg, envSubs: subs,
 		poster: deps.Poster, claims: deps.Claims, cursors: deps.Cursors, settings: deps.Settings,
 		isStaff: deps.IsStaff, resolve: deps.ResolveChannel, log: deps.Logger, now: deps.Now, loc: deps.Location,
-		locks:  map[string]*sync.Mutex{},
-		health: map[string]*health{},
+		translate: deps.Translate,
+		locks:     map[string]*sync.Mutex{},
+		health:    map[string]*health{},
 	}
 	if i.log == nil {
 		i.log = slog.New(slog.DiscardHandler)

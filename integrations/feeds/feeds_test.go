@@ -1,6 +1,7 @@
 package feeds_test
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/townhall/townhall/integrations/feeds/xapi"
 	"github.com/townhall/townhall/integrations/feeds/xapitest"
 	"github.com/townhall/townhall/integrations/integrationtest"
+	"github.com/townhall/townhall/slackapp"
 	"github.com/townhall/townhall/slackapp/slacktest"
 )
 
@@ -24,12 +26,15 @@ type testBundle struct {
 	in    *feeds.Integration
 	cfg   feeds.Config
 	db    string
+	// translate is handed to the integration as Deps.Translate.
+	translate func(ctx context.Context, text string, languages []string) (slackapp.Message, bool, error)
 }
 
 type setupOpts struct {
-	sources  string // "{feeds}" is replaced by the feed server's URL, "{feeds-host}" by its host:port
-	noXToken bool
-	tweak    func(*feeds.Config)
+	sources   string // "{feeds}" is replaced by the feed server's URL, "{feeds-host}" by its host:port
+	noXToken  bool
+	tweak     func(*feeds.Config)
+	translate func(ctx context.Context, text string, languages []string) (slackapp.Message, bool, error)
 }
 
 func baseConfig() feeds.Config {
@@ -44,9 +49,10 @@ func baseConfig() feeds.Config {
 func setup(t *testing.T, o setupOpts) *testBundle {
 	t.Helper()
 	b := &testBundle{
-		feeds: newFeedServer(t),
-		clock: integrationtest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)),
-		db:    filepath.Join(t.TempDir(), "townhall.db"),
+		feeds:     newFeedServer(t),
+		clock:     integrationtest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)),
+		db:        filepath.Join(t.TempDir(), "townhall.db"),
+		translate: o.translate,
 	}
 	b.x = xapitest.New(t, xapitest.WithClock(b.clock.Now))
 	b.cfg = baseConfig()
@@ -69,7 +75,7 @@ func (b *testBundle) start(t *testing.T, ws *slacktest.Server) {
 			in, err := feeds.New(b.cfg, feeds.Deps{
 				Poster: e.Runtime.Poster(), Claims: e.Store, Cursors: e.Store, Settings: e.Store,
 				IsStaff: e.Runtime.IsStaff, ResolveChannel: e.Runtime.ResolveChannel, Now: b.clock.Now, Location: e.Location,
-				Logger: slog.New(slog.NewTextHandler(e.Logs, nil)),
+				Logger: slog.New(slog.NewTextHandler(e.Logs, nil)), Translate: b.translate,
 			})
 			b.in = in
 			return in, err

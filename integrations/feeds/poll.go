@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -194,7 +195,7 @@ func (i *Integration) retryHeld(ctx context.Context, sub Subscription, st *state
 	var keep []heldItem
 	var errs []error
 	for k, h := range st.Held {
-		claimed, err := i.postOnce(ctx, claimPrefix(sub, h.Channel)+itemKey(h.Item.ID), h.Channel, itemMessage(h.Item, i.loc))
+		claimed, err := i.postItem(ctx, sub, claimPrefix(sub, h.Channel)+itemKey(h.Item.ID), h.Channel, h.Item)
 		switch {
 		case err != nil && (messageRefused(err) || slackapp.Permanent(err)):
 			errs = append(errs, err) // no retry would help
@@ -433,7 +434,7 @@ func (i *Integration) deliverTo(ctx context.Context, sub Subscription, ch string
 	var refused []error
 	var held []heldItem
 	for _, it := range b.items {
-		claimed, err := i.postOnce(ctx, prefix+itemKey(it.ID), ch, itemMessage(it, i.loc))
+		claimed, err := i.postItem(ctx, sub, prefix+itemKey(it.ID), ch, it)
 		if err == nil && !claimed {
 			// Someone else holds it. A confirmed claim and a crashed
 			// holder's lease look alike; past the lease they do not.
@@ -454,7 +455,7 @@ func (i *Integration) deliverTo(ctx context.Context, sub Subscription, ch string
 	}
 	if b.more > 0 && len(b.items) > 0 {
 		key := prefix + "more/" + itemKey(b.items[len(b.items)-1].ID)
-		_, err := i.postOnce(ctx, key, ch, moreMessage(b))
+		_, _, err := i.postOnce(ctx, key, ch, moreMessage(b))
 		refused = append(refused, err)
 	}
 	return held, errors.Join(refused...)
@@ -479,25 +480,49 @@ func messageRefused(err error) bool {
 // failed post gives the claim back so the next poll retries it. claimed is
 // false when someone else held the claim: posted before, being posted, or
 // claimed by a process that died before posting.
-func (i *Integration) postOnce(ctx context.Context, key, ch string, m slackapp.Message) (claimed bool, err error) {
+func (i *Integration) postOnce(ctx context.Context, key, ch string, m slackapp.Message) (claimed bool, ts string, err error) {
 	ok, err := i.claims.Claim(ctx, key, claimLease)
 	if err != nil {
-		return false, fmt.Errorf("claim %s: %w", key, err)
+		return false, "", fmt.Errorf("claim %s: %w", key, err)
 	}
 	if !ok {
-		return false, nil
+		return false, "", nil
 	}
-	if _, err := i.poster.Post(ctx, ch, m); err != nil {
+	ts, err = i.poster.Post(ctx, ch, m)
+	if err != nil {
 		if rerr := i.claims.Release(context.WithoutCancel(ctx), key); rerr != nil {
 			i.log.ErrorContext(ctx, "release claim after failed post", "channel", ch, "error", rerr)
 		}
-		return true, err
+		return true, "", err
 	}
 	if err := i.claims.Confirm(context.WithoutCancel(ctx), key); err != nil {
 		// Posted; the lease still guards it for claimLease.
 		i.log.ErrorContext(ctx, "confirm posted item", "channel", ch, "error", err)
 	}
-	return true, nil
+	return true, ts, nil
+}
+
+// postItem posts an item once (see postOnce) and, when its subscription
+// asks for translations, their reply in its thread. A translation that
+// fails is logged, never retried: the item itself is what must not be
+// lost or doubled.
+func (i *Integration) postItem(ctx context.Context, sub Subscription, key, ch string, it Item) (claimed bool, err error) {
+	claimed, ts, err := i.postOnce(ctx, key, ch, itemMessage(it, i.loc))
+	if err != nil || !claimed || ts == "" || len(sub.Filters.Translate) == 0 || i.translate == nil {
+		return claimed, err
+	}
+	text := strings.TrimSpace(slackapp.Escape(it.Title) + "\n" + slackapp.Escape(it.Text))
+	m, ok, terr := i.translate(ctx, text, sub.Filters.Translate)
+	switch {
+	case terr != nil:
+		i.log.WarnContext(ctx, "feed item posted without its translations", "subscription", sub.ID, "channel", ch, "error", terr)
+	case ok:
+		m.ThreadTS = ts
+		if _, perr := i.poster.Post(ctx, ch, m); perr != nil {
+			i.log.WarnContext(ctx, "feed item's translations not posted", "subscription", sub.ID, "channel", ch, "error", perr)
+		}
+	}
+	return claimed, nil
 }
 
 // resolveChannel turns a subscription's "#name" into a channel ID through
