@@ -68,7 +68,11 @@ type Runtime struct {
 	connected atomic.Bool
 	connMu    sync.Mutex
 	connGen   uint64        // connections opened so far; guarded by connMu
-	connEdge  chan struct{} // closed and replaced at every connect and disconnect
+	connEdge  chan struct{} // closed and replaced at every change of ConnectionState
+	connSince time.Time     // when the open connection said hello; guarded by connMu
+	refusals  int           // connections refused in a row; guarded by connMu
+	refusal   string        // why the last was refused; guarded by connMu
+	retryAt   time.Time     // when the next attempt after a refusal is due; guarded by connMu
 	botUserID atomic.Value  // string
 }
 
@@ -267,10 +271,11 @@ func (rt *Runtime) setConnected(up bool) {
 	if rt.connected.Swap(up) == up {
 		return
 	}
-	close(rt.connEdge)
-	rt.connEdge = make(chan struct{})
+	rt.edgeLocked()
 	if up {
 		rt.connGen++
+		rt.connSince = time.Now()
+		rt.refusals, rt.refusal, rt.retryAt = 0, "", time.Time{}
 		rt.m.connected.Set(1)
 		rt.log.Info("slack socket mode connected")
 	} else {

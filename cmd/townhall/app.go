@@ -39,6 +39,7 @@ type app struct {
 	rt    *slackapp.Runtime
 	sched *scheduler.Scheduler
 	host  *integrations.Host
+	self  store.Replica // this process, as its heartbeat row shows it
 
 	runners []integrations.Runner  // long-lived work of the enabled integrations
 	archive *sqlitearchive.Archive // the archive's tables, when it is on
@@ -75,7 +76,7 @@ func newApp(ctx context.Context, cfg config, d deps) (_ *app, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: d.Logger, reg: reg, store: st}
+	a := &app{cfg: cfg, log: d.Logger, reg: reg, store: st, self: newSelf(d.Now())}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -104,6 +105,9 @@ func newApp(ctx context.Context, cfg config, d deps) (_ *app, err error) {
 	}
 	a.host = integrations.NewHost(a.rt, a.sched, integrations.HostOptions{
 		Logger: d.Logger, Now: d.Now, Location: cfg.Scheduler.Location(),
+		Replicas: func(ctx context.Context, when func(time.Time) string) []string {
+			return replicaLines(ctx, a.store, a.self.ID, when)
+		},
 	})
 	if err := a.addIntegrations(d); err != nil {
 		return nil, err
@@ -230,7 +234,11 @@ func (a *app) purgeJob(now func() time.Time) scheduler.Job {
 			if err != nil {
 				return err
 			}
-			a.log.Info("store purged", "claims", claims, "cache_entries", cached)
+			replicas, err := a.store.PurgeReplicas(ctx, now().Add(-replicaRetention))
+			if err != nil {
+				return err
+			}
+			a.log.Info("store purged", "claims", claims, "cache_entries", cached, "replicas", replicas)
 			return nil
 		},
 	}
@@ -263,6 +271,11 @@ func (a *app) run(ctx context.Context) error {
 	}
 	runCtx, stopRunners := context.WithCancel(ctx)
 	var runners sync.WaitGroup
+	hb := &heartbeat{st: a.store, rt: a.rt, log: a.log.With("component", "replicas"), self: a.self, every: heartbeatInterval}
+	if err := hb.beat(ctx); err != nil { // status lists this replica from the start
+		a.log.Warn("replica heartbeat not written; retrying", "error", err)
+	}
+	runners.Go(func() { hb.run(runCtx) })
 	for _, r := range a.runners {
 		runners.Go(func() {
 			if err := r.Run(runCtx); err != nil {
