@@ -38,6 +38,14 @@ type Options struct {
 	// Unrouted answers requests no handler is registered for (a command of
 	// a disabled integration, say). nil: an ephemeral "not available".
 	Unrouted Handler
+	// Deduper, when the store is shared by several replicas, drops a
+	// redelivery that reaches another replica than the first delivery
+	// (the store's claims). nil: in-memory dedup only (one process).
+	Deduper Deduper
+	// RefusedBackoff and RefusedBackoffMax bound the wait after Slack
+	// refuses a connection (too_many_websockets): it starts at the first
+	// and doubles up to the second (defaults 2 s and 5 min).
+	RefusedBackoff, RefusedBackoffMax time.Duration
 }
 
 // Runtime is a Slack app connected by Socket Mode. Build it with New,
@@ -351,7 +359,8 @@ func (rt *Runtime) request(ctx, handlerCtx context.Context, sm *socketmode.Clien
 	if req == nil {
 		return
 	}
-	if !rt.dedup.first(dedupKeys(env, req), start) {
+	keys := dedupKeys(env, req)
+	if !rt.dedup.first(keys, start) {
 		rt.m.duplicates.Inc()
 		rt.log.Info("slack redelivery dropped: already handled", "envelope_id", env.EnvelopeID,
 			"retry_attempt", env.RetryAttempt, "retry_reason", env.RetryReason)
@@ -361,7 +370,7 @@ func (rt *Runtime) request(ctx, handlerCtx context.Context, sm *socketmode.Clien
 		h = rt.unrouted()
 	}
 	started = true
-	rt.start(handlerCtx, req, route, h)
+	rt.start(handlerCtx, req, route, h, keys)
 }
 
 // ackDeadline is Slack's: an envelope not acknowledged within three
@@ -392,7 +401,7 @@ func (rt *Runtime) ack(ctx context.Context, sm *socketmode.Client, envelopeID st
 // start runs h for req in its own goroutine, bounded by the concurrency
 // semaphore and the handler timeout, with panics recovered. The caller has
 // counted the work with begin; the goroutine ends it with done.
-func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Handler) {
+func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Handler, keys []string) {
 	rt.inflight.Add(1)
 	go func() {
 		defer rt.inflight.Done()
@@ -402,6 +411,15 @@ func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Hand
 			defer func() { <-rt.sem }()
 		case <-ctx.Done():
 			return
+		}
+		run, claimed := rt.claimShared(ctx, keys)
+		if !run {
+			rt.m.duplicates.Inc()
+			rt.log.Info("slack redelivery dropped: another replica has it", "envelope_id", req.EnvelopeID)
+			return
+		}
+		if claimed != nil {
+			defer rt.confirmShared(ctx, claimed)
 		}
 		hctx, cancel := context.WithTimeout(ctx, rt.cfg.HandlerTimeout)
 		defer cancel()

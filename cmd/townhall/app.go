@@ -92,14 +92,21 @@ func newApp(ctx context.Context, cfg config, d deps) (_ *app, err error) {
 	if err := a.sched.Add(a.purgeJob(d.Now)); err != nil {
 		return nil, err
 	}
-	a.rt, err = slackapp.New(cfg.Slack, slackapp.Options{
+	rtOpts := slackapp.Options{
 		Logger:     d.Logger.With("component", "slack"),
 		Registerer: reg,
 		HTTPClient: d.HTTPClient,
 		Unrouted: slackapp.HandlerFunc(func(ctx context.Context, r *slackapp.Request) error {
 			return a.host.Unrouted(ctx, r)
 		}),
-	})
+	}
+	if cfg.Store.Postgres() {
+		// Replicas share the database: a redelivery reaching another
+		// replica's connection is dropped there (SQLite is one process,
+		// whose in-memory dedup suffices).
+		rtOpts.Deduper = st
+	}
+	a.rt, err = slackapp.New(cfg.Slack, rtOpts)
 	if err != nil {
 		return nil, err
 	}
