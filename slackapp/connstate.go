@@ -20,6 +20,9 @@ type ConnectionState struct {
 	Refusal string
 	// RetryAt is when the runtime tries again after a refusal.
 	RetryAt time.Time
+	// Backoff is the wait before RetryAt (before its jitter of up to a
+	// tenth more): it doubles with each refusal in a row, up to a cap.
+	Backoff time.Duration
 }
 
 // String is a short note for operators: "connected", "connecting", or
@@ -42,7 +45,7 @@ func (s ConnectionState) String() string {
 func (rt *Runtime) ConnectionState() ConnectionState {
 	rt.connMu.Lock()
 	defer rt.connMu.Unlock()
-	s := ConnectionState{Connected: rt.connected.Load(), Refusals: rt.refusals, Refusal: rt.refusal, RetryAt: rt.retryAt}
+	s := ConnectionState{Connected: rt.connected.Load(), Refusals: rt.refusals, Refusal: rt.refusal, RetryAt: rt.retryAt, Backoff: rt.backoff}
 	if s.Connected {
 		s.Since = rt.connSince
 	}

@@ -3,6 +3,9 @@ package slackapp_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -135,4 +138,94 @@ func TestRedeliveryToAnotherReplicaHandledOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitState blocks until rt's ConnectionState satisfies ok.
+func waitState(ctx context.Context, t *testing.T, rt *slackapp.Runtime, what string, ok func(slackapp.ConnectionState) bool) slackapp.ConnectionState {
+	t.Helper()
+	for {
+		changed := rt.ConnectionChanged()
+		if s := rt.ConnectionState(); ok(s) {
+			return s
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v; state is %+v", what, ctx.Err(), rt.ConnectionState())
+		}
+	}
+}
+
+// TestEleventhConnectionBacksOff: Slack allows 10 Socket Mode connections
+// per app and refuses an 11th (too_many_websockets). The 11th replica backs
+// off, doubling its wait up to the cap, says so in its state, and connects
+// once a place is free.
+func TestEleventhConnectionBacksOff(t *testing.T) {
+	t.Parallel()
+	ws := slacktest.New(t) // Slack's limit: slacktest.DefaultMaxConnections
+	var ten []*testBundle
+	for range slacktest.DefaultMaxConnections {
+		ten = append(ten, setup(t, setupOpts{server: ws}))
+	}
+	ctx := waitCtx(t)
+	const base, ceiling = 10 * time.Millisecond, 40 * time.Millisecond
+	eleventh := setupRefused(t, ws, base, ceiling)
+
+	s := waitState(ctx, t, eleventh, "a first refusal", func(s slackapp.ConnectionState) bool { return s.Refusals >= 1 })
+	if s.Connected || !strings.Contains(s.String(), "too_many_websockets") || !strings.Contains(s.String(), "refused by Slack") {
+		t.Errorf("state after a refusal = %q (%+v)", s, s)
+	}
+	// Each refusal in a row doubles the wait, up to the cap.
+	for want, n := base, 1; n <= 4; n++ {
+		s := waitState(ctx, t, eleventh, fmt.Sprint("refusal ", n), func(s slackapp.ConnectionState) bool { return s.Refusals >= n })
+		if s.Refusals == n && s.Backoff != want {
+			t.Errorf("refusal %d: backoff %v, want %v", n, s.Backoff, want)
+		}
+		want = min(2*want, ceiling)
+	}
+	if got := ws.Connections(); got != slacktest.DefaultMaxConnections {
+		t.Errorf("%d connections open, want %d", got, slacktest.DefaultMaxConnections)
+	}
+
+	// A replica stops: the eleventh gets its place.
+	ten[0].stop()
+	if err := <-ten[0].done; err != nil {
+		t.Fatal(err)
+	}
+	ten[0].done <- nil // for its cleanup
+	s = waitState(ctx, t, eleventh, "connected", func(s slackapp.ConnectionState) bool { return s.Connected })
+	if s.String() != "connected" || s.Refusals != 0 || s.Since.IsZero() {
+		t.Errorf("state once connected = %q (%+v)", s, s)
+	}
+}
+
+// setupRefused starts a runtime on ws with the given refusal backoff, not
+// waiting for it to connect.
+func setupRefused(t *testing.T, ws *slacktest.Server, base, ceiling time.Duration) *slackapp.Runtime {
+	t.Helper()
+	cfg := slackapp.Config{
+		AppToken: slackapp.Secret(ws.AppToken()), BotToken: slackapp.Secret(ws.BotToken()), APIURL: ws.APIURL(),
+		HandlerTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second, MaxConcurrentHandlers: 4,
+	}
+	logs := &syncBuffer{}
+	rt, err := slackapp.New(cfg, slackapp.Options{
+		Logger:         slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		RefusedBackoff: base, RefusedBackoffMax: ceiling,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("eleventh runtime's logs:\n%s", logs)
+		}
+	})
+	return rt
 }
