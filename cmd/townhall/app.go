@@ -216,7 +216,7 @@ func (a *app) newArchive(d deps, logger *slog.Logger) (integrations.Integration,
 		}
 	}
 	return archive.New(a.cfg.Archive, archive.Deps{
-		Archive: ar, API: a.rt.API(), IsStaff: a.rt.IsStaff, WaitConnection: a.rt.WaitConnection,
+		Archive: ar, API: a.rt.API(), IsStaff: a.rt.IsStaff, WaitConnection: a.rt.WaitConnection, Lease: a.store,
 		Logger: logger, Now: d.Now, Location: loc, Registerer: a.reg,
 	})
 }
