@@ -229,3 +229,26 @@ func setupRefused(t *testing.T, ws *slacktest.Server, base, ceiling time.Duratio
 	})
 	return rt
 }
+
+// TestConnectionsOpenRefusedIsShown: when apps.connections.open itself
+// answers too_many_websockets, socketmode backs off on its own; the state
+// says so until a connection opens.
+func TestConnectionsOpenRefusedIsShown(t *testing.T) {
+	t.Parallel()
+	ws := slacktest.New(t)
+	ws.FailNextError("apps.connections.open", "too_many_websockets")
+	ws.FailNextError("apps.connections.open", "too_many_websockets")
+	rt := setupRefused(t, ws, time.Millisecond, time.Millisecond)
+	ctx := waitCtx(t)
+	s := waitState(ctx, t, rt, "a refusal", func(s slackapp.ConnectionState) bool { return s.Refusals >= 1 })
+	if s.Refusal != "too_many_websockets" || !strings.Contains(s.String(), "refused by Slack (too_many_websockets)") {
+		t.Errorf("state = %q (%+v)", s, s)
+	}
+	s = waitState(ctx, t, rt, "connected", func(s slackapp.ConnectionState) bool { return s.Connected })
+	if s.Refusals != 0 || s.String() != "connected" {
+		t.Errorf("state once connected = %q (%+v)", s, s)
+	}
+	if n := ws.Calls("apps.connections.open"); n != 3 {
+		t.Errorf("apps.connections.open called %d times, want 3 (two refusals, then the connection)", n)
+	}
+}
