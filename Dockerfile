@@ -20,6 +20,7 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/townhall /townhall
 COPY --from=build --chown=65532:65532 /out/data /data
 ENV TOWNHALL_DATABASE_PATH=/data/townhall.db \
+    TOWNHALL_ARCHIVE_EXPORT_DIR=/data/exports \
     TOWNHALL_HTTP_ADDR=:8080 \
     TOWNHALL_LOG_FORMAT=json
 VOLUME ["/data"]

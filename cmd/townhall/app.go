@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/townhall/townhall/integrations"
 	"github.com/townhall/townhall/integrations/archive"
+	"github.com/townhall/townhall/integrations/archive/pgarchive"
 	"github.com/townhall/townhall/integrations/archive/sqlitearchive"
 	"github.com/townhall/townhall/integrations/archive/web"
 	"github.com/townhall/townhall/integrations/calendar"
@@ -41,9 +42,9 @@ type app struct {
 	host  *integrations.Host
 	self  store.Replica // this process, as its heartbeat row shows it
 
-	runners []integrations.Runner  // long-lived work of the enabled integrations
-	archive *sqlitearchive.Archive // the archive's tables, when it is on
-	web     http.Handler           // the public web archive, when it has an address
+	runners []integrations.Runner // long-lived work of the enabled integrations
+	archive archiveDB             // the archive's tables, when it is on
+	web     http.Handler          // the public web archive, when it has an address
 
 	addrMu sync.Mutex
 	addrs  map[string]string // variable → the address its listener is bound to
@@ -142,8 +143,9 @@ func (a *app) addIntegrations(d deps) error {
 		}},
 		{calendar.Name, a.cfg.Calendar.Enabled, func() (integrations.Integration, error) {
 			return calendar.New(a.cfg.Calendar, calendar.Deps{
-				Poster: a.rt.Poster(), Claims: a.store, Cursors: a.store, ResolveChannel: a.rt.ResolveChannel,
-				HTTPClient: d.HTTPClient, Logger: logger(calendar.Name), Now: d.Now, Location: loc, Registerer: a.reg,
+				Poster: a.rt.Poster(), Claims: a.store, Cursors: a.store, Settings: a.store, Updater: a.rt.Poster(),
+				ResolveChannel: a.rt.ResolveChannel, HTTPClient: d.HTTPClient, Logger: logger(calendar.Name), Now: d.Now,
+				Location: loc, Registerer: a.reg,
 			})
 		}},
 		{feeds.Name, a.cfg.Feeds.Enabled, func() (integrations.Integration, error) {
@@ -200,10 +202,62 @@ func openStore(ctx context.Context, c store.Config, opts ...store.Option) (*stor
 	return st, nil
 }
 
-// newArchive opens the archive's tables (in the same database file) and
+// archiveDB is an archive with the database it holds open: sqlitearchive's
+// or pgarchive's.
+type archiveDB interface {
+	archive.Archive
+	Close() error
+}
+
+// openArchive opens the archive's tables in the store's database: in
+// PostgreSQL when TOWNHALL_DATABASE_URL is set (migrated under their own
+// advisory lock, so replicas starting together migrate once), else in the
+// SQLite file. Errors name the variable and never carry the password.
+func openArchive(ctx context.Context, c store.Config) (archiveDB, error) {
+	if c.Postgres() {
+		ar, err := pgarchive.Open(ctx, string(c.DatabaseURL))
+		if err != nil {
+			return nil, fmt.Errorf("TOWNHALL_DATABASE_URL: %w", err)
+		}
+		return ar, nil
+	}
+	ar, err := sqlitearchive.Open(ctx, c.DatabasePath)
+	if err != nil {
+		return nil, fmt.Errorf("TOWNHALL_DATABASE_PATH=%s: %w", c.DatabasePath, err)
+	}
+	return ar, nil
+}
+
+// openArchiveReadOnly opens the archive the configuration selects for
+// reading only (townhall archive search, export and serve): nothing is
+// migrated and every write fails.
+func openArchiveReadOnly(ctx context.Context, c store.Config) (archiveDB, error) {
+	if c.Postgres() {
+		ar, err := pgarchive.OpenReadOnly(ctx, string(c.DatabaseURL))
+		if err != nil {
+			return nil, fmt.Errorf("TOWNHALL_DATABASE_URL: %w", err)
+		}
+		return ar, nil
+	}
+	ar, err := sqlitearchive.OpenReadOnly(ctx, c.DatabasePath)
+	if err != nil {
+		return nil, fmt.Errorf("TOWNHALL_DATABASE_PATH=%s: %w", c.DatabasePath, err)
+	}
+	return ar, nil
+}
+
+// archiveBackend says where the archive is kept, for `townhall check`.
+func archiveBackend(c store.Config) string {
+	if c.Postgres() {
+		return "PostgreSQL, tables archive_* beside the store's in " + c.DatabaseURL.String()
+	}
+	return "SQLite, tables archive_* in " + c.DatabasePath
+}
+
+// newArchive opens the archive's tables (in the store's database) and
 // builds the integration and, when it has an address, the web archive.
 func (a *app) newArchive(d deps, logger *slog.Logger) (integrations.Integration, error) {
-	ar, err := sqlitearchive.Open(context.Background(), a.cfg.Store.DatabasePath)
+	ar, err := openArchive(context.Background(), a.cfg.Store)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", archive.Name, err)
 	}

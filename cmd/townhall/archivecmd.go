@@ -10,22 +10,27 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/townhall/townhall/integrations/archive"
-	"github.com/townhall/townhall/integrations/archive/sqlitearchive"
 	"github.com/townhall/townhall/integrations/archive/web"
+	"github.com/townhall/townhall/store"
 )
 
 const archiveUsage = `usage: townhall archive <command>
 
   import EXPORT.zip                                  import a Slack export (idempotent; private data skipped)
   export OUT.zip [--since YYYY-MM-DD] [--channels a,b]  write the archive as a Slack export
+  export --format mattermost --team NAME OUT.zip [--since YYYY-MM-DD] [--channels a,b] [--attachments]
+                                                     write it as a Mattermost bulk import, for mmctl import upload;
+                                                     --attachments fetches the files Slack still has (needs
+                                                     SLACK_BOT_TOKEN with files:read; kept in --files-dir between runs)
   search 'QUERY' [--json]                            search the archive (in:#channel from:@user before: after: on:)
   serve                                              serve the web archive read-only on TOWNHALL_ARCHIVE_ADDR, no Slack tokens needed
 
-The archive is read from TOWNHALL_DATABASE_PATH.`
+The archive is read from TOWNHALL_DATABASE_URL (PostgreSQL) when it is set, else TOWNHALL_DATABASE_PATH (SQLite).`
 
 // archiveCommand runs "townhall archive …": the archive's offline tools,
 // which need the database but no Slack tokens.
@@ -42,6 +47,10 @@ func archiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	since := fs.String("since", "", "only messages from this day on (YYYY-MM-DD)")
 	channels := fs.String("channels", "", "only these channels (names, comma-separated)")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
+	format := fs.String("format", "slack", "export format: slack or mattermost")
+	team := fs.String("team", "", "the Mattermost team the channels go into")
+	attachments := fs.Bool("attachments", false, "fetch the files Slack still has into the Mattermost export")
+	filesDir := fs.String("files-dir", "", "where --attachments keeps the files between runs")
 	if err := fs.Parse(interleaved(args[1:])); err != nil {
 		return errUsage{fmt.Errorf("%w\n%s", err, archiveUsage)}
 	}
@@ -51,7 +60,7 @@ func archiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		return fs.Arg(0), nil
 	}
-	path := cfg.Store.DatabasePath
+	db := cfg.Store
 	loc := cfg.Scheduler.Location()
 
 	switch args[0] {
@@ -60,7 +69,7 @@ func archiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			return err
 		}
-		return archiveImport(ctx, path, zipPath, archive.ImportOptions{Progress: stderr, Limits: cfg.Archive.ImportLimits()}, stdout)
+		return archiveImport(ctx, db, zipPath, archive.ImportOptions{Progress: stderr, Limits: cfg.Archive.ImportLimits()}, stdout)
 	case "export":
 		out, err := operand()
 		if err != nil {
@@ -77,13 +86,42 @@ func archiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 				o.Channels = append(o.Channels, strings.TrimPrefix(strings.TrimSpace(c), "#"))
 			}
 		}
-		return archiveExport(ctx, path, out, o, stdout)
+		switch *format {
+		case "slack":
+			if *team != "" || *attachments || *filesDir != "" {
+				return errUsage{errors.New("--team, --attachments and --files-dir go with --format mattermost")}
+			}
+			return archiveExport(ctx, db, out, o, stdout)
+		case "mattermost":
+			mo := archive.MattermostOptions{Team: *team, Since: o.Since, Channels: o.Channels, TempDir: filepath.Dir(out)}
+			if *team == "" {
+				return errUsage{errors.New("--team: say which Mattermost team the channels go into: its name as in its URL, such as community")}
+			}
+			if err := archive.CheckMattermostTeam(mo.Team); err != nil {
+				return errUsage{fmt.Errorf("--team: %w", err)}
+			}
+			if *attachments {
+				if err := cfg.Slack.BotTokenOnly(); err != nil {
+					return errUsage{fmt.Errorf("--attachments: %w", err)}
+				}
+				dir := *filesDir
+				if dir == "" {
+					dir = strings.TrimSuffix(out, filepath.Ext(out)) + "-files"
+				}
+				mo.Files = &archive.MattermostFiles{API: cfg.Slack.BotClient(nil), Dir: dir, Pace: cfg.Archive.APIPace, Progress: stderr}
+			} else if *filesDir != "" {
+				return errUsage{errors.New("--files-dir goes with --attachments")}
+			}
+			return archiveExportMattermost(ctx, db, out, mo, stdout)
+		default:
+			return errUsage{fmt.Errorf("--format: want slack or mattermost, got %q", *format)}
+		}
 	case "search":
 		q, err := operand()
 		if err != nil {
 			return err
 		}
-		return archiveSearch(ctx, path, cfg.Archive.BaseURL, q, *asJSON, loc, stdout)
+		return archiveSearch(ctx, db, cfg.Archive.BaseURL, q, *asJSON, loc, stdout)
 	case "serve":
 		if fs.NArg() != 0 {
 			return errUsage{errors.New(archiveUsage)}
@@ -101,7 +139,7 @@ func interleaved(args []string) []string {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
-		case a == "--json" || a == "-json":
+		case slices.Contains([]string{"json", "attachments"}, strings.TrimLeft(a, "-")):
 			flags = append(flags, a)
 		case strings.HasPrefix(a, "-") && !strings.Contains(a, "=") && i+1 < len(args):
 			flags = append(flags, a, args[i+1])
@@ -115,7 +153,7 @@ func interleaved(args []string) []string {
 	return append(flags, operands...)
 }
 
-func archiveImport(ctx context.Context, dbPath, zipPath string, o archive.ImportOptions, stdout io.Writer) error {
+func archiveImport(ctx context.Context, db store.Config, zipPath string, o archive.ImportOptions, stdout io.Writer) error {
 	f, err := os.Open(zipPath)
 	if err != nil {
 		return err
@@ -125,7 +163,7 @@ func archiveImport(ctx context.Context, dbPath, zipPath string, o archive.Import
 	if err != nil {
 		return err
 	}
-	a, err := sqlitearchive.Open(ctx, dbPath)
+	a, err := openArchive(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -154,31 +192,53 @@ func archiveImport(ctx context.Context, dbPath, zipPath string, o archive.Import
 	return nil
 }
 
-func archiveExport(ctx context.Context, dbPath, out string, o archive.ExportOptions, stdout io.Writer) (err error) {
-	a, err := sqlitearchive.OpenReadOnly(ctx, dbPath)
+func archiveExport(ctx context.Context, db store.Config, out string, o archive.ExportOptions, stdout io.Writer) error {
+	a, err := openArchiveReadOnly(ctx, db)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	// The export is written beside out and renamed into place when it is
-	// complete: a failed export leaves no file (and no empty zip) behind.
-	f, err := os.CreateTemp(filepath.Dir(out), ".export-*.zip")
-	if err != nil {
+	var st archive.ExportStats
+	if _, err := archive.WriteFile(out, func(w io.Writer) (err error) {
+		st, err = archive.Export(ctx, a, w, o)
 		return err
-	}
-	defer os.Remove(f.Name()) // a no-op once renamed
-	st, err := archive.Export(ctx, a, f, o)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), out)
-	}
-	if err != nil {
-		return fmt.Errorf("export %s: %w", out, err)
+	}); err != nil {
+		return fmt.Errorf("export %w", err)
 	}
 	fmt.Fprintf(stdout, "exported %s: %d channels, %d days, %d messages (%d hidden at their authors' request, left out)\n",
 		out, st.Channels, st.Days, st.Messages, st.Hidden)
+	return nil
+}
+
+func archiveExportMattermost(ctx context.Context, db store.Config, out string, o archive.MattermostOptions, stdout io.Writer) error {
+	a, err := openArchiveReadOnly(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var st archive.MattermostStats
+	size, err := archive.WriteFile(out, func(w io.Writer) (err error) {
+		st, err = archive.ExportMattermost(ctx, a, w, o)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("export %w", err)
+	}
+	fmt.Fprintf(stdout, "exported %s (%s) for Mattermost team %s: %d channels, %d users, %d posts, %d replies (%d messages; %d hidden at their authors' request, left out)\n",
+		out, archive.Bytes(size), o.Team, st.Channels, st.Users, st.Posts, st.Replies, st.Messages, st.Hidden)
+	if st.Orphans > 0 {
+		fmt.Fprintf(stdout, "threads whose first message is not in the archive, led by their first reply (marked): %d\n", st.Orphans)
+	}
+	if st.Split > 0 {
+		fmt.Fprintf(stdout, "messages longer than Mattermost's 16,383 characters, continued in replies: %d\n", st.Split)
+	}
+	if o.Files != nil {
+		fmt.Fprintf(stdout, "files: %d in the zip (kept in %s for the next run)\n", st.Files, o.Files.Dir)
+		for _, m := range st.Missing {
+			fmt.Fprintf(stdout, "  not fetched (its link stays in the message): %s\n", m)
+		}
+	}
+	fmt.Fprintf(stdout, "next, on the Mattermost server: mmctl import upload %s; mmctl import list available; mmctl import process <the name listed>\n", filepath.Base(out))
 	return nil
 }
 
@@ -191,12 +251,12 @@ type searchLine struct {
 	Permalink string `json:"permalink"`
 }
 
-func archiveSearch(ctx context.Context, dbPath, baseURL, query string, asJSON bool, loc *time.Location, stdout io.Writer) error {
+func archiveSearch(ctx context.Context, db store.Config, baseURL, query string, asJSON bool, loc *time.Location, stdout io.Writer) error {
 	q, err := archive.ParseQuery(query, loc)
 	if err != nil {
 		return errUsage{err}
 	}
-	a, err := sqlitearchive.OpenReadOnly(ctx, dbPath)
+	a, err := openArchiveReadOnly(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -230,7 +290,7 @@ func archiveServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		return errUsage{errors.New("TOWNHALL_ARCHIVE_ADDR: not set; say where to serve the archive, e.g. :8080")}
 	}
 	log := newLogger(cfg.Ops, stderr)
-	a, err := sqlitearchive.OpenReadOnly(ctx, cfg.Store.DatabasePath)
+	a, err := openArchiveReadOnly(ctx, cfg.Store)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,9 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -126,5 +128,98 @@ func TestArchiveImportPrintsTheReport(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestArchiveExportMattermost runs `townhall archive export --format
+// mattermost` on an imported export: the zip holds Mattermost's import
+// file with the thread whole, and bad flags get usage, not a file.
+func TestArchiveExportMattermost(t *testing.T) {
+	t.Setenv("TOWNHALL_DATABASE_PATH", filepath.Join(t.TempDir(), "townhall.db"))
+	t.Setenv("SLACK_BOT_TOKEN", "")
+	src := t.TempDir()
+	for name, body := range map[string]string{
+		"channels.json": `[{"id": "C1", "name": "general", "created": 1456790000, "topic": {"value": "Hello"}}]`,
+		"users.json":    `[{"id": "U1", "name": "ana"}, {"id": "U2", "name": "bo"}]`,
+		"general/2016-03-01.json": `[{"type": "message", "user": "U1", "text": "Agenda *today*? <!channel>", "ts": "1456790400.000002", "thread_ts": "1456790400.000002", "reply_count": 1},
+			{"type": "message", "user": "U2", "text": "Budget first", "ts": "1456790500.000003", "thread_ts": "1456790400.000002"}]`,
+	} {
+		p := filepath.Join(src, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := t.Context()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"archive", "import", zipFolder(t, src)}, nil, &out, &out); err != nil {
+		t.Fatalf("import: %v\n%s", err, out.String())
+	}
+
+	dir := t.TempDir()
+	mm := filepath.Join(dir, "mattermost.zip")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--format", "mattermost"}, "--team: say which Mattermost team"},
+		{[]string{"--format", "mattermost", "--team", "Admins"}, "--team: \"Admins\": not a Mattermost team name"},
+		{[]string{"--format", "mattermost", "--team", "community", "--attachments"}, "--attachments: SLACK_BOT_TOKEN: not set"},
+		{[]string{"--format", "mattermost", "--team", "community", "--files-dir", dir}, "--files-dir goes with --attachments"},
+		{[]string{"--format", "slack", "--team", "community"}, "go with --format mattermost"},
+		{[]string{"--format", "rocketchat"}, "--format: want slack or mattermost"},
+	} {
+		err := run(ctx, append([]string{"archive", "export", mm}, c.args...), nil, &out, &out)
+		var u errUsage
+		if !errors.As(err, &u) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("export %q: %v; want usage saying %q", c.args, err, c.want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("refused exports left %v", entries)
+	}
+
+	out.Reset()
+	if err := run(ctx, []string{"archive", "export", "--format", "mattermost", mm, "--team", "community", "--since", "2016-01-01"}, nil, &out, &out); err != nil {
+		t.Fatalf("export: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"for Mattermost team community: 1 channels, 2 users, 1 posts, 1 replies (2 messages;", "mmctl import upload mattermost.zip"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("export said %q; want %q", out.String(), want)
+		}
+	}
+	zr, err := zip.OpenReader(mm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	if len(zr.File) != 1 || zr.File[0].Name != "import.jsonl" {
+		t.Fatalf("zip holds %v", zr.File)
+	}
+	rc, err := zr.File[0].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonl, _ := io.ReadAll(rc)
+	rc.Close()
+	var types []string
+	for _, line := range strings.Split(strings.TrimSpace(string(jsonl)), "\n") {
+		var l struct {
+			Type string `json:"type"`
+			Post *struct {
+				Message string
+				Replies []struct{ Message string }
+			}
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		types = append(types, l.Type)
+		if l.Post != nil && (l.Post.Message != "Agenda **today**? `@channel`" || len(l.Post.Replies) != 1 || l.Post.Replies[0].Message != "Budget first") {
+			t.Errorf("post = %+v", *l.Post)
+		}
+	}
+	if got := strings.Join(types, ","); got != "version,team,channel,user,user,post" {
+		t.Errorf("lines: %s", got)
 	}
 }

@@ -105,11 +105,6 @@ func loadConfig(withSlack bool) (config, error) {
 			errs = append(errs, err)
 		}
 	}
-	if c.Archive.Enabled && c.Store.Postgres() {
-		// The archive's tables are SQLite's (FTS5) until its PostgreSQL
-		// implementation lands; a replica set cannot share a file.
-		errs = append(errs, errors.New("TOWNHALL_ARCHIVE_ENABLED: the archive needs TOWNHALL_DATABASE_PATH (SQLite) for now; with TOWNHALL_DATABASE_URL set, switch it off"))
-	}
 	if c.Archive.Addr != "" && c.Archive.Addr == c.Ops.HTTPAddr {
 		errs = append(errs, errors.New("TOWNHALL_ARCHIVE_ADDR: must differ from TOWNHALL_HTTP_ADDR: the public archive never shares a listener with /metrics"))
 	}

@@ -7,6 +7,7 @@
 //	townhall check   validate the configuration and print it, secrets redacted
 //	townhall healthcheck   exit 0 if the running townhall's /healthz answers (for Docker)
 //	townhall archive …     import, export, search and serve the archive (see townhall archive)
+//	townhall migrate --to postgres://…   copy the SQLite database into PostgreSQL
 //
 // main only wires things together; it owns no behaviour of its own.
 package main
@@ -50,13 +51,14 @@ func main() {
 	}
 }
 
-const usage = `usage: townhall [run | shell | check | healthcheck | archive | help]
+const usage = `usage: townhall [run | shell | check | healthcheck | archive | migrate | help]
 
   run     connect to Slack by Socket Mode and serve (default)
   shell   run townhall against an in-process fake Slack workspace; no credentials needed
   check   validate the configuration and print it with secrets redacted
   healthcheck  ask a running townhall's TOWNHALL_HTTP_ADDR /healthz (for Docker's HEALTHCHECK)
   archive import|export|search|serve   the archive's offline tools (townhall archive for details)
+  migrate --to postgres://…   copy the SQLite database (store and archive) into PostgreSQL
 
 Configuration is read from environment variables; see README.md.`
 
@@ -68,8 +70,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) > 0 {
 		cmd = args[0]
 	}
-	if cmd == "archive" {
+	switch cmd {
+	case "archive":
 		return archiveCommand(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return migrateCommand(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) > 1 {
 		return errUsage{fmt.Errorf("%s takes no arguments\n%s", cmd, usage)}
@@ -119,6 +124,9 @@ func check(ctx context.Context, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "# translation provider:", redactURLs(cfg.Translate.Describe()))
 	}
 	fmt.Fprintln(stdout, "# database:", cfg.Store.String())
+	if cfg.Archive.Enabled {
+		fmt.Fprintln(stdout, "# archive:", archiveBackend(cfg.Store))
+	}
 	fmt.Fprintln(stdout, "# configuration OK")
 	return nil
 }

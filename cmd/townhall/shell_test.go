@@ -72,7 +72,11 @@ func TestShellMessagesAreArchivedAndShortcutsActOnThem(t *testing.T) {
 }
 
 func TestShellPressesButtons(t *testing.T) {
-	got := runShell(t, "!press 1\n/events 30\n!press 2\n!press 1\n/call standup\n!press 1\n")
+	got := runShell(t, strings.Join([]string{
+		"!press 1", "/events 30", "!press 12", "!press 11", // More
+		"/events 30", "!press 1", "!press 1", "!press 4", "/events mine", // RSVP
+		"/call standup", "!press 1",
+	}, "\n")+"\n")
 	// How many events the example calendar holds in the next 30 days
 	// depends on today's date; the More button counts what the first page
 	// left out, whatever that is.
@@ -81,11 +85,26 @@ func TestShellPressesButtons(t *testing.T) {
 		t.Fatalf("shell output lacks the /events heading:\n%s", got)
 	}
 	total, _ := strconv.Atoi(m[1])
+	// The first event of the list, whichever it is today, gets the answer.
+	first := regexp.MustCompile(`Noted: ✅ Going for \*([^*]+)\* \(`).FindStringSubmatch(got)
+	if first == nil {
+		t.Fatalf("the RSVP was not noted:\n%s", got)
+	}
+	if !regexp.MustCompile(`\*Your answers\* \(1 coming event\)\n✅ [^\n]*\*` + regexp.QuoteMeta(first[1]) + `\*[^\n]* · Going\n`).MatchString(got) {
+		t.Errorf("/events mine does not list %q as Going:\n%s", first[1], got)
+	}
 	wantLines(t, got,
+		"🗓 *"+first[1]+"*",
+		"*Who's coming* to *"+first[1]+"*",
 		"! no button to press: none of the messages shown has one",
-		fmt.Sprintf("(!press 1 for [More (%d)])", total-10),
-		"! usage: !press <n>, n from 1 to 1",
+		"(!press 1 for [RSVP], !press 2 for [RSVP],",
+		fmt.Sprintf("!press 11 for [More (%d)])", total-10),
+		"! usage: !press <n>, n from 1 to 11",
 		") (11–20)*",
+		"(!press 1 for [✅ Going], !press 2 for [🤔 Maybe], !press 3 for [❌ Can't], !press 4 for [Who's coming?])",
+		"✅ 1 going · 🤔 0 maybe · ❌ 0 can't",
+		"✅ Going (1): @admin",
+		"*Your answers* (1 coming event)\n✅ ",
 		"(!press 1 for [Join])",
 		"(in Slack, [Join] would also open https://meet.jit.si/standup-",
 	)

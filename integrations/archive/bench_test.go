@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
@@ -206,6 +207,26 @@ func BenchmarkArchive(b *testing.B) {
 			}
 		}
 		reportP95(b, lat)
+	})
+
+	// Issue #12's goal: the whole archive as a Mattermost import at 20,000
+	// messages/s or more, with peak RSS under 150 MB.
+	b.Run("mattermost-export", func(b *testing.B) {
+		for range b.N {
+			resetPeakRSS()
+			start := time.Now()
+			var st archive.MattermostStats
+			size, err := archive.WriteFile(filepath.Join(dir, "mattermost.zip"), func(w io.Writer) (err error) {
+				st, err = archive.ExportMattermost(b.Context(), a, w, archive.MattermostOptions{Team: "community", TempDir: dir})
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(st.Messages)/time.Since(start).Seconds(), "msgs/s")
+			b.ReportMetric(peakRSS()/(1<<20), "peakRSS-MB")
+			b.ReportMetric(float64(size)/(1<<20), "zip-MB")
+		}
 	})
 }
 

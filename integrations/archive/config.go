@@ -52,6 +52,9 @@ type Config struct {
 	BackupSchedule string `envconfig:"ARCHIVE_BACKUP_SCHEDULE"`
 	BackupDir      string `envconfig:"ARCHIVE_BACKUP_DIR"`
 	BackupKeep     int    `envconfig:"ARCHIVE_BACKUP_KEEP" default:"7"`
+	// ExportDir receives the exports staff ask for with /townhall archive
+	// export; "" is BackupDir, or ./exports when that is unset too.
+	ExportDir string `envconfig:"ARCHIVE_EXPORT_DIR"`
 	// SearchTimeout bounds one web search; a search still running then
 	// is stopped and the visitor asked to add words or filters. Zero is
 	// the default.

@@ -30,6 +30,13 @@ type testBundle struct {
 
 func start(t *testing.T, ws *slacktest.Server, path string) *testBundle {
 	t.Helper()
+	return startWith(t, ws, path, func(*archive.Config) {})
+}
+
+// startWith starts the app as start does, with configure's changes to the
+// archive's configuration.
+func startWith(t *testing.T, ws *slacktest.Server, path string, configure func(*archive.Config)) *testBundle {
+	t.Helper()
 	tb := &testBundle{path: path, ws: ws}
 	tb.env = integrationtest.Start(t, integrationtest.Options{Workspace: ws, DatabasePath: path},
 		func(e *integrationtest.Env) (integrations.Integration, error) {
@@ -39,8 +46,10 @@ func start(t *testing.T, ws *slacktest.Server, path string) *testBundle {
 			}
 			t.Cleanup(func() { a.Close() })
 			tb.a = a
-			return archive.New(archive.Config{Enabled: true, AutoJoin: true, CatchUpSchedule: "@every 30m",
-				CatchUpLookback: time.Hour, BackupKeep: 7, BaseURL: "https://archive.example.org"},
+			cfg := archive.Config{Enabled: true, AutoJoin: true, CatchUpSchedule: "@every 30m",
+				CatchUpLookback: time.Hour, BackupKeep: 7, BaseURL: "https://archive.example.org"}
+			configure(&cfg)
+			return archive.New(cfg,
 				archive.Deps{Archive: a, API: e.Runtime.API(), IsStaff: e.Runtime.IsStaff, Now: e.Now})
 		})
 	return tb

@@ -381,23 +381,12 @@ func Backup(ctx context.Context, a Archive, dir string, keep int, at time.Time) 
 		return "", fmt.Errorf("archive: backup: %w", err)
 	}
 	name := filepath.Join(dir, backupPrefix+at.UTC().Format("20060102T150405Z")+".zip")
-	tmp, err := os.CreateTemp(dir, ".backup-*.zip")
-	if err != nil {
-		return "", fmt.Errorf("archive: backup: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	st, err := Export(ctx, a, tmp, ExportOptions{})
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), name)
-	}
-	if err != nil {
-		return "", fmt.Errorf("archive: backup %s: %w", name, err)
+	var st ExportStats
+	if _, err := WriteFile(name, func(w io.Writer) (err error) {
+		st, err = Export(ctx, a, w, ExportOptions{})
+		return err
+	}); err != nil {
+		return "", fmt.Errorf("archive: backup %w", err)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -57,6 +57,7 @@ type Integration struct {
 	pace *pacer
 
 	catchingUp sync.Mutex
+	exporting  sync.Mutex // held while /townhall archive export runs
 	publicMu   sync.Mutex
 	public     map[string]bool // channel ID → public, from conversations.info
 	usersMu    sync.Mutex

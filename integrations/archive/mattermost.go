@@ -514,6 +514,19 @@ func mmTime(ts string) int64 {
 func (x *mmExport) channel(ctx context.Context, k int, c Channel, since string) error {
 	x.st.Channels++
 	x.chIdx, x.chName, x.lastTop, x.done = k, x.chanNames[c.ID], 0, map[string]bool{}
+	// A message captured live before anyone replied carries no thread_ts
+	// until a catch-up reads it again: the threads are known by their
+	// replies, so a first pass gathers them, and such a message is
+	// exported with its replies, not once alone and once as their thread.
+	threads := map[string]bool{}
+	if err := x.a.Each(ctx, c.ID, since, func(m Message) error {
+		if m.IsReply() {
+			threads[m.ThreadTS] = true
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
 	return x.a.Each(ctx, c.ID, since, func(m Message) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -530,7 +543,7 @@ func (x *mmExport) channel(ctx context.Context, k int, c Channel, since string) 
 		}
 		at := max(mmTime(m.TS), x.lastTop+1)
 		x.lastTop = at
-		if m.ThreadTS != m.TS {
+		if m.ThreadTS != m.TS && !threads[m.TS] {
 			return x.write(x.post(m, at, false))
 		}
 		replies, err := x.replies(ctx, m.Channel, m.TS)

@@ -94,6 +94,12 @@ type Deps struct {
 	// its errors matching slackapp.ErrUnknownChannel mean no such channel.
 	// Required when a source names a channel by name; nil otherwise.
 	ResolveChannel func(ctx context.Context, ref string) (string, error)
+	// Settings keep members' RSVP answers; nil: no RSVP buttons.
+	Settings store.Settings
+	// Updater rewrites a reminder's RSVP tally when someone answers on
+	// it (the runtime's Poster); nil leaves the tally as posted, and
+	// the member who answered still sees the new one.
+	Updater Updater
 }
 
 // Integration is the calendar integration. It is safe for concurrent use.
@@ -106,6 +112,8 @@ type Integration struct {
 	poster   Poster
 	claims   store.Claims
 	cursors  store.Cursors
+	settings store.Settings
+	updater  Updater
 	log      *slog.Logger
 	now      func() time.Time
 	clock    clock
@@ -138,7 +146,8 @@ func New(cfg Config, deps Deps) (*Integration, error) {
 	}
 	i := &Integration{
 		cfg: cfg, offsets: p.offsets, digest: p.digest,
-		poster: deps.Poster, claims: deps.Claims, cursors: deps.Cursors, log: deps.Logger, now: deps.Now,
+		poster: deps.Poster, claims: deps.Claims, cursors: deps.Cursors, settings: deps.Settings, updater: deps.Updater,
+		log: deps.Logger, now: deps.Now,
 		clock: clock{loc: deps.Location},
 	}
 	if i.log == nil {
@@ -194,7 +203,7 @@ func (i *Integration) Handlers() slackapp.Handlers {
 	return slackapp.Handlers{
 		Commands: []slackapp.Command{{
 			Name:    Command,
-			Usage:   "[today | tomorrow | week | <days>]",
+			Usage:   "[today | tomorrow | week | <days> | mine]",
 			Summary: "See upcoming community events (only you see the answer)",
 			Handler: slackapp.HandlerFunc(i.handleEvents),
 		}},
@@ -202,6 +211,11 @@ func (i *Integration) Handlers() slackapp.Handlers {
 			{ActionID: MoreActionID, Handler: slackapp.HandlerFunc(i.handleMore)},
 			{ActionID: JoinActionID, Handler: noop},
 			{ActionID: DetailsActionID, Handler: noop},
+			{ActionID: RSVPGoingActionID, Handler: slackapp.HandlerFunc(i.handleRSVP)},
+			{ActionID: RSVPMaybeActionID, Handler: slackapp.HandlerFunc(i.handleRSVP)},
+			{ActionID: RSVPNoActionID, Handler: slackapp.HandlerFunc(i.handleRSVP)},
+			{ActionID: RSVPWhoActionID, Handler: slackapp.HandlerFunc(i.handleRSVP)},
+			{ActionID: RSVPOpenActionID, Handler: slackapp.HandlerFunc(i.handleRSVP)},
 		},
 	}
 }

@@ -53,6 +53,10 @@ type Config struct {
 	Lookahead time.Duration `envconfig:"CALENDAR_LOOKAHEAD" default:"720h"`
 	// PageSize is how many events one /events answer lists.
 	PageSize int `envconfig:"CALENDAR_PAGE_SIZE" default:"10"`
+	// RSVP puts Going / Maybe / Can't buttons on reminders and an RSVP
+	// button on each event of /events (whose pages then list at most
+	// rsvpPageSize events, for Slack's 50 blocks).
+	RSVP bool `envconfig:"CALENDAR_RSVP" default:"true"`
 }
 
 // Limits of the configuration.

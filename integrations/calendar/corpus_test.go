@@ -197,7 +197,7 @@ func TestCorpus(t *testing.T) {
 			// The job runs every minute; these runs are hours apart, so a
 			// short catch-up keeps each to what fell due just before it.
 			cfg := calendar.Config{Sources: "ics:" + srv.URL() + "=" + slacktest.GeneralID, CatchUp: 10 * time.Minute}
-			b := startWith(t, clock, load(t, tc.zone), cfg, "", nil, true)
+			b := startWith(t, clock, load(t, tc.zone), cfg, "", nil, extras{cursors: true})
 
 			// The calendar is added now: nothing that fell due before is posted.
 			if posts := b.run(t, tc.clock); len(posts) != 0 {

@@ -50,12 +50,18 @@ type bundle struct {
 // start runs the app at the clock's time with cfg (Enabled, short poll).
 func start(t *testing.T, clock *integrationtest.Clock, loc *time.Location, cfg calendar.Config, db string, ws *slacktest.Server) bundle {
 	t.Helper()
-	return startWith(t, clock, loc, cfg, db, ws, false)
+	return startWith(t, clock, loc, cfg, db, ws, extras{})
 }
 
-// startWith is start, with the store's cursors given to the integration
-// when cursors is set (a calendar's first run is then remembered).
-func startWith(t *testing.T, clock *integrationtest.Clock, loc *time.Location, cfg calendar.Config, db string, ws *slacktest.Server, cursors bool) bundle {
+// extras say which of the store's capabilities the integration gets besides
+// claims.
+type extras struct {
+	cursors bool // a calendar's first run is remembered
+	rsvp    bool // members' answers are kept, and reminders' tallies updated
+}
+
+// startWith is start, with the store's capabilities that with names.
+func startWith(t *testing.T, clock *integrationtest.Clock, loc *time.Location, cfg calendar.Config, db string, ws *slacktest.Server, with extras) bundle {
 	t.Helper()
 	cfg.Enabled = true
 	if cfg.Reminders == "" {
@@ -76,8 +82,11 @@ func startWith(t *testing.T, clock *integrationtest.Clock, loc *time.Location, c
 		func(e *integrationtest.Env) (integrations.Integration, error) {
 			deps := calendar.Deps{Poster: e.Runtime.Poster(), Claims: e.Store, Now: e.Now, Location: e.Location,
 				ResolveChannel: e.Runtime.ResolveChannel, Logger: slog.New(slog.NewTextHandler(e.Logs, nil))}
-			if cursors {
+			if with.cursors {
 				deps.Cursors = e.Store
+			}
+			if with.rsvp {
+				deps.Settings, deps.Updater = e.Store, e.Runtime.Poster()
 			}
 			return calendar.New(cfg, deps)
 		})
@@ -547,13 +556,13 @@ SUMMARY:Event A
 END:VEVENT`))
 	cfg := calendar.Config{Sources: "ics:" + srv.URL() + "=" + slacktest.GeneralID}
 	clock := integrationtest.NewClock(time.Time{})
-	b := startWith(t, clock, time.UTC, cfg, "", nil, true)
+	b := startWith(t, clock, time.UTC, cfg, "", nil, extras{cursors: true})
 	if posts := b.run(t, time.Date(2026, 3, 9, 18, 0, 0, 0, time.UTC)); len(posts) != 0 {
 		t.Fatalf("first run caught up a reminder due before the calendar was configured: %s", texts(posts))
 	}
 	b.Stop(t)
 	// Down from 18:00 until after the 15 min reminder fell due.
-	b2 := startWith(t, clock, time.UTC, cfg, b.db, b.WS, true)
+	b2 := startWith(t, clock, time.UTC, cfg, b.db, b.WS, extras{cursors: true})
 	posts := b2.run(t, time.Date(2026, 3, 10, 11, 52, 0, 0, time.UTC))
 	if len(posts) != 1 || !strings.HasPrefix(posts[0].Text, "Late reminder: Event A starts in 8 minutes") {
 		t.Fatalf("after downtime: %s", texts(posts))

@@ -67,6 +67,9 @@ func (i *Integration) handleEvents(ctx context.Context, r *slackapp.Request) err
 	if a := strings.ToLower(arg); a == "help" || a == "-h" || a == "--help" || a == "?" {
 		return i.ephemeral(ctx, r, slackapp.Message{Text: helpText(i.cfg, i.clock.loc)})
 	}
+	if strings.EqualFold(arg, "mine") {
+		return i.mine(ctx, r)
+	}
 	sp, err := i.parseSpan(arg, i.now())
 	if err != nil {
 		return i.ephemeral(ctx, r, slackapp.Message{Text: "I don't know `" + slackapp.Escape(arg) + "`: " + err.Error()})
@@ -130,15 +133,23 @@ func (i *Integration) eventsPage(ctx context.Context, channel string, sp span, o
 		return slackapp.Message{Text: text}
 	}
 	offset = min(max(offset, 0), len(events))
-	page := events[offset:min(offset+i.cfg.PageSize, len(events))]
+	size := i.cfg.PageSize
+	if i.rsvpOn() {
+		size = min(size, rsvpPageSize)
+	}
+	page := events[offset:min(offset+size, len(events))]
 	rest := len(events) - offset - len(page)
 	head := fmt.Sprintf("🗓 %d event%s %s", len(events), pluralS(len(events)), sp.name)
 	if offset > 0 {
 		head += fmt.Sprintf(" (%d–%d)", offset+1, offset+len(page))
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*"+head+"*", false, false), nil, nil)}
-	for _, s := range agenda(i.clock, page) {
-		blocks = append(blocks, s.block)
+	if i.rsvpOn() {
+		blocks = append(blocks, rsvpAgenda(i.clock, page)...)
+	} else {
+		for _, s := range agenda(i.clock, page) {
+			blocks = append(blocks, s.block)
+		}
 	}
 	note := i.clock.zoneNote()
 	if stale != "" {
@@ -206,8 +217,12 @@ func decodeMore(v string, loc *time.Location) (span, string, int, error) {
 
 // helpText is /events' usage.
 func helpText(cfg Config, loc *time.Location) string {
+	mine := ""
+	if cfg.RSVP {
+		mine = fmt.Sprintf("• `%s mine`: the coming events you answered Going, Maybe or Can't (tap *RSVP* beside an event, or the buttons on a reminder)\n", Command)
+	}
 	return fmt.Sprintf("*%s* shows upcoming community events, only to you.\n"+
-		"• `%s` or `%s week`: today and the next 6 days\n• `%s today` · `%s tomorrow`\n• `%s 14`: today and the next 13 days (up to %d)\n"+
+		"• `%s` or `%s week`: today and the next 6 days\n• `%s today` · `%s tomorrow`\n• `%s 14`: today and the next 13 days (up to %d)\n%s"+
 		"Days end at midnight, %s time. In a channel with its own calendars you see those; elsewhere, every calendar.",
-		Command, Command, Command, Command, Command, Command, int(cfg.Lookahead/(24*time.Hour)), loc)
+		Command, Command, Command, Command, Command, Command, int(cfg.Lookahead/(24*time.Hour)), mine, loc)
 }

@@ -148,7 +148,7 @@ func (i *Integration) post(ctx context.Context, source, channel string, d due, n
 		return i.confirm(ctx, key)
 	}
 	late := now.Sub(d.at) > lateAfter
-	_, err = i.poster.Post(ctx, channel, reminderMessage(i.clock, d.event, now, late, d.at))
+	_, err = i.poster.Post(ctx, channel, i.withRSVP(ctx, reminderMessage(i.clock, d.event, now, late, d.at), d.event))
 	switch {
 	case err == nil:
 		outcome := "posted"
