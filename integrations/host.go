@@ -46,6 +46,8 @@ type Host struct {
 	now    func() time.Time
 	loc    *time.Location
 	states []state
+
+	replicas func(ctx context.Context, when func(time.Time) string) []string
 }
 
 type state struct {
@@ -60,11 +62,15 @@ type HostOptions struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Location *time.Location // the community's time zone, for status times
+	// Replicas lists the running replicas for status, one mrkdwn line
+	// each, formatting times with when; nil: status has no replicas
+	// section.
+	Replicas func(ctx context.Context, when func(time.Time) string) []string
 }
 
 // NewHost builds a host over a runtime and a scheduler.
 func NewHost(rt Runtime, sched Scheduler, o HostOptions) *Host {
-	h := &Host{rt: rt, sched: sched, log: o.Logger, now: o.Now, loc: o.Location}
+	h := &Host{rt: rt, sched: sched, log: o.Logger, now: o.Now, loc: o.Location, replicas: o.Replicas}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -367,6 +373,9 @@ func (h *Host) Status(ctx context.Context) slackapp.Message {
 	}
 	if len(core) > 0 {
 		section("⚙️ *townhall*\n" + strings.Join(core, "\n"))
+	}
+	if h.replicas != nil {
+		section("🖥 *replicas*\n" + strings.Join(h.replicas(ctx, h.when), "\n"))
 	}
 	return slackapp.Message{Text: text, Blocks: blocks}
 }

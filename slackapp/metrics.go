@@ -11,6 +11,7 @@ type metrics struct {
 	handlerTime *prometheus.HistogramVec // by kind, route
 	handlerErrs *prometheus.CounterVec   // by kind, route
 	duplicates  prometheus.Counter       // redeliveries dropped
+	dedupErrors prometheus.Counter       // shared dedup calls that failed
 	posts       *prometheus.CounterVec   // by method, outcome
 	retries     *prometheus.CounterVec   // by method, reason
 	connected   prometheus.Gauge
@@ -45,6 +46,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "townhall_slack_redeliveries_dropped_total",
 			Help: "Redelivered envelopes acknowledged but not handled again.",
 		}),
+		dedupErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "townhall_slack_dedup_errors_total",
+			Help: "Requests handled without the shared dedup because the store could not be asked.",
+		}),
 		posts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "townhall_slack_posts_total",
 			Help: "Messages sent to Slack, by method and outcome (ok, permanent, failed).",
@@ -59,7 +64,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		connects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "townhall_slack_connections_total",
-			Help: "Socket Mode connection attempts, by outcome (ok, error).",
+			Help: "Socket Mode connection attempts, by outcome (ok, error, refused).",
 		}, []string{"outcome"}),
 	}
 	// Make the outcomes visible at zero, so a dashboard sees them before
@@ -68,9 +73,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.acks.WithLabelValues(o)
 		m.connects.WithLabelValues(o)
 	}
+	m.connects.WithLabelValues("refused")
 	if reg != nil {
 		reg.MustRegister(m.envelopes, m.acks, m.ackLatency, m.handlerTime, m.handlerErrs,
-			m.duplicates, m.posts, m.retries, m.connected, m.connects)
+			m.duplicates, m.dedupErrors, m.posts, m.retries, m.connected, m.connects)
 	}
 	return m
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -38,6 +39,14 @@ type Options struct {
 	// Unrouted answers requests no handler is registered for (a command of
 	// a disabled integration, say). nil: an ephemeral "not available".
 	Unrouted Handler
+	// Deduper, when the store is shared by several replicas, drops a
+	// redelivery that reaches another replica than the first delivery
+	// (the store's claims). nil: in-memory dedup only (one process).
+	Deduper Deduper
+	// RefusedBackoff and RefusedBackoffMax bound the wait after Slack
+	// refuses a connection (too_many_websockets): it starts at the first
+	// and doubles up to the second (defaults 2 s and 5 min).
+	RefusedBackoff, RefusedBackoffMax time.Duration
 }
 
 // Runtime is a Slack app connected by Socket Mode. Build it with New,
@@ -68,7 +77,12 @@ type Runtime struct {
 	connected atomic.Bool
 	connMu    sync.Mutex
 	connGen   uint64        // connections opened so far; guarded by connMu
-	connEdge  chan struct{} // closed and replaced at every connect and disconnect
+	connEdge  chan struct{} // closed and replaced at every change of ConnectionState
+	connSince time.Time     // when the open connection said hello; guarded by connMu
+	refusals  int           // connections refused in a row; guarded by connMu
+	refusal   string        // why the last was refused; guarded by connMu
+	retryAt   time.Time     // when the next attempt after a refusal is due; guarded by connMu
+	backoff   time.Duration // the wait before retryAt, without jitter; guarded by connMu
 	botUserID atomic.Value  // string
 }
 
@@ -160,6 +174,12 @@ func (rt *Runtime) WaitIdle(ctx context.Context) error {
 // serves requests until ctx is cancelled. It then stops taking envelopes,
 // waits up to ShutdownTimeout for in-flight handlers, cancels the rest and
 // returns nil. It returns an error at once if Slack refuses the tokens.
+//
+// When Slack refuses a connection (too_many_websockets: an app may hold 10
+// Socket Mode connections, https://api.slack.com/apis/socket-mode), Run
+// waits, RefusedBackoff at first and twice as long after each refusal in a
+// row up to RefusedBackoffMax, and tries again; ConnectionState says so
+// meanwhile. socketmode would reconnect at once, forever.
 func (rt *Runtime) Run(ctx context.Context) error {
 	auth, err := rt.api.AuthTestContext(ctx)
 	if err != nil {
@@ -172,47 +192,146 @@ func (rt *Runtime) Run(ctx context.Context) error {
 	if rt.opts.PingInterval > 0 {
 		smOpts = append(smOpts, socketmode.OptionPingInterval(rt.opts.PingInterval))
 	}
-	sm := socketmode.New(rt.api, smOpts...)
 
 	// Handlers outlive ctx by up to ShutdownTimeout so in-flight work can
 	// finish; handlerCtx is cancelled when that grace ends.
 	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelHandlers()
 
-	smCtx, stopSM := context.WithCancel(ctx)
-	defer stopSM()
-	smErr := make(chan error, 1)
-	go func() { smErr <- sm.RunContext(smCtx) }()
+	var runErr error
+	for step := 0; ; {
+		sm := socketmode.New(rt.api, smOpts...)
+		smCtx, stopSM := context.WithCancel(ctx)
+		smErr := make(chan error, 1)
+		go func() { smErr <- sm.RunContext(smCtx) }()
 
-	runErr, smDone := rt.loop(ctx, handlerCtx, sm, smErr)
-	stopSM()
+		res := rt.loop(ctx, handlerCtx, sm, smErr)
+		stopSM()
+		if !res.smDone {
+			<-smErr // socketmode exits promptly once smCtx is cancelled
+		}
+		runErr = res.err
+		if !res.refused {
+			break
+		}
+		if res.stable {
+			step = 0
+		}
+		step++
+		if !rt.waitRefused(ctx, step) {
+			break
+		}
+	}
 	rt.acking.Wait() // each gives up by Slack's ack deadline at the latest
 	rt.setConnected(false)
-	if !smDone {
-		<-smErr // socketmode exits promptly once smCtx is cancelled
-	}
 	rt.drain(cancelHandlers)
 	return runErr
 }
 
-// loop reads socketmode's events until ctx is done or the client gives up.
-// smDone reports whether it received socketmode's exit from smErr: when ctx
-// is cancelled, socketmode's context is too, so both may be ready at once
-// and either may be chosen.
-func (rt *Runtime) loop(ctx, handlerCtx context.Context, sm *socketmode.Client, smErr <-chan error) (err error, smDone bool) {
+// refusalReason is what Slack's refusal of a WebSocket most likely means:
+// its disconnect message, which names the reason, is consumed inside
+// socketmode before the runtime can see it.
+const refusalReason = "too_many_websockets: closed at once; Slack allows 10 connections per app"
+
+// waitRefused records the step'th refusal in a row and waits out its
+// backoff; it reports false if ctx ended first.
+func (rt *Runtime) waitRefused(ctx context.Context, step int) bool {
+	base, ceiling := rt.opts.RefusedBackoff, rt.opts.RefusedBackoffMax
+	if base <= 0 {
+		base = 2 * time.Second
+	}
+	if ceiling <= 0 {
+		ceiling = 5 * time.Minute
+	}
+	wait := base
+	for i := 1; i < step && wait < ceiling; i++ {
+		wait *= 2
+	}
+	wait = min(wait, ceiling)
+	// Up to a tenth more, so replicas refused together spread out.
+	jittered := wait + rand.N(wait/10+1)
+	rt.m.connects.WithLabelValues("refused").Inc()
+	rt.connMu.Lock()
+	rt.refusals++
+	rt.refusal, rt.retryAt, rt.backoff = refusalReason, time.Now().Add(jittered), wait
+	n := rt.refusals
+	rt.edgeLocked()
+	rt.connMu.Unlock()
+	rt.log.Warn("slack refused the socket mode connection; backing off", "reason", refusalReason,
+		"refusals", n, "retry_in", jittered)
+	t := time.NewTimer(jittered)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// loopResult is how a socketmode client's session ended.
+type loopResult struct {
+	err     error
+	smDone  bool // socketmode's exit was received from smErr
+	refused bool // Slack closed a connection before its hello
+	stable  bool // a connection said hello before the refusal: backoff restarts
+}
+
+// loop reads socketmode's events until ctx is done, the client gives up,
+// or Slack refuses a connection. smDone reports whether it received
+// socketmode's exit from smErr: when ctx is cancelled, socketmode's
+// context is too, so both may be ready at once and either may be chosen.
+func (rt *Runtime) loop(ctx, handlerCtx context.Context, sm *socketmode.Client, smErr <-chan error) loopResult {
+	var (
+		opened bool // a WebSocket is open (socketmode's connected)
+		hello  bool // it said hello
+		stable bool // some connection of this session said hello
+	)
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, false
+			return loopResult{}
 		case err := <-smErr:
 			if ctx.Err() != nil {
-				return nil, true
+				return loopResult{smDone: true}
 			}
-			return fmt.Errorf("slack socket mode with SLACK_APP_TOKEN: %w", err), true
+			return loopResult{err: fmt.Errorf("slack socket mode with SLACK_APP_TOKEN: %w", err), smDone: true}
 		case evt := <-sm.Events:
+			switch evt.Type {
+			case socketmode.EventTypeConnected:
+				opened, hello = true, false
+			case socketmode.EventTypeHello:
+				hello = true
+			case socketmode.EventTypeConnecting:
+				if opened {
+					opened = false
+					if !hello {
+						rt.setConnected(false)
+						return loopResult{refused: true, stable: stable}
+					}
+					stable = true
+				}
+			case socketmode.EventTypeConnectionError:
+				if ce, ok := evt.Data.(*slack.ConnectionErrorEvent); ok && ce.ErrorObj != nil &&
+					strings.Contains(ce.ErrorObj.Error(), "too_many_websockets") {
+					// apps.connections.open said so; socketmode backs
+					// off itself (up to 5 minutes).
+					rt.noteRefusal("too_many_websockets", ce.Backoff)
+				}
+			}
 			rt.event(ctx, handlerCtx, sm, evt)
 		}
 	}
+}
+
+// noteRefusal records a refusal that socketmode itself backs off from.
+func (rt *Runtime) noteRefusal(reason string, wait time.Duration) {
+	rt.m.connects.WithLabelValues("refused").Inc()
+	rt.connMu.Lock()
+	defer rt.connMu.Unlock()
+	rt.refusals++
+	rt.refusal, rt.retryAt, rt.backoff = reason, time.Now().Add(wait), wait
+	rt.edgeLocked()
 }
 
 // drain waits for in-flight handlers up to ShutdownTimeout, then cancels them.
@@ -267,10 +386,11 @@ func (rt *Runtime) setConnected(up bool) {
 	if rt.connected.Swap(up) == up {
 		return
 	}
-	close(rt.connEdge)
-	rt.connEdge = make(chan struct{})
+	rt.edgeLocked()
 	if up {
 		rt.connGen++
+		rt.connSince = time.Now()
+		rt.refusals, rt.refusal, rt.retryAt, rt.backoff = 0, "", time.Time{}, 0
 		rt.m.connected.Set(1)
 		rt.log.Info("slack socket mode connected")
 	} else {
@@ -346,7 +466,8 @@ func (rt *Runtime) request(ctx, handlerCtx context.Context, sm *socketmode.Clien
 	if req == nil {
 		return
 	}
-	if !rt.dedup.first(dedupKeys(env, req), start) {
+	keys := dedupKeys(env, req)
+	if !rt.dedup.first(keys, start) {
 		rt.m.duplicates.Inc()
 		rt.log.Info("slack redelivery dropped: already handled", "envelope_id", env.EnvelopeID,
 			"retry_attempt", env.RetryAttempt, "retry_reason", env.RetryReason)
@@ -356,7 +477,7 @@ func (rt *Runtime) request(ctx, handlerCtx context.Context, sm *socketmode.Clien
 		h = rt.unrouted()
 	}
 	started = true
-	rt.start(handlerCtx, req, route, h)
+	rt.start(handlerCtx, req, route, h, keys)
 }
 
 // ackDeadline is Slack's: an envelope not acknowledged within three
@@ -387,7 +508,7 @@ func (rt *Runtime) ack(ctx context.Context, sm *socketmode.Client, envelopeID st
 // start runs h for req in its own goroutine, bounded by the concurrency
 // semaphore and the handler timeout, with panics recovered. The caller has
 // counted the work with begin; the goroutine ends it with done.
-func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Handler) {
+func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Handler, keys []string) {
 	rt.inflight.Add(1)
 	go func() {
 		defer rt.inflight.Done()
@@ -397,6 +518,15 @@ func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Hand
 			defer func() { <-rt.sem }()
 		case <-ctx.Done():
 			return
+		}
+		run, claimed := rt.claimShared(ctx, keys)
+		if !run {
+			rt.m.duplicates.Inc()
+			rt.log.Info("slack redelivery dropped: another replica has it", "envelope_id", req.EnvelopeID)
+			return
+		}
+		if claimed != nil {
+			defer rt.confirmShared(ctx, claimed)
 		}
 		hctx, cancel := context.WithTimeout(ctx, rt.cfg.HandlerTimeout)
 		defer cancel()

@@ -29,13 +29,17 @@ type setupOpts struct {
 	cfg      func(*slackapp.Config)
 	opts     func(*slackapp.Options)
 	ws       []slacktest.Option
+	server   *slacktest.Server // nil: a new fake workspace with ws's options
 }
 
 // setup starts a fake workspace and a runtime serving h, and waits until
 // the runtime is connected. The runtime stops at cleanup.
 func setup(t testing.TB, so setupOpts) *testBundle {
 	t.Helper()
-	ws := slacktest.New(t, so.ws...)
+	ws := so.server
+	if ws == nil {
+		ws = slacktest.New(t, so.ws...)
+	}
 	logs := &syncBuffer{}
 	cfg := slackapp.Config{
 		AppToken:              slackapp.Secret(ws.AppToken()),

@@ -60,6 +60,9 @@ type Driver interface {
 	// SettingDelete deletes p.Key; deleting a missing key is not an error.
 	SettingDelete(ctx context.Context, p SettingDeleteParams) error
 
+	// ReplicaDriver keeps the replicas' heartbeats (see Replicas).
+	ReplicaDriver
+
 	// Ping reports whether the database can be reached.
 	Ping(ctx context.Context) error
 	// Close releases the database. No method may be called after it.

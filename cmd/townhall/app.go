@@ -40,6 +40,7 @@ type app struct {
 	rt    *slackapp.Runtime
 	sched *scheduler.Scheduler
 	host  *integrations.Host
+	self  store.Replica // this process, as its heartbeat row shows it
 
 	runners    []integrations.Runner  // long-lived work of the enabled integrations
 	translator *translate.Integration // when translation is on: feeds' and digests' translations
@@ -77,7 +78,7 @@ func newApp(ctx context.Context, cfg config, d deps) (_ *app, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: d.Logger, reg: reg, store: st}
+	a := &app{cfg: cfg, log: d.Logger, reg: reg, store: st, self: newSelf(d.Now())}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -93,19 +94,29 @@ func newApp(ctx context.Context, cfg config, d deps) (_ *app, err error) {
 	if err := a.sched.Add(a.purgeJob(d.Now)); err != nil {
 		return nil, err
 	}
-	a.rt, err = slackapp.New(cfg.Slack, slackapp.Options{
+	rtOpts := slackapp.Options{
 		Logger:     d.Logger.With("component", "slack"),
 		Registerer: reg,
 		HTTPClient: d.HTTPClient,
 		Unrouted: slackapp.HandlerFunc(func(ctx context.Context, r *slackapp.Request) error {
 			return a.host.Unrouted(ctx, r)
 		}),
-	})
+	}
+	if cfg.Store.Postgres() {
+		// Replicas share the database: a redelivery reaching another
+		// replica's connection is dropped there (SQLite is one process,
+		// whose in-memory dedup suffices).
+		rtOpts.Deduper = st
+	}
+	a.rt, err = slackapp.New(cfg.Slack, rtOpts)
 	if err != nil {
 		return nil, err
 	}
 	a.host = integrations.NewHost(a.rt, a.sched, integrations.HostOptions{
 		Logger: d.Logger, Now: d.Now, Location: cfg.Scheduler.Location(),
+		Replicas: func(ctx context.Context, when func(time.Time) string) []string {
+			return replicaLines(ctx, a.store, a.self.ID, when)
+		},
 	})
 	if err := a.addIntegrations(d); err != nil {
 		return nil, err
@@ -282,7 +293,7 @@ func (a *app) newArchive(d deps, logger *slog.Logger) (integrations.Integration,
 		}
 	}
 	return archive.New(a.cfg.Archive, archive.Deps{
-		Archive: ar, API: a.rt.API(), IsStaff: a.rt.IsStaff, WaitConnection: a.rt.WaitConnection,
+		Archive: ar, API: a.rt.API(), IsStaff: a.rt.IsStaff, WaitConnection: a.rt.WaitConnection, Lease: a.store,
 		Logger: logger, Now: d.Now, Location: loc, Registerer: a.reg,
 	})
 }
@@ -307,7 +318,11 @@ func (a *app) purgeJob(now func() time.Time) scheduler.Job {
 			if err != nil {
 				return err
 			}
-			a.log.Info("store purged", "claims", claims, "cache_entries", cached)
+			replicas, err := a.store.PurgeReplicas(ctx, now().Add(-replicaRetention))
+			if err != nil {
+				return err
+			}
+			a.log.Info("store purged", "claims", claims, "cache_entries", cached, "replicas", replicas)
 			return nil
 		},
 	}
@@ -340,6 +355,11 @@ func (a *app) run(ctx context.Context) error {
 	}
 	runCtx, stopRunners := context.WithCancel(ctx)
 	var runners sync.WaitGroup
+	hb := &heartbeat{st: a.store, rt: a.rt, log: a.log.With("component", "replicas"), self: a.self, every: heartbeatInterval}
+	if err := hb.beat(ctx); err != nil { // status lists this replica from the start
+		a.log.Warn("replica heartbeat not written; retrying", "error", err)
+	}
+	runners.Go(func() { hb.run(runCtx) })
 	for _, r := range a.runners {
 		runners.Go(func() {
 			if err := r.Run(runCtx); err != nil {

@@ -175,10 +175,15 @@ func TestTownhallStatus(t *testing.T) {
 			t.Fatalf("want an ephemeral status, got %+v", posts)
 		}
 		text := slacktest.Render(posts[0])
-		for _, want := range []string{"connected to Slack", "calls* — on", "calendar* — off", "TOWNHALL_CALENDAR_ENABLED"} {
+		host, _ := os.Hostname()
+		for _, want := range []string{"connected to Slack", "calls* — on", "calendar* — off", "TOWNHALL_CALENDAR_ENABLED",
+			"replicas*", "`" + host + "` " + buildVersion() + " (this one)", "last heartbeat"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("status lacks %q:\n%s", want, text)
 			}
+		}
+		if n := strings.Count(text, "last heartbeat"); n != 1 {
+			t.Errorf("status lists %d replicas, want 1 (one SQLite process):\n%s", n, text)
 		}
 	})
 	t.Run("unknown subcommand gets usage", func(t *testing.T) {

@@ -10,17 +10,55 @@ import (
 	"github.com/slack-go/slack"
 )
 
+// Lease is what catch-up needs of the store's claims: a lease on a key
+// that one holder at a time can take (store.Store satisfies it).
+type Lease interface {
+	// Claim reports whether the caller now holds key for lease; false
+	// while another holds it.
+	Claim(ctx context.Context, key string, lease time.Duration) (bool, error)
+	// Release gives key up so another may take it at once.
+	Release(ctx context.Context, key string) error
+}
+
+const (
+	// CatchUpLeaseKey is the claim under which one replica catches up.
+	CatchUpLeaseKey = "archive:catchup"
+	// catchUpLease bounds how long a replica that died mid-catch-up keeps
+	// the others from catching up. A catch-up that runs longer only lets
+	// a second one start, which is harmless: archiving is idempotent.
+	catchUpLease = 30 * time.Minute
+)
+
 // CatchUp archives what was said while the app was not listening: for
 // every public channel the app is in, conversations.history since a little
 // before the newest archived message (CatchUpLookback), and
 // conversations.replies for threads with replies since then. Calls are
 // paced (APIPace) and a 429 is waited out. Only one catch-up runs at a
-// time; a second call while one runs returns at once.
+// time; a second call while one runs returns at once. With a Lease, that
+// holds across replicas: while another replica catches up, CatchUp
+// returns nil at once, as that one archives the same channels.
 func (i *Integration) CatchUp(ctx context.Context) error {
 	if !i.catchingUp.TryLock() {
 		return nil
 	}
 	defer i.catchingUp.Unlock()
+	if l := i.d.Lease; l != nil {
+		ok, err := l.Claim(ctx, CatchUpLeaseKey, catchUpLease)
+		if err != nil {
+			return fmt.Errorf("archive: catch-up: take the lease: %w", err)
+		}
+		if !ok {
+			i.log.Info("archive catch-up skipped: another replica is catching up")
+			return nil
+		}
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := l.Release(rctx, CatchUpLeaseKey); err != nil {
+				i.log.Warn("archive catch-up lease not released; it expires by itself", "error", err)
+			}
+		}()
+	}
 	channels, err := i.memberChannels(ctx)
 	if err != nil {
 		return fmt.Errorf("archive: catch-up: %w", err)

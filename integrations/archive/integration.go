@@ -30,6 +30,9 @@ type Deps struct {
 	// WaitConnection): Run catches up once per connection, so after every
 	// reconnect. nil: Run catches up once.
 	WaitConnection func(ctx context.Context, seen uint64) (uint64, error)
+	// Lease lets one replica at a time catch up when several share the
+	// database (the store's claims); nil: no lease, for one process.
+	Lease Lease
 	// Logger receives the integration's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.

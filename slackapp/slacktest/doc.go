@@ -101,7 +101,11 @@
 // of any type still unacknowledged when its connection closes is sent again,
 // with the same payload, a new envelope_id, retry_attempt+1 and retry_reason
 // "timeout", on the next connection, up to three retries. The fake never
-// times out an ack on its own; Redeliver simulates an ack that Slack lost.
+// times out an ack on its own; Redeliver simulates an ack that Slack lost,
+// and sends the retry to another connection than the original's whenever
+// one is open (Slack may pick any), so a test with several replicas sees a
+// retry reach a replica that did not see the first delivery. Envelope.Conn
+// numbers the connection each envelope was written to.
 //
 // # Imports
 //

@@ -281,6 +281,10 @@ func jsonString(v string) json.RawMessage {
 // Redeliver sends an envelope's payload again in a new envelope with
 // retry_attempt one higher and retry_reason "timeout", as Slack does when it
 // did not see an ack in time. For an event the event_id stays the same.
+// Slack may retry on any of the app's connections; the fake picks another
+// connection than the original's whenever one is open, so a test with
+// several replicas sees the retry reach a replica that did not see the
+// first delivery (Envelope.Conn says which).
 func (s *Server) Redeliver(ctx context.Context, env Envelope) (Envelope, error) {
 	s.mu.Lock()
 	orig, ok := s.envelopes[env.ID]
@@ -291,7 +295,7 @@ func (s *Server) Redeliver(ctx context.Context, env Envelope) (Envelope, error) 
 	e := &envelope{
 		id: newUUID(), typ: orig.typ, payload: orig.payload, acceptsResp: orig.acceptsResp,
 		retryAttempt: orig.retryAttempt + 1, retryReason: "timeout",
-		channel: orig.channel, user: orig.user,
+		channel: orig.channel, user: orig.user, avoid: orig.conn,
 	}
 	s.envelopes[e.id] = e
 	s.mu.Unlock()

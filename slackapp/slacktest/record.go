@@ -140,6 +140,9 @@ type Envelope struct {
 	Sent         time.Time
 	RetryAttempt int
 	Payload      json.RawMessage
+	// Conn numbers the connection it was written to (from 1, in the
+	// order connections opened), so a test can tell replicas apart.
+	Conn int
 }
 
 // Ack is an acknowledgement the app sent for an envelope.

@@ -85,6 +85,7 @@ type envelope struct {
 	retryAttempt int
 	retryReason  string
 	parent       *envelope // the delivery this one repeats after its connection died
+	avoid        *conn     // a redelivery goes to another connection than this when one is open
 
 	// Guarded by Server.mu.
 	state envState
@@ -118,7 +119,11 @@ func (e *envelope) wire() []byte {
 }
 
 func (e *envelope) public() Envelope {
-	return Envelope{ID: e.id, Type: e.typ, Sent: e.sent, RetryAttempt: e.retryAttempt, Payload: e.payload}
+	env := Envelope{ID: e.id, Type: e.typ, Sent: e.sent, RetryAttempt: e.retryAttempt, Payload: e.payload}
+	if e.conn != nil {
+		env.Conn = e.conn.id
+	}
+	return env
 }
 
 // newEnvelopeLocked registers an envelope. s.mu must be held.
@@ -149,7 +154,7 @@ func (s *Server) deliver(ctx context.Context, e *envelope) error {
 	for {
 		var c *conn
 		err := s.waitFor(ctx, func() (bool, error) {
-			if c = s.pickConnLocked(); c == nil {
+			if c = s.pickConnLocked(e.avoid); c == nil {
 				return false, nil
 			}
 			e.state, e.conn = envInflight, c
@@ -194,18 +199,25 @@ func (s *Server) deliver(ctx context.Context, e *envelope) error {
 	}
 }
 
-// pickConnLocked chooses a connection for the next envelope, round robin.
-// s.mu must be held.
-func (s *Server) pickConnLocked() *conn {
+// pickConnLocked chooses a connection for the next envelope, round robin,
+// passing over avoid (where the original of a redelivery went) while
+// another connection is open. s.mu must be held.
+func (s *Server) pickConnLocked(avoid *conn) *conn {
 	n := len(s.conns)
+	var fallback *conn
 	for i := range n {
 		c := s.conns[(s.rr+i)%n]
-		if c.ready && !c.draining {
-			s.rr = (s.rr + i + 1) % n
-			return c
+		if !c.ready || c.draining {
+			continue
 		}
+		if c == avoid {
+			fallback = c
+			continue
+		}
+		s.rr = (s.rr + i + 1) % n
+		return c
 	}
-	return nil
+	return fallback
 }
 
 func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {

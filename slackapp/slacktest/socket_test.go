@@ -430,3 +430,48 @@ func TestPings(t *testing.T) {
 		}
 	})
 }
+
+// TestRedeliverGoesToAnotherConnection: with several connections open, a
+// redelivery goes to another connection than its original's, as Slack may
+// retry on any, so a test sees a retry reach another replica; Envelope.Conn
+// says which. With one connection, it goes there.
+func TestRedeliverGoesToAnotherConnection(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{})
+	ctx := waitCtx(t)
+	env, err := b.srv.SlashCommand(ctx, slacktest.SlashCommand{Command: "/call"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.Conn != 1 {
+		t.Errorf("first envelope on connection %d, want 1", env.Conn)
+	}
+	again, err := b.srv.Redeliver(ctx, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Conn != 1 {
+		t.Errorf("with one connection, redelivered on %d, want 1", again.Conn)
+	}
+
+	b.startClient(t, false)
+	if err := b.srv.WaitConnected(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	for range 6 {
+		env, err := b.srv.SlashCommand(ctx, slacktest.SlashCommand{Command: "/call"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := b.srv.Redeliver(ctx, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Conn == env.Conn || again.Conn == 0 {
+			t.Fatalf("envelope on connection %d redelivered on %d; want the other", env.Conn, again.Conn)
+		}
+		if again.RetryAttempt != env.RetryAttempt+1 {
+			t.Errorf("retry_attempt %d after %d", again.RetryAttempt, env.RetryAttempt)
+		}
+	}
+}

@@ -55,6 +55,10 @@ func Exercise(t *testing.T, newDriver func(t *testing.T) store.Driver) {
 		t.Parallel()
 		exerciseSettings(t, setup)
 	})
+	t.Run("Replicas", func(t *testing.T) {
+		t.Parallel()
+		exerciseReplicas(t, setup)
+	})
 	t.Run("NamespacesAreSeparate", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)

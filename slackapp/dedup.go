@@ -1,0 +1,80 @@
+package slackapp
+
+import (
+	"context"
+	"time"
+)
+
+// Deduper records, for every replica sharing it, which requests have been
+// handled, so that a redelivery that reaches another replica's connection
+// is dropped there too. It is the store's claims (store.Store satisfies it)
+// when the store is shared; without one, each runtime's in-memory dedup is
+// all there is, which is enough for one process.
+//
+// Claim reports whether the caller now holds key for lease: false when
+// another replica holds it or has confirmed it. Confirm marks key handled
+// for good. Both honour ctx; an error means the store could not be asked,
+// and the runtime then handles the request (a possible duplicate rather
+// than a lost request).
+type Deduper interface {
+	Claim(ctx context.Context, key string, lease time.Duration) (bool, error)
+	Confirm(ctx context.Context, key string) error
+}
+
+// dedupPrefix namespaces the runtime's keys among the store's claims.
+const dedupPrefix = "slack:"
+
+// dedupStoreTimeout bounds each call to the shared Deduper: a slow database
+// must not hold a handler for long before it runs.
+const dedupStoreTimeout = 2 * time.Second
+
+// sharedKeys are the keys a request is claimed under in the Deduper: the
+// identities that survive a redelivery (event_id, trigger_id), or the
+// envelope ID when there is none. In-memory dedup also checks the envelope.
+func sharedKeys(keys []string) []string {
+	if len(keys) > 1 {
+		return keys[1:]
+	}
+	return keys
+}
+
+// claimShared claims req's keys in the shared Deduper and reports whether
+// the handler should run, and the keys to confirm once it has. The lease
+// covers the handler's run: a replica that dies mid-handler lets a later
+// redelivery through once the lease ends.
+func (rt *Runtime) claimShared(ctx context.Context, keys []string) (run bool, claimed []string) {
+	d := rt.opts.Deduper
+	if d == nil {
+		return true, nil
+	}
+	lease := rt.cfg.HandlerTimeout + ackDeadline
+	for _, k := range sharedKeys(keys) {
+		cctx, cancel := context.WithTimeout(ctx, dedupStoreTimeout)
+		ok, err := d.Claim(cctx, dedupPrefix+k, lease)
+		cancel()
+		if err != nil {
+			rt.m.dedupErrors.Inc()
+			rt.log.Warn("shared dedup unavailable; handling the request here (a redelivery to another replica may be handled twice)",
+				"key", k, "error", err)
+			return true, claimed
+		}
+		if !ok {
+			return false, claimed
+		}
+		claimed = append(claimed, dedupPrefix+k)
+	}
+	return true, claimed
+}
+
+// confirmShared marks keys handled for good, after the handler ran.
+func (rt *Runtime) confirmShared(ctx context.Context, keys []string) {
+	for _, k := range keys {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dedupStoreTimeout)
+		err := rt.opts.Deduper.Confirm(cctx, k)
+		cancel()
+		if err != nil {
+			// The lease still covers Slack's redeliveries for a while.
+			rt.log.Warn("shared dedup: confirm failed", "key", k, "error", err)
+		}
+	}
+}
