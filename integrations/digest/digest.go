@@ -41,7 +41,9 @@ func (t thread) score() int { return t.replies + t.reactions }
 // the period [since, before). Threads are ranked by replies and reactions
 // together, then by replies, then oldest first; a thread needs at least
 // one of either, a parent that is known and not hidden, and a parent not
-// posted by self (the app's own digests are not news).
+// posted by self (the app's own digests are not news). An app's post (a
+// feed item) counts only when people replied to it: reactions alone are
+// not a conversation.
 func count(ms []Message, since, before time.Time, top int, self string) tally {
 	sinceTS, beforeTS := formatTS(since), formatTS(before)
 	in := func(m Message) bool { return m.TS >= sinceTS && m.TS < beforeTS }
@@ -78,9 +80,6 @@ func count(ms []Message, since, before time.Time, top int, self string) tally {
 			continue
 		}
 		if !byPerson(m) {
-			if !m.IsReply() {
-				get(m.TS).reactions += m.Reactions // an app's post people reacted to
-			}
 			continue
 		}
 		t.messages++
@@ -96,7 +95,8 @@ func count(ms []Message, since, before time.Time, top int, self string) tally {
 	t.people = len(people)
 	for ts, th := range threads {
 		p, ok := byTS[ts]
-		if !ok || p.Hidden || p.IsReply() || (self != "" && p.User == self) || th.score() == 0 {
+		if !ok || p.Hidden || p.IsReply() || (self != "" && p.User == self) || th.score() == 0 ||
+			!byPerson(p) && th.replies == 0 {
 			continue
 		}
 		th.parent = p

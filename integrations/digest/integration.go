@@ -183,10 +183,7 @@ func (i *Integration) period(end time.Time) (since, before time.Time) {
 // others.
 func (i *Integration) run(ctx context.Context, at time.Time) error {
 	chans, explicit, err := i.channels(ctx)
-	if err != nil {
-		return err
-	}
-	var errs []error
+	errs := []error{err} // a channel not found does not hold up the others
 	for _, ch := range chans {
 		if err := i.scheduled(ctx, ch, explicit, at); err != nil {
 			errs = append(errs, err)
