@@ -21,6 +21,7 @@ import (
 	"github.com/townhall/townhall/integrations/archive/web"
 	"github.com/townhall/townhall/integrations/calendar"
 	"github.com/townhall/townhall/integrations/calls"
+	"github.com/townhall/townhall/integrations/digest"
 	"github.com/townhall/townhall/integrations/feeds"
 	"github.com/townhall/townhall/integrations/translate"
 	"github.com/townhall/townhall/scheduler"
@@ -187,6 +188,9 @@ func (a *app) addIntegrations(d deps) error {
 		}},
 		{archive.Name, a.cfg.Archive.Enabled, func() (integrations.Integration, error) {
 			return a.newArchive(d, logger(archive.Name))
+		}},
+		{digest.Name, a.cfg.Digest.Enabled, func() (integrations.Integration, error) {
+			return a.newDigest(d, logger(digest.Name)) // after the archive: it reads it when it is on
 		}},
 	}
 	for _, w := range wired {

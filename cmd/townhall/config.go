@@ -21,6 +21,7 @@ import (
 	"github.com/townhall/townhall/integrations/archive"
 	"github.com/townhall/townhall/integrations/calendar"
 	"github.com/townhall/townhall/integrations/calls"
+	"github.com/townhall/townhall/integrations/digest"
 	"github.com/townhall/townhall/integrations/feeds"
 	"github.com/townhall/townhall/integrations/translate"
 	"github.com/townhall/townhall/integrations/translate/google"
@@ -62,6 +63,7 @@ type config struct {
 	Translate translate.Config
 	Archive   archive.Config
 	Alerts    integrations.AlertConfig
+	Digest    digest.Config
 }
 
 // sections lists the config's parts with their envconfig prefixes, in the
@@ -78,6 +80,7 @@ func (c *config) sections() []section {
 		{"Translate", "TOWNHALL", &c.Translate},
 		{"Archive", "TOWNHALL", &c.Archive},
 		{"Staff alerts", "TOWNHALL", &c.Alerts},
+		{"Digest", "TOWNHALL", &c.Digest},
 	}
 }
 
