@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -206,22 +209,16 @@ func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added 
 	slices.SortFunc(batch, func(x, y archive.Message) int {
 		return cmpPair(x.TS, x.Channel, y.TS, y.Channel)
 	})
-	cols := make([][]string, 12)
-	for k := range cols {
-		cols[k] = make([]string, len(batch))
-	}
-	st := newStemCache()
-	for k, m := range batch {
-		for c, v := range []string{m.Channel, m.TS, m.ThreadTS, m.User, m.Username, m.BotID, m.Subtype, m.Text,
-			m.Edited, jsonOrEmpty(m.Files), jsonOrEmpty(m.Reactions), searchVector(m, st)} {
-			cols[c][k] = v
-		}
-	}
-	args := make([]any, len(cols))
-	for k, c := range cols {
-		args[k] = c
-	}
+	args := columns(batch)
 	err = a.writeTx(ctx, fmt.Sprintf("put %d messages", len(ms)), func(tx pgx.Tx) error {
+		if len(batch) >= bulkBatch {
+			// An import's batch: the GIN index's pending list is merged
+			// into the index by whichever insert fills it, in work_mem
+			// at a time; more memory, fewer passes over the index.
+			if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '`+bulkWorkMem+`'`); err != nil {
+				return err
+			}
+		}
 		rows, err := tx.Query(ctx, putMessages, args...)
 		if err != nil {
 			return err
@@ -262,6 +259,62 @@ func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added 
 		return 0, err
 	}
 	return added, nil
+}
+
+// bulkBatch is the size from which a batch is an import's (archive.Import
+// stores 5,000 messages at a time; live capture a few), and bulkWorkMem the
+// work_mem its transaction sets.
+const (
+	bulkBatch   = 1000
+	bulkWorkMem = "64MB"
+)
+
+// vectorChunk is how many messages' search texts one goroutine computes
+// at a time.
+const vectorChunk = 500
+
+// columns are putMessages' arguments for batch: its columns as arrays of
+// text. The search texts, most of the work, are computed on up to
+// GOMAXPROCS goroutines, a chunk at a time.
+func columns(batch []archive.Message) []any {
+	cols := make([][]string, 12)
+	for k := range cols {
+		cols[k] = make([]string, len(batch))
+	}
+	fill := func(from, to int) {
+		st := newStemCache()
+		for k := from; k < to; k++ {
+			m := batch[k]
+			for c, v := range []string{m.Channel, m.TS, m.ThreadTS, m.User, m.Username, m.BotID, m.Subtype, m.Text,
+				m.Edited, jsonOrEmpty(m.Files), jsonOrEmpty(m.Reactions), searchVector(m, st)} {
+				cols[c][k] = v
+			}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), (len(batch)+vectorChunk-1)/vectorChunk)
+	if workers <= 1 {
+		fill(0, len(batch))
+	} else {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for {
+					from := int(next.Add(vectorChunk)) - vectorChunk
+					if from >= len(batch) {
+						return
+					}
+					fill(from, min(from+vectorChunk, len(batch)))
+				}
+			})
+		}
+		wg.Wait()
+	}
+	args := make([]any, len(cols))
+	for k, c := range cols {
+		args[k] = c
+	}
+	return args
 }
 
 func cmpPair(a1, a2, b1, b2 string) int {
