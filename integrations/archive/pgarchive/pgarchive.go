@@ -88,6 +88,8 @@ type Archive struct {
 	searchSlots chan struct{} // a token per running search
 	rankWindow  int
 
+	stemCaches sync.Pool // of *stemCache, for PutMessages
+
 	closeOnce sync.Once
 }
 

@@ -209,7 +209,7 @@ func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added 
 	slices.SortFunc(batch, func(x, y archive.Message) int {
 		return cmpPair(x.TS, x.Channel, y.TS, y.Channel)
 	})
-	args := columns(batch)
+	args := a.columns(batch)
 	err = a.writeTx(ctx, fmt.Sprintf("put %d messages", len(ms)), func(tx pgx.Tx) error {
 		if len(batch) >= bulkBatch {
 			// An import's batch: the GIN index's pending list is merged
@@ -275,14 +275,19 @@ const vectorChunk = 500
 
 // columns are putMessages' arguments for batch: its columns as arrays of
 // text. The search texts, most of the work, are computed on up to
-// GOMAXPROCS goroutines, a chunk at a time.
-func columns(batch []archive.Message) []any {
+// GOMAXPROCS goroutines, a chunk at a time, each with a stem cache kept
+// from batch to batch.
+func (a *Archive) columns(batch []archive.Message) []any {
 	cols := make([][]string, 12)
 	for k := range cols {
 		cols[k] = make([]string, len(batch))
 	}
 	fill := func(from, to int) {
-		st := newStemCache()
+		st, _ := a.stemCaches.Get().(*stemCache)
+		if st == nil {
+			st = newStemCache()
+		}
+		defer a.stemCaches.Put(st)
 		for k := from; k < to; k++ {
 			m := batch[k]
 			for c, v := range []string{m.Channel, m.TS, m.ThreadTS, m.User, m.Username, m.BotID, m.Subtype, m.Text,
