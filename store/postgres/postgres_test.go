@@ -34,7 +34,7 @@ func testURL() string {
 // connections use it; the schema is dropped when the test ends. Without a
 // PostgreSQL to reach, the test is skipped, unless
 // TOWNHALL_TEST_REQUIRE_POSTGRES is set (CI sets it).
-func freshSchema(t *testing.T) string {
+func freshSchema(t testing.TB) string {
 	t.Helper()
 	ctx := t.Context()
 	conn, err := pgx.Connect(ctx, testURL())
