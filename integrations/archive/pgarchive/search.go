@@ -211,11 +211,21 @@ func (a *Archive) runSearch(ctx context.Context, q archive.Query) (archive.Resul
 	offset := max(q.Offset, 0)
 	page := fmt.Sprintf(" LIMIT %d OFFSET %d", size+1, offset)
 
+	// The page's query also counts the matches, up to archive.CountLimit,
+	// in the same pass (count(*) over the rows it orders, before its
+	// LIMIT): the newest CountLimit+1 matches (or as many as the page
+	// needs) newest first, or the rank window, which is larger. So a
+	// common word is walked once, not once for the page and once more
+	// for its count.
 	var query string
 	if body == "" || q.Newest {
-		query = `SELECT m.channel, m.ts FROM archive_messages m WHERE ` + cond + ` ORDER BY m.ts DESC, m.channel DESC` + page
+		window := max(archive.CountLimit+1, offset+size+1)
+		query = `SELECT n.channel, n.ts, count(*) OVER () FROM (
+				SELECT m.channel, m.ts FROM archive_messages m WHERE ` + cond + `
+				ORDER BY m.ts DESC, m.channel DESC LIMIT ` + strconv.Itoa(window) + `
+			) n ORDER BY n.ts DESC, n.channel DESC` + page
 	} else {
-		query = `SELECT w.channel, w.ts FROM (
+		query = `SELECT w.channel, w.ts, count(*) OVER () FROM (
 				SELECT m.channel, m.ts, m.search FROM archive_messages m WHERE ` + cond + `
 				ORDER BY m.ts DESC, m.channel DESC LIMIT ` + strconv.Itoa(a.rankWindow) + `
 			) w ORDER BY ts_rank(w.search, ` + arg(body) + `::tsquery, 1) DESC, w.ts DESC, w.channel DESC` + page
@@ -224,9 +234,10 @@ func (a *Archive) runSearch(ctx context.Context, q archive.Query) (archive.Resul
 	if err != nil {
 		return res, err
 	}
+	counted := -1 // matches in the query's window, when it returned a row
 	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (key, error) {
 		var k key
-		err := row.Scan(&k.channel, &k.ts)
+		err := row.Scan(&k.channel, &k.ts, &counted)
 		return k, err
 	})
 	if err != nil {
@@ -235,9 +246,14 @@ func (a *Archive) runSearch(ctx context.Context, q archive.Query) (archive.Resul
 	if len(keys) > size {
 		keys, res.More = keys[:size], true
 	}
-	if offset == 0 && !res.More { // this page is all of them
+	ranked := body != "" && !q.Newest
+	switch {
+	case offset == 0 && !res.More: // this page is all of them
 		res.Count = len(keys)
-	} else {
+	case counted >= 0 && (!ranked || a.rankWindow > archive.CountLimit):
+		// The window held every match, or more than CountLimit of them.
+		res.Count, res.CountMore = min(counted, archive.CountLimit), counted > archive.CountLimit
+	default: // a page past the window's end, or a window too small to count
 		var n int
 		if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM archive_messages m WHERE `+cond+
 			` LIMIT `+strconv.Itoa(archive.CountLimit+1)+`) c`, condArgs...).Scan(&n); err != nil {
