@@ -65,6 +65,10 @@ func BenchmarkArchivePostgres(b *testing.B) {
 			b.ReportMetric(float64((cpu.used()-server).Microseconds())/float64(st.Messages), "db-cpu-us/msg")
 		}
 	})
+	// The channels' counters, kept by concurrent transactions, add up.
+	if s, err := a.Stats(b.Context()); err != nil || s.Messages != n {
+		b.Fatalf("Stats: %d messages (%v); want %d", s.Messages, err, n)
+	}
 	// Fresh statistics, as autovacuum would gather soon after an import.
 	if err := analyze(b.Context(), dsn); err != nil {
 		b.Fatal(err)

@@ -89,6 +89,7 @@ type Archive struct {
 	rankWindow  int
 
 	stemCaches sync.Pool // of *stemCache, for PutMessages
+	writers    int       // transactions an import's batch is split into
 
 	closeOnce sync.Once
 }
@@ -130,7 +131,7 @@ func open(ctx context.Context, url string, readOnly bool) (*Archive, error) {
 		return nil, err
 	}
 	a := &Archive{pool: pool, readOnly: readOnly, rankWindow: defaultRankWindow,
-		searchSlots: make(chan struct{}, searchSlots(cfg.MaxConns))}
+		searchSlots: make(chan struct{}, searchSlots(cfg.MaxConns)), writers: writers(cfg.MaxConns)}
 	if readOnly {
 		var n int
 		err = pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE lock = $1`, int64(migrationLock)).Scan(&n)
@@ -160,6 +161,13 @@ func open(ctx context.Context, url string, readOnly bool) (*Archive, error) {
 // writes.
 func searchSlots(conns int32) int {
 	return max(1, min(int(conns)/2, runtime.NumCPU()/2))
+}
+
+// writers is how many transactions store an import's batch at once: one
+// a core of this process (the database's are not known), at most half the
+// pool's connections, at least one.
+func writers(conns int32) int {
+	return max(1, min(int(conns)/2, runtime.GOMAXPROCS(0)))
 }
 
 // errReadOnly is returned by writes to an archive opened with OpenReadOnly.

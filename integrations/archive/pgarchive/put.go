@@ -1,8 +1,10 @@
 package pgarchive
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -178,6 +180,13 @@ const countMessages = `
 // channels' counters, in one transaction. Rows are written in (ts,
 // channel) order and channels in ID order, so replicas storing
 // overlapping batches at once wait for each other instead of deadlocking.
+//
+// An import's batch (bulkBatch messages or more) is split by channel into
+// parts stored at once, each in its own transaction on its own connection,
+// so PostgreSQL indexes it on several cores (GIN insertion is most of the
+// cost); the parts share no message and no channel, so they never wait
+// for each other. A failure then may leave some parts stored: storing the
+// batch again stores the rest, and reports only those as new.
 func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added int, err error) {
 	if len(ms) == 0 {
 		return 0, nil
@@ -209,8 +218,73 @@ func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added 
 	slices.SortFunc(batch, func(x, y archive.Message) int {
 		return cmpPair(x.TS, x.Channel, y.TS, y.Channel)
 	})
+	parts := a.split(batch)
+	if len(parts) == 1 {
+		return a.putBatch(ctx, batch)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for _, part := range parts {
+		wg.Go(func() {
+			n, err := a.putBatch(ctx, part)
+			mu.Lock()
+			defer mu.Unlock()
+			added += n
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	return added, errors.Join(errs...)
+}
+
+// split divides a sorted batch by channel into up to writers parts of
+// about equal size, each still sorted: channels from the largest are
+// given to the part with the fewest messages so far. A batch smaller than
+// bulkBatch, or of one channel, is one part.
+func (a *Archive) split(batch []archive.Message) [][]archive.Message {
+	if len(batch) < bulkBatch || a.writers < 2 {
+		return [][]archive.Message{batch}
+	}
+	counts := map[string]int{}
+	for _, m := range batch {
+		counts[m.Channel]++
+	}
+	if len(counts) == 1 {
+		return [][]archive.Message{batch}
+	}
+	chans := make([]string, 0, len(counts))
+	for c := range counts {
+		chans = append(chans, c)
+	}
+	slices.SortFunc(chans, func(x, y string) int {
+		return cmp.Or(counts[y]-counts[x], strings.Compare(x, y))
+	})
+	n := min(a.writers, len(chans))
+	sizes := make([]int, n)
+	part := make(map[string]int, len(chans))
+	for _, c := range chans {
+		k := slices.Index(sizes, slices.Min(sizes))
+		part[c] = k
+		sizes[k] += counts[c]
+	}
+	parts := make([][]archive.Message, n)
+	for k := range parts {
+		parts[k] = make([]archive.Message, 0, sizes[k])
+	}
+	for _, m := range batch {
+		k := part[m.Channel]
+		parts[k] = append(parts[k], m)
+	}
+	return parts
+}
+
+// putBatch stores a sorted batch of distinct messages in one transaction.
+func (a *Archive) putBatch(ctx context.Context, batch []archive.Message) (added int, err error) {
 	args := a.columns(batch)
-	err = a.writeTx(ctx, fmt.Sprintf("put %d messages", len(ms)), func(tx pgx.Tx) error {
+	err = a.writeTx(ctx, fmt.Sprintf("put %d messages", len(batch)), func(tx pgx.Tx) error {
 		if len(batch) >= bulkBatch {
 			// An import's batch: the GIN index's pending list is merged
 			// into the index by whichever insert fills it, in work_mem
