@@ -89,7 +89,7 @@ func (rc *renderCtx) posting(c archive.Channel, root archive.Message, replies []
 	h := rc.h
 	p := postingLD{
 		Context: "https://schema.org", Type: "DiscussionForumPosting", ID: url,
-		Headline: title, Text: rc.markup.Plain(root.Text), URL: url, MainEntityOfPage: url,
+		Headline: title, Text: cleanText(rc.markup.Plain(root.Text)), URL: url, MainEntityOfPage: url,
 		Author: rc.author(root), DatePublished: h.ldTime(root.TS), DateModified: h.ldTime(root.Edited),
 		IsPartOf:             &isPartOfLD{Type: "WebPage", Name: "#" + c.Name, URL: h.abs("/c/" + pathEscape(c.Name) + "/")},
 		InteractionStatistic: []interactionLD{{Type: "InteractionCounter", InteractionType: "https://schema.org/CommentAction", UserInteractionCount: len(replies)}},
@@ -101,7 +101,7 @@ func (rc *renderCtx) posting(c archive.Channel, root archive.Message, replies []
 		p.SharedContent = append(p.SharedContent, sharedContentD{Type: "DigitalDocument", Name: firstNonEmpty(f.Title, f.Name, "a file"), URL: safeHTTP(f.Permalink)})
 	}
 	for _, rep := range replies {
-		cm := commentLD{Type: "Comment", Text: rc.markup.Plain(rep.Text), URL: url + "#m" + archive.TSDigits(rep.TS),
+		cm := commentLD{Type: "Comment", Text: cleanText(rc.markup.Plain(rep.Text)), URL: url + "#m" + archive.TSDigits(rep.TS),
 			Author: rc.author(rep), DatePublished: h.ldTime(rep.TS), DateModified: h.ldTime(rep.Edited)}
 		if cm.Text == "" {
 			for _, f := range rep.Files {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -101,33 +102,45 @@ func slugOf(title string) string {
 // message: its first line that says something, without Slack's formatting
 // marks and with emoji codes drawn, cut to maxTitle runes.
 func titleOf(plain string) string {
-	for line := range strings.SplitSeq(plain, "\n") {
-		line = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(line), ">"))
-		line = strings.Trim(line, "`")
-		for _, re := range []interface {
-			ReplaceAllString(string, string) string
-		}{boldRE, italicRE, strikeRE, boldRE, italicRE, strikeRE} {
-			line = re.ReplaceAllString(line, "${1}${2}${3}")
-		}
-		line = emojiRE.ReplaceAllStringFunc(line, func(m string) string {
-			if e, ok := emojiFor(strings.Trim(m, ":")); ok {
-				return e
-			}
-			return m
-		})
+	for line := range strings.SplitSeq(cleanText(plain), "\n") {
 		line = strings.Join(strings.Fields(line), " ")
 		if line == "" {
 			continue
 		}
 		if utf8.RuneCountInString(line) > maxTitle {
-			rs := []rune(line)[:maxTitle]
-			cut := string(rs)
-			if i := strings.LastIndexByte(cut, ' '); i > maxTitle/2 {
-				cut = cut[:i]
-			}
-			line = strings.TrimRight(cut, " ,.;:") + "…"
+			line = cutRunes(line, maxTitle)
 		}
 		return line
 	}
 	return ""
 }
+
+// cleanText is the plain text of a message (Markup.Plain) as a search
+// engine or a link preview should read it: without Slack's formatting
+// marks (*bold*, _italic_, ~strike~, `code`, "> " quotes) and with emoji
+// codes drawn as emoji.
+func cleanText(plain string) string {
+	lines := strings.Split(plain, "\n")
+	for i, line := range lines {
+		line = strings.TrimSpace(line)
+		if rest, ok := strings.CutPrefix(line, ">"); ok {
+			line = strings.TrimSpace(rest)
+		}
+		line = strings.ReplaceAll(line, "```", "")
+		for _, re := range []*regexp.Regexp{boldRE, italicRE, strikeRE, codeRE} {
+			for range 2 { // adjacent marks share a separator: a second pass finds them
+				line = re.ReplaceAllString(line, "${1}${2}${3}")
+			}
+		}
+		lines[i] = emojiRE.ReplaceAllStringFunc(line, func(m string) string {
+			if e, ok := emojiFor(strings.Trim(m, ":")); ok {
+				return e
+			}
+			return m
+		})
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+// codeRE finds `code` spans, for cleanText.
+var codeRE = regexp.MustCompile("(^|[^`])`([^`]+)`($|[^`])")

@@ -150,7 +150,7 @@ func (h *Handler) thread(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	plain := rc.markup.Plain(root.Text)
+	plain := cleanText(rc.markup.Plain(root.Text))
 	tv.Description = cutRunes(strings.Join(strings.Fields(plain), " "), maxDescription)
 	addr := h.abs(canonical)
 	hd := head{Canonical: addr, Description: tv.Description, JSONLD: rc.posting(c, root, replies, tv.Title, addr)}
