@@ -39,10 +39,6 @@ func (rc *renderCtx) title(root archive.Message) string {
 	return ""
 }
 
-// isThreadRoot reports whether m starts a thread page: a message of the
-// channel itself (not a reply), replied to or not.
-func isThreadRoot(m archive.Message) bool { return !m.IsReply() }
-
 // abs is the absolute address of path at TOWNHALL_ARCHIVE_BASE_URL, or
 // path itself when no base URL is set.
 func (h *Handler) abs(path string) string {

@@ -1,9 +1,13 @@
 // Package web serves the public web archive: plain server-rendered pages
 // (html/template, a small stylesheet, no JavaScript) listing the published
 // channels, each channel's days, one day, one message with its thread (at
-// Slack's own permalink shape, /c/<channel>/p<ts digits>), search, and a
-// page explaining what is archived and how to opt out. Pages say noindex
-// unless their channel is in TOWNHALL_ARCHIVE_INDEXED_CHANNELS.
+// Slack's own permalink shape, /c/<channel>/p<ts digits>), each thread's
+// own page for search engines (/c/<channel>/t/<ts digits>-<slug>, with
+// canonical link, OpenGraph and schema.org data), numbered pages of a
+// channel's threads, search, and a page explaining what is archived and
+// how to opt out. Pages say noindex unless their channel is in
+// TOWNHALL_ARCHIVE_INDEXED_CHANNELS, the only channels robots.txt and
+// sitemap.xml name.
 //
 // It reads an archive.Archive and imports nothing else of townhall; it
 // must never import slackapp, another integration or cmd/townhall.
