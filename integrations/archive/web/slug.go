@@ -127,10 +127,19 @@ func cleanText(plain string) string {
 			line = strings.TrimSpace(rest)
 		}
 		line = strings.ReplaceAll(line, "```", "")
-		for _, re := range []*regexp.Regexp{boldRE, italicRE, strikeRE, codeRE} {
+		for _, f := range []struct {
+			mark byte
+			re   *regexp.Regexp
+		}{{'*', boldRE}, {'_', italicRE}, {'~', strikeRE}, {'`', codeRE}} {
 			for range 2 { // adjacent marks share a separator: a second pass finds them
-				line = re.ReplaceAllString(line, "${1}${2}${3}")
+				if strings.IndexByte(line, f.mark) >= 0 {
+					line = f.re.ReplaceAllString(line, "${1}${2}${3}")
+				}
 			}
+		}
+		if strings.IndexByte(line, ':') < 0 {
+			lines[i] = line
+			continue
 		}
 		lines[i] = emojiRE.ReplaceAllStringFunc(line, func(m string) string {
 			if e, ok := emojiFor(strings.Trim(m, ":")); ok {

@@ -28,15 +28,22 @@ func (rc *renderCtx) title(root archive.Message) string {
 	if root.Hidden {
 		return ""
 	}
-	if t := titleOf(rc.markup.Plain(root.Text)); t != "" {
+	key := root.Channel + "/" + root.TS
+	if t, ok := rc.titles[key]; ok {
 		return t
 	}
+	t := titleOf(rc.markup.Plain(root.Text))
 	for _, f := range root.Files {
-		if n := firstNonEmpty(f.Title, f.Name); n != "" {
-			return titleOf(n)
+		if t != "" {
+			break
 		}
+		t = titleOf(firstNonEmpty(f.Title, f.Name))
 	}
-	return ""
+	if rc.titles == nil {
+		rc.titles = map[string]string{}
+	}
+	rc.titles[key] = t
+	return t
 }
 
 // abs is the absolute address of path at TOWNHALL_ARCHIVE_BASE_URL, or

@@ -289,6 +289,7 @@ type renderCtx struct {
 	users    map[string]archive.User
 	channels map[string]archive.Channel
 	markup   Markup
+	titles   map[string]string // of threads, by channel/ts (thread.go)
 }
 
 func (h *Handler) newRenderCtx(ctx context.Context) *renderCtx {
