@@ -172,7 +172,7 @@ func TestRobotsAndHeaders(t *testing.T) {
 	t.Parallel()
 	srv := server(t, archive.Config{IndexedChannels: []string{"general", "hidden-channel"}, Exclude: []string{"hidden-channel"}})
 	_, body := get(t, srv, "/robots.txt")
-	if want := "User-agent: *\nAllow: /c/general/\nDisallow: /\n"; body != want {
+	if want := "User-agent: *\nAllow: /c/general/\nAllow: /style.css\nDisallow: /\n"; body != want {
 		t.Errorf("robots.txt = %q, want %q", body, want)
 	}
 	resp, _ := get(t, srv, "/c/general/2024-03-01")
