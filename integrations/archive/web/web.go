@@ -344,7 +344,9 @@ func (rc *renderCtx) view(c archive.Channel, m archive.Message, day time.Time) v
 	if m.Hidden {
 		v.Text, v.Files, v.Reactions = "", nil, nil
 		v.HTML = template.HTML(`<em class="hidden">` + hiddenText + `</em>`)
-		v.Avatar = ""
+		// Nor who wrote it: an opted-out member is not named (nor their
+		// user ID shown, when the archive no longer holds their name).
+		v.Author, v.Avatar = "A member", ""
 		return v
 	}
 	v.HTML = rc.markup.HTML(m.Text)
