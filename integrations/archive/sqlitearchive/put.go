@@ -179,6 +179,7 @@ func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added 
 	if err != nil {
 		return 0, err
 	}
+	a.ckpt.wrote(len(ms))
 	return added, nil
 }
 
