@@ -234,6 +234,11 @@ func shellDemos(cfg *config, dir string) ([]string, func(), error) {
 		cfg.Archive.Addr = "127.0.0.1:0"
 		lines = append(lines, "archive: every message typed in #general is archived; try /townhall archive status")
 	}
+	if _, set := os.LookupEnv("TOWNHALL_DIGEST_ENABLED"); !set && cfg.Archive.Enabled {
+		cfg.Digest.Enabled = true
+		cfg.Digest.MinMessages = 1
+		lines = append(lines, "digest: say a few things in #general, then try /townhall digest (a preview only you see)")
+	}
 	return lines, stop, nil
 }
 

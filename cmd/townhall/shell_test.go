@@ -185,3 +185,9 @@ func TestShellStopsAtInterrupt(t *testing.T) {
 		t.Fatal("the shell did not stop at Ctrl-C: it waits for another line")
 	}
 }
+
+// TestShellDigest: the shell's archive feeds a digest anyone can preview.
+func TestShellDigest(t *testing.T) {
+	got := runShell(t, "hello everyone\nthe meeting is on friday\n/townhall digest\n")
+	wantLines(t, got, "Preview: only you can see this.", "This week in #general", "2 messages from 1 person")
+}

@@ -228,6 +228,51 @@ func BenchmarkArchive(b *testing.B) {
 			b.ReportMetric(float64(size)/(1<<20), "zip-MB")
 		}
 	})
+
+	// Issue #14: a thread page p95 under 10 ms, HTML under 30 kB.
+	b.Run("thread-page", func(b *testing.B) {
+		h, err := web.New(archive.Config{BaseURL: "https://archive.example.org", IndexedChannels: []string{"channel-1"}}, a, web.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var paths []string // each channel's first thread with replies, at its own address
+		for c := 0; c < benchChannels && len(paths) < 100; c += 5 {
+			ms, err := a.Messages(b.Context(), archive.MessageQuery{Channel: fmt.Sprintf("C%05d", c), TopLevel: true, Limit: 400})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, m := range ms {
+				if m.ReplyCount > 0 {
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, httptest.NewRequest("GET", fmt.Sprintf("/c/channel-%d/t/%s", c, archive.TSDigits(m.TS)), nil))
+					paths = append(paths, rec.Header().Get("Location"))
+					break
+				}
+			}
+		}
+		if len(paths) == 0 {
+			b.Fatal("no thread with replies")
+		}
+		var lat []time.Duration
+		size := 0
+		k := 0
+		for b.Loop() {
+			for range latencySamples {
+				k++
+				path := paths[k%len(paths)]
+				rec := httptest.NewRecorder()
+				start := time.Now()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+				lat = append(lat, time.Since(start))
+				if rec.Code != 200 {
+					b.Fatalf("%s: %d", path, rec.Code)
+				}
+				size = max(size, rec.Body.Len())
+			}
+		}
+		reportP95(b, lat)
+		b.ReportMetric(float64(size), "max-bytes")
+	})
 }
 
 // latencySamples are taken per benchmark iteration, so -benchtime 1x (one

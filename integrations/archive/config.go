@@ -108,6 +108,9 @@ func (c Config) check() error {
 			bad("ARCHIVE_BASE_URL", "must be an absolute http(s) URL, got %q", c.BaseURL)
 		}
 	}
+	if len(c.IndexedChannels) > 0 && c.BaseURL == "" {
+		bad("ARCHIVE_INDEXED_CHANNELS", "needs TOWNHALL_ARCHIVE_BASE_URL: search engines need the archive's full address for the sitemap and canonical links")
+	}
 	if c.CatchUpSchedule != "" {
 		if _, err := cron.ParseStandard(c.CatchUpSchedule); err != nil {
 			bad("ARCHIVE_CATCHUP_SCHEDULE", "not a cron spec: %v", err)

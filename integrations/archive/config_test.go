@@ -20,3 +20,15 @@ func TestConfigWebLimits(t *testing.T) {
 		t.Errorf("Validate() = %v", err)
 	}
 }
+
+func TestConfigIndexedChannelsNeedABaseURL(t *testing.T) {
+	t.Parallel()
+	c := Config{Enabled: true, BackupKeep: 1, ReadTimeout: time.Second, MaxConns: 10, IndexedChannels: []string{"general"}}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "TOWNHALL_ARCHIVE_INDEXED_CHANNELS: needs TOWNHALL_ARCHIVE_BASE_URL") {
+		t.Errorf("Validate() = %v", err)
+	}
+	c.BaseURL = "https://archive.example.org"
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate() = %v", err)
+	}
+}

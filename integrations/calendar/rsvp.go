@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/townhall/townhall/slackapp"
+	"github.com/townhall/townhall/store"
 )
 
 // RSVP: members answer Going, Maybe or Can't on a reminder, or on an event
@@ -126,51 +126,26 @@ func (i *Integration) loadRSVP(ctx context.Context, key string) (rsvpRecord, err
 // the same answer takes it back) and returns the record and what the user
 // now answers ("" when taken back). Two members answering at once, on one
 // replica or two, both count: the record is changed under a claim on it.
-func (i *Integration) setAnswer(ctx context.Context, key, user string, a answer) (rsvpRecord, answer, error) {
-	lock := "calendar.rsvp.lock:" + key
-	for attempt := 0; ; attempt++ {
-		ok, err := i.claims.Claim(ctx, lock, rsvpLockLease)
+func (i *Integration) setAnswer(ctx context.Context, key, user string, a answer) (rec rsvpRecord, now answer, err error) {
+	err = store.Locked(ctx, i.claims, "calendar.rsvp.lock:"+key, rsvpLockLease, func() error {
+		var lerr error
+		if rec, lerr = i.loadRSVP(ctx, key); lerr != nil {
+			i.log.Warn("rsvp: unreadable answers replaced", "key", key, "error", lerr)
+		}
+		now = a
+		if rec.Answers[user] == a {
+			delete(rec.Answers, user)
+			now = ""
+		} else {
+			rec.Answers[user] = a
+		}
+		b, err := json.Marshal(rec)
 		if err != nil {
-			return rsvpRecord{}, "", err
+			return err
 		}
-		if ok {
-			break
-		}
-		if attempt == 50 {
-			return rsvpRecord{}, "", errors.New("calendar: rsvp: the event's answers stayed busy")
-		}
-		select { // another answer to the same event is being written: a few ms
-		case <-ctx.Done():
-			return rsvpRecord{}, "", ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
-		}
-	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := i.claims.Release(rctx, lock); err != nil {
-			i.log.Warn("rsvp: release", "error", err)
-		}
-	}()
-	rec, err := i.loadRSVP(ctx, key)
-	if err != nil {
-		i.log.Warn("rsvp: unreadable answers replaced", "key", key, "error", err)
-	}
-	now := a
-	if rec.Answers[user] == a {
-		delete(rec.Answers, user)
-		now = ""
-	} else {
-		rec.Answers[user] = a
-	}
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return rec, "", err
-	}
-	if err := i.settings.SetSetting(ctx, rsvpSettingPrefix+key, string(b)); err != nil {
-		return rec, "", err
-	}
-	return rec, now, nil
+		return i.settings.SetSetting(ctx, rsvpSettingPrefix+key, string(b))
+	})
+	return rec, now, err
 }
 
 // countsText is the one-line tally: "✅ 3 going · 🤔 1 maybe · ❌ 2 can't".

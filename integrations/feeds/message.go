@@ -154,7 +154,10 @@ func itemMessage(it Item, loc *time.Location) slackapp.Message {
 		foot = append(foot, l)
 	}
 	if !it.Published.IsZero() {
-		foot = append(foot, it.Published.In(loc).Format("Jan 2, 15:04"))
+		// Slack shows it in each reader's zone ("Today", "Yesterday", or
+		// the date, with its year when not this year's); the fallback, in
+		// the community's zone, always has the year.
+		foot = append(foot, fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", it.Published.Unix(), it.Published.In(loc).Format("2 Jan 2006 15:04 MST")))
 	}
 	foot = deleteEmpty(foot)
 	if len(foot) > 0 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/townhall/townhall/slackapp"
+	"github.com/townhall/townhall/store"
 )
 
 // The monthly character budget (TOWNHALL_TRANSLATE_MONTHLY_CHARACTERS).
@@ -65,10 +66,14 @@ func (b *budget) add(ctx context.Context, chars int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	key := usageKey(month(b.i.now()))
-	n, err := b.used(ctx)
-	if err == nil {
-		err = b.i.settings.SetSetting(ctx, key, strconv.Itoa(n+chars))
-	}
+	// Under a lock in the store: replicas sharing it count every request.
+	err := store.Locked(ctx, b.i.claims, "translate.budget.lock", 10*time.Second, func() error {
+		n, err := b.used(ctx)
+		if err != nil {
+			return err
+		}
+		return b.i.settings.SetSetting(ctx, key, strconv.Itoa(n+chars))
+	})
 	if err != nil {
 		b.i.log.WarnContext(ctx, "could not count translated characters", "error", err)
 	}

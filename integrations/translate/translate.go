@@ -203,7 +203,7 @@ func (c Config) Describe() string {
 		if c.LibreKey.IsSet() {
 			auth = "with an API key"
 		}
-		return "LibreTranslate at " + c.LibreURL + ", " + auth
+		return "LibreTranslate at " + slackapp.RedactURL(c.LibreURL) + ", " + auth
 	case ProviderDeepL:
 		if deepl.IsFreeKey(c.DeepLKey) {
 			return "DeepL API Free (" + deepl.FreeURL + ")"

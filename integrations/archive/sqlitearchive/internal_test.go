@@ -231,3 +231,17 @@ func explain(ctx context.Context, t *testing.T, db *sql.DB, query string, args [
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestIndexHashSize: the search index holds a batch's terms in memory up
+// to 8 MB (migration 4), so an import's batch is written as one segment.
+func TestIndexHashSize(t *testing.T) {
+	t.Parallel()
+	a := openTest(t)
+	var v int
+	if err := a.read.QueryRowContext(t.Context(), `SELECT v FROM archive_fts_config WHERE k = 'hashsize'`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v != 8<<20 {
+		t.Errorf("hashsize %d, want %d", v, 8<<20)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/townhall/townhall/integrations/archive"
 )
@@ -178,12 +179,14 @@ func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added 
 	if err != nil {
 		return 0, err
 	}
+	a.ckpt.wrote(len(ms))
 	return added, nil
 }
 
 // putter writes one batch of messages in a transaction.
 type putter struct {
 	ctx        context.Context
+	rowCtx     context.Context // ctx without its cancellation, for the statements of one message (see put)
 	tx         *sql.Tx
 	tombstones bool
 	stmts      []*sql.Stmt
@@ -205,7 +208,7 @@ type channelDelta struct {
 }
 
 func newPutter(ctx context.Context, tx *sql.Tx, texts *indexTexts) (_ *putter, err error) {
-	p := &putter{ctx: ctx, tx: tx, idx: newPendingIndex(texts), channels: make(map[string]*channelDelta),
+	p := &putter{ctx: ctx, rowCtx: context.WithoutCancel(ctx), tx: tx, idx: newPendingIndex(texts), channels: make(map[string]*channelDelta),
 		threads: make(map[[2]string]bool), taken: make(map[int64]bool)}
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM archive_removed)`).Scan(&p.tombstones); err != nil {
 		return nil, err
@@ -244,11 +247,17 @@ func (p *putter) close() {
 	}
 }
 
-// put stores message k of the batch (TS and ThreadTS canonical).
+// put stores message k of the batch (TS and ThreadTS canonical). Its
+// statements take microseconds: they run without ctx's cancellation, which
+// costs a goroutine per statement, and ctx is checked once per message
+// instead.
 func (p *putter) put(k int, m archive.Message) error {
+	if err := p.ctx.Err(); err != nil {
+		return err
+	}
 	if p.tombstones {
 		var one int
-		switch err := p.removed.QueryRowContext(p.ctx, m.Channel, m.TS).Scan(&one); {
+		switch err := p.removed.QueryRowContext(p.rowCtx, m.Channel, m.TS).Scan(&one); {
 		case err == nil:
 			return nil
 		case !errors.Is(err, sql.ErrNoRows):
@@ -262,7 +271,7 @@ func (p *putter) put(k int, m archive.Message) error {
 		if p.taken[id] {
 			continue
 		}
-		res, err := p.insert.ExecContext(p.ctx, id, m.Channel, m.TS, m.ThreadTS, m.User, m.Username, m.BotID, m.Subtype, m.Text, m.Edited, files, reactions)
+		res, err := p.insert.ExecContext(p.rowCtx, id, m.Channel, m.TS, m.ThreadTS, m.User, m.Username, m.BotID, m.Subtype, m.Text, m.Edited, files, reactions)
 		if err != nil {
 			return err
 		}
@@ -286,7 +295,7 @@ func (p *putter) put(k int, m archive.Message) error {
 		}
 		var stored int64
 		var edited, text, threadTS, subtype, oldF, oldR, user, username string
-		switch err := p.find.QueryRowContext(p.ctx, m.Channel, m.TS).Scan(&stored, &edited, &text, &threadTS, &subtype, &oldF, &oldR, &user, &username); {
+		switch err := p.find.QueryRowContext(p.rowCtx, m.Channel, m.TS).Scan(&stored, &edited, &text, &threadTS, &subtype, &oldF, &oldR, &user, &username); {
 		case errors.Is(err, sql.ErrNoRows):
 			continue // the slot is another channel's: try the next
 		case err != nil:
@@ -299,7 +308,7 @@ func (p *putter) put(k int, m archive.Message) error {
 			strOf(files) == oldF && strOf(reactions) == oldR && m.User == user && m.Username == username {
 			return nil // unchanged: a redelivery, or seen live and by catch-up
 		}
-		if _, err := p.update.ExecContext(p.ctx, m.ThreadTS, m.User, m.Username, m.BotID, m.Subtype, m.Text, m.Edited, files, reactions, m.Channel, m.TS); err != nil {
+		if _, err := p.update.ExecContext(p.rowCtx, m.ThreadTS, m.User, m.Username, m.BotID, m.Subtype, m.Text, m.Edited, files, reactions, m.Channel, m.TS); err != nil {
 			return err
 		}
 		if m.ThreadTS != threadTS {
@@ -384,6 +393,58 @@ func startIndexTexts(batch []archive.Message) *indexTexts {
 
 func (t *indexTexts) wait() { <-t.done }
 
+// appendIndexJSON appends rows as a JSON array of [id, body, meta] arrays.
+func appendIndexJSON(b []byte, rows []indexRow) []byte {
+	b = append(b, '[')
+	for k, r := range rows {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, r.id, 10)
+		b = append(b, ',')
+		b = appendJSONString(b, r.body)
+		b = append(b, ',')
+		b = appendJSONString(b, r.meta)
+		b = append(b, ']')
+	}
+	return append(b, ']')
+}
+
+// appendJSONString appends s as a JSON string: what encoding/json writes
+// for it, spelled with fewer escapes.
+func appendJSONString(b []byte, s string) []byte {
+	if !utf8.ValidString(s) { // as encoding/json: each invalid byte as U+FFFD
+		j, _ := json.Marshal(s)
+		return append(b, j...)
+	}
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
 // recountReplies sets the reply count and latest reply of the thread
 // parents named by a JSON array of [channel, ts] pairs, from the thread
 // index.
@@ -407,8 +468,6 @@ type indexRow struct {
 	k          int
 	body, meta string
 }
-
-func (r indexRow) MarshalJSON() ([]byte, error) { return json.Marshal([3]any{r.id, r.body, r.meta}) }
 
 func newPendingIndex(texts *indexTexts) *pendingIndex {
 	return &pendingIndex{texts: texts, at: make(map[int64]int)}
@@ -452,12 +511,8 @@ func (p *pendingIndex) flush(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	slices.SortFunc(p.rows, func(x, y indexRow) int { return cmp.Compare(x.id, y.id) })
-	b, err := json.Marshal(p.rows)
-	if err != nil {
-		return fmt.Errorf("index: %w", err)
-	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO archive_fts (rowid, body, meta)
-		SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`, string(b)); err != nil {
+		SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`, string(appendIndexJSON(make([]byte, 0, 128*len(p.rows)), p.rows))); err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
 	p.rows = p.rows[:0]

@@ -18,9 +18,10 @@
 //
 // Writes go through one connection (synchronous=NORMAL in WAL mode: a
 // power cut may lose the last moments of capture, which catch-up restores,
-// never corrupt the file); reads use a small pool alongside it, and
-// searches another of their own (searchConns), so a slow search never
-// holds up a page. A search stops when its context ends (SQLite's
+// never corrupt the file), and the log is copied into the file on another
+// (see checkpointer), so the writer only writes; reads use a small pool
+// alongside it, and searches another of their own (searchConns), so a
+// slow search never holds up a page. A search stops when its context ends (SQLite's
 // interrupt): a deadline bounds its time. The same limits as store/sqlite
 // apply: one process per file, on a local disk.
 //
@@ -75,6 +76,8 @@ type Archive struct {
 
 	searchSlots chan struct{} // a token per running search
 
+	ckpt *checkpointer // nil when read-only
+
 	rankWindow int // see defaultRankWindow
 
 	closeOnce sync.Once
@@ -121,6 +124,9 @@ func open(ctx context.Context, p string, readOnly bool) (_ *Archive, err error) 
 		w.Set("_journal_mode", "WAL")
 		w.Set("_synchronous", "NORMAL")
 		w.Set("_txlock", "immediate")
+		// The checkpointer copies the log into the file; the writer
+		// itself does only when the log has grown far (see checkpointer).
+		w.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
 		if a.write, err = openDB(abs, w); err != nil {
 			return a, fmt.Errorf("writer: %w", err)
 		}
@@ -130,6 +136,9 @@ func open(ctx context.Context, p string, readOnly bool) (_ *Archive, err error) 
 		a.write.SetConnMaxIdleTime(0)
 		if err := migrate(ctx, a.write); err != nil {
 			return a, fmt.Errorf("migrate: %w", err)
+		}
+		if a.ckpt, err = startCheckpointer(abs, w, nil); err != nil {
+			return a, fmt.Errorf("checkpointer: %w", err)
 		}
 	}
 	r := clone(common)
@@ -258,6 +267,9 @@ var errReadOnly = errors.New("sqlitearchive: the archive is open read-only")
 func (a *Archive) Close() error {
 	a.closeOnce.Do(func() {
 		var errs []error
+		if a.ckpt != nil {
+			errs = append(errs, a.ckpt.close())
+		}
 		if a.search != nil {
 			errs = append(errs, a.search.Close())
 		}

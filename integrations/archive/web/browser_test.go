@@ -35,8 +35,8 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// TestInABrowser opens the channel list, a day, a thread permalink and a
-// search in headless Chromium and checks what a visitor sees, saving a
+// TestInABrowser opens the channel list, a day, a thread permalink, the
+// thread's own page and a search in headless Chromium and checks what a visitor sees, saving a
 // screenshot of each.
 func TestInABrowser(t *testing.T) {
 	if testing.Short() {
@@ -155,6 +155,17 @@ func TestInABrowser(t *testing.T) {
 	thread := text("main")
 	shot("permalink")
 
+	step("open the thread's page", chromedp.Click(chromedp.CSS(`a[href^="/c/general/t/"]`)))
+	step("wait for the thread's page", chromedp.WaitVisible(chromedp.CSS(`article h1`)))
+	threadPage := text("main")
+	threadTitle := str(`document.title`)
+	threadURL := str(`location.pathname`)
+	canonical := str(`document.querySelector('link[rel=canonical]').getAttribute('href')`)
+	// Readable on a phone: nothing wider than the screen.
+	fits := eval(`document.documentElement.scrollWidth <= window.innerWidth`)
+	ld := str(`document.querySelector('script[type="application/ld+json"]').textContent`)
+	shot("thread-page")
+
 	step("back home", chromedp.Navigate(srv.URL+"/"))
 	step("type a search", chromedp.SendKeys(chromedp.CSS("#q"), "reunion"))
 	step("submit it", chromedp.Submit(chromedp.CSS("#q")))
@@ -173,6 +184,10 @@ func TestInABrowser(t *testing.T) {
 		{"the late reply in its thread", lateFocus, []string{"The minutes are up"}},
 		{"thread permalink", thread, []string{"Friday 1 March 2024", "times in UTC", "I'll bring the agenda", "3 replies", "The réunion is on Friday"}},
 		{"search", search, []string{"réunion", "in #general"}},
+		{"thread page", threadPage, []string{"The réunion is on Friday, @Bob Quiet", "3 replies", "I'll bring the agenda", "The minutes are up", "#general"}},
+		{"thread page's title", threadTitle, []string{"The réunion is on Friday, @Bob Quiet · #general"}},
+		{"thread page's address", threadURL + " " + canonical, []string{"/c/general/t/1709283600000000-the-reunion-is-on-friday-bob-quiet /c/general/t/1709283600000000-the-reunion-is-on-friday-bob-quiet"}},
+		{"thread page's schema.org data", ld, []string{`"@type":"DiscussionForumPosting"`, `"@type":"Comment"`}},
 	}
 	for _, c := range checks {
 		for _, w := range c.want {
@@ -189,6 +204,9 @@ func TestInABrowser(t *testing.T) {
 	}
 	if mention != "@admin ltr" || !atFirst {
 		t.Errorf(`an English mention in Arabic text: %q, "@" drawn first %v; want "@admin ltr" read left to right`, mention, atFirst)
+	}
+	if !fits {
+		t.Error("the thread page is wider than a phone's screen")
 	}
 	if !dirAuto {
 		t.Error(`a message's text lacks dir="auto"`)

@@ -41,6 +41,7 @@ type yearLinks struct {
 type channelPage struct {
 	Days  []dayLink   // newest first
 	Years []yearLinks // newest first
+	Pages int         // numbered pages of threads (listpages.go)
 }
 
 type monthPage struct {
@@ -163,6 +164,12 @@ func (h *Handler) channel(w http.ResponseWriter, r *http.Request) {
 	for i, j := 0, len(cp.Years)-1; i < j; i, j = i+1, j-1 {
 		cp.Years[i], cp.Years[j] = cp.Years[j], cp.Years[i]
 	}
+	starts, err := h.pageStarts(ctx, c)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	cp.Pages = len(starts)
 	h.render(w, r, http.StatusOK, "channel", page{Title: "#" + c.Name, Channel: &c, Index: h.cfg.Indexed(c.Name), Body: cp, Zone: h.zone(time.Time{})}, time.Minute)
 }
 
@@ -279,6 +286,7 @@ type threadPage struct {
 	Parent view
 	Day    string // the parent's day, YYYY-MM-DD
 	Date   string // and as words
+	Thread string // the thread's own page ("" when its first message is hidden)
 }
 
 func (h *Handler) channelPage(w http.ResponseWriter, r *http.Request) {
@@ -328,6 +336,9 @@ func (h *Handler) channelPage(w http.ResponseWriter, r *http.Request) {
 				if rep.TS != m.TS {
 					v.Replies = append(v.Replies, rc.view(c, rep, day))
 				}
+			}
+			if !m.Hidden && !m.IsReply() {
+				v.Thread = rc.threadPath(c, m)
 			}
 		}
 		dp.Messages = append(dp.Messages, v)
@@ -409,5 +420,11 @@ func (h *Handler) permalink(w http.ResponseWriter, r *http.Request, c archive.Ch
 			}
 		}
 	}
-	h.render(w, r, http.StatusOK, "thread", page{Title: "#" + c.Name + ": a message", Channel: &c, Index: h.cfg.Indexed(c.Name), Body: tp, Zone: h.zone(pt)}, 10*time.Minute)
+	p := page{Title: "#" + c.Name + ": a message", Channel: &c, Index: h.cfg.Indexed(c.Name), Body: tp, Zone: h.zone(pt)}
+	if !parent.Hidden && !parent.IsReply() {
+		// The thread's own page is the one to index: this one points to it.
+		tp.Thread = rc.threadPath(c, parent)
+		p.Body, p.Head = tp, &head{Canonical: h.abs(tp.Thread)}
+	}
+	h.render(w, r, http.StatusOK, "thread", p, 10*time.Minute)
 }

@@ -1,9 +1,13 @@
 // Package web serves the public web archive: plain server-rendered pages
 // (html/template, a small stylesheet, no JavaScript) listing the published
 // channels, each channel's days, one day, one message with its thread (at
-// Slack's own permalink shape, /c/<channel>/p<ts digits>), search, and a
-// page explaining what is archived and how to opt out. Pages say noindex
-// unless their channel is in TOWNHALL_ARCHIVE_INDEXED_CHANNELS.
+// Slack's own permalink shape, /c/<channel>/p<ts digits>), each thread's
+// own page for search engines (/c/<channel>/t/<ts digits>-<slug>, with
+// canonical link, OpenGraph and schema.org data), numbered pages of a
+// channel's threads, search, and a page explaining what is archived and
+// how to opt out. Pages say noindex unless their channel is in
+// TOWNHALL_ARCHIVE_INDEXED_CHANNELS, the only channels robots.txt and
+// sitemap.xml name.
 //
 // It reads an archive.Archive and imports nothing else of townhall; it
 // must never import slackapp, another integration or cmd/townhall.
@@ -48,6 +52,9 @@ type Handler struct {
 	log  *slog.Logger
 	tmpl *template.Template
 	next http.Handler // the pages, gzipped
+
+	pages    pageIndex    // listpages.go
+	sitemaps sitemapCache // sitemap.go
 }
 
 // New returns the web archive over a for cfg's published channels. Mount
@@ -88,6 +95,10 @@ func New(cfg archive.Config, a archive.Archive, o Options) (*Handler, error) {
 	})
 	mux.HandleFunc("GET /c/{channel}/{$}", h.channel)
 	mux.HandleFunc("GET /c/{channel}/{page}", h.channelPage)
+	mux.HandleFunc("GET /c/{channel}/t/{thread}", h.thread) // thread.go
+	mux.HandleFunc("GET /c/{channel}/page/{n}", h.listPage) // listpages.go
+	mux.HandleFunc("GET /sitemap.xml", h.sitemap)           // sitemap.go
+	mux.HandleFunc("GET /{file}", h.sitemapChunk)           // /sitemap-N.xml
 	h.next = gzipped(mux)
 	return h, nil
 }
@@ -136,6 +147,7 @@ type page struct {
 	Body    any
 	Channel *archive.Channel
 	Zone    string // the time zone of the page's days and times
+	Head    *head  // canonical address, OpenGraph and schema.org data
 }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page, maxAge time.Duration) {
@@ -175,12 +187,23 @@ func (h *Handler) robots(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	var b strings.Builder
 	b.WriteString("User-agent: *\n")
+	any := false
 	for _, c := range h.cfg.IndexedChannels {
 		if h.cfg.Published(c) {
 			fmt.Fprintf(&b, "Allow: /c/%s/\n", url.PathEscape(c))
+			any = true
+		}
+	}
+	if any {
+		b.WriteString("Allow: /style.css\n") // so a crawler sees the pages as people do
+		if h.cfg.BaseURL != "" {
+			b.WriteString("Allow: /sitemap.xml\nAllow: /sitemap-\n")
 		}
 	}
 	b.WriteString("Disallow: /\n")
+	if any && h.cfg.BaseURL != "" {
+		fmt.Fprintf(&b, "Sitemap: %s\n", h.abs("/sitemap.xml"))
+	}
 	w.Write([]byte(b.String()))
 }
 
@@ -227,6 +250,8 @@ type view struct {
 	// ThreadLink and ThreadFrom are set on a reply shown apart from its
 	// thread: the thread's page (at this reply) and the day it started.
 	ThreadLink, ThreadFrom string
+	// Thread is the thread's page, on a day's message that has replies.
+	Thread string
 }
 
 // count says n things in English, with thousands separated: "1 message",
@@ -264,6 +289,7 @@ type renderCtx struct {
 	users    map[string]archive.User
 	channels map[string]archive.Channel
 	markup   Markup
+	titles   map[string]string // of threads, by channel/ts (thread.go)
 }
 
 func (h *Handler) newRenderCtx(ctx context.Context) *renderCtx {
@@ -318,7 +344,9 @@ func (rc *renderCtx) view(c archive.Channel, m archive.Message, day time.Time) v
 	if m.Hidden {
 		v.Text, v.Files, v.Reactions = "", nil, nil
 		v.HTML = template.HTML(`<em class="hidden">` + hiddenText + `</em>`)
-		v.Avatar = ""
+		// Nor who wrote it: an opted-out member is not named (nor their
+		// user ID shown, when the archive no longer holds their name).
+		v.Author, v.Avatar = "A member", ""
 		return v
 	}
 	v.HTML = rc.markup.HTML(m.Text)

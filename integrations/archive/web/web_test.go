@@ -118,8 +118,8 @@ func TestPages(t *testing.T) {
 			`<div class="who"><bdi>أحمد الخطيب</bdi> <a href="/c/general/p1709298000000000">`, `شكراً <bdi class="mention">@admin</bdi> على التنظيم`,
 			`<summary>3 replies</summary>`, "I&#39;ll bring the agenda", `(edited)`, `dir="auto"`, "🎉 2",
 			`اجتماع اللجنة غداً`, "&lt;script&gt;alert(", "hidden at the author's request",
-			`href="/c/general/p1709283600000000"`,
-		}, []string{"<script>", "my private thoughts", `href="javascript:`}},
+			`href="/c/general/p1709283600000000"`, `<bdi>A member</bdi>`,
+		}, []string{"<script>", "my private thoughts", `href="javascript:`, `<bdi>U3</bdi>`}},
 		{"/c/general/2024-03-10", 200, []string{
 			`<h2 id="later">Replies to earlier threads</h2>`, "Bob Quiet", "14:30", "The minutes are up",
 			`replied to <a href="/c/general/p1710081000000000#m1710081000000000">a thread from Friday 1 March</a>`,
@@ -172,7 +172,7 @@ func TestRobotsAndHeaders(t *testing.T) {
 	t.Parallel()
 	srv := server(t, archive.Config{IndexedChannels: []string{"general", "hidden-channel"}, Exclude: []string{"hidden-channel"}})
 	_, body := get(t, srv, "/robots.txt")
-	if want := "User-agent: *\nAllow: /c/general/\nDisallow: /\n"; body != want {
+	if want := "User-agent: *\nAllow: /c/general/\nAllow: /style.css\nDisallow: /\n"; body != want {
 		t.Errorf("robots.txt = %q, want %q", body, want)
 	}
 	resp, _ := get(t, srv, "/c/general/2024-03-01")
