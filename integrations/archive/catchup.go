@@ -151,6 +151,9 @@ func (i *Integration) catchUpChannel(ctx context.Context, ch Channel) (int, erro
 		}
 		n, err := i.a.PutMessages(ctx, batch)
 		total += n
+		if err == nil {
+			err = i.keepCaughtUp(ctx, batch) // files_keep.go
+		}
 		if err != nil {
 			return total, err
 		}
@@ -191,6 +194,9 @@ func (i *Integration) catchUpThread(ctx context.Context, channel, ts, oldest str
 		}
 		n, err := i.a.PutMessages(ctx, batch)
 		total += n
+		if err == nil {
+			err = i.keepCaughtUp(ctx, batch)
+		}
 		if err != nil {
 			return total, err
 		}
