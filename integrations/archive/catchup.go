@@ -78,6 +78,7 @@ func (i *Integration) CatchUp(ctx context.Context) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("archive: catch-up: %w", err)
 	}
+	i.keepAvatarsCaughtUp(ctx) // files_keep.go
 	i.log.Info("archive caught up", "channels", len(channels), "messages", total)
 	return i.a.SetState(ctx, StateLastCatchUp, i.now().UTC().Format(time.RFC3339))
 }

@@ -32,6 +32,7 @@ type StoredFile struct {
 	Status   string // FileStored, FileGone or FileSkipped
 	Reason   string // why it is not stored, for status and exports
 	Source   string // the URL it came from (an avatar's changes with the picture)
+	User     string // who uploaded it (Slack's file.user), or the avatar's member: opting out removes it
 	Fetched  time.Time
 }
 
@@ -78,13 +79,16 @@ type FileIndex interface {
 	PutFileRefs(ctx context.Context, refs []FileRef) error
 	// StoredFile returns the record of a file ID.
 	StoredFile(ctx context.Context, id string) (StoredFile, bool, error)
-	// StoredBlob returns a stored file whose content has hash sha256.
-	StoredBlob(ctx context.Context, sha256 string) (StoredFile, bool, error)
+	// StoredBlob returns a stored file whose content has hash sha256,
+	// one named name if there is one (files of one content may have
+	// several names).
+	StoredBlob(ctx context.Context, sha256, name string) (StoredFile, bool, error)
 	// ForgetMessageFiles drops a message's references, and the records
 	// of files no message references any more; it returns the content
 	// hashes no record uses any more.
 	ForgetMessageFiles(ctx context.Context, channel, ts string) (orphans []string, err error)
-	// ForgetUserFiles does the same for every reference by user, their
+	// ForgetUserFiles does the same for every reference by user and
+	// every reference to a file user uploaded (StoredFile.User), their
 	// avatar included.
 	ForgetUserFiles(ctx context.Context, user string) (orphans []string, err error)
 	// FileUsage counts what is stored.
@@ -247,16 +251,17 @@ func download(ctx context.Context, p *pacer, dir string, maxBytes int64, get fun
 	return tmp.Name(), hex.EncodeToString(h.Sum(nil)), maxBytes - w.left, "", "", nil
 }
 
-// imageSize reads an image's dimensions (GIF, JPEG, PNG); 0, 0 otherwise.
-func imageSize(path string) (int, int) {
+// imageSize reads an image's dimensions and format ("png", "jpeg",
+// "gif"); 0, 0, "" for anything else.
+func imageSize(path string) (int, int, string) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, 0
+		return 0, 0, ""
 	}
 	defer f.Close()
-	c, _, err := image.DecodeConfig(f)
+	c, format, err := image.DecodeConfig(f)
 	if err != nil {
-		return 0, 0
+		return 0, 0, ""
 	}
-	return c.Width, c.Height
+	return c.Width, c.Height, format
 }

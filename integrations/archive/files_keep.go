@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,7 +33,11 @@ type keeper struct {
 	client *http.Client // avatars: public URLs, fetched without the token
 	queue  chan keepJob // live capture's work, for work
 
-	mu sync.Mutex
+	mu sync.Mutex // held while one file is fetched
+
+	pendingMu sync.Mutex
+	pending   int           // jobs enqueued and not yet done
+	idle      chan struct{} // closed when pending drops to 0, then replaced
 }
 
 // keepJob is a message whose files to keep, or a member whose avatar to keep.
@@ -75,8 +80,11 @@ func newKeeper(cfg Config, a Archive, api *slack.Client, pace *pacer, log *slog.
 // handler; when the backlog is full the job is dropped (catch-up and
 // fetch-files find it later).
 func (k *keeper) enqueue(j keepJob) {
+	k.pendingMu.Lock()
+	defer k.pendingMu.Unlock()
 	select {
 	case k.queue <- j:
+		k.pending++
 	default:
 		k.log.Warn("archive files: backlog full; a file waits for the next catch-up")
 	}
@@ -98,7 +106,45 @@ func (k *keeper) work(ctx context.Context) {
 			if err != nil && ctx.Err() == nil && !errors.Is(err, ErrFilesQuota) {
 				k.log.Warn("archive files: not kept", "error", err)
 			}
+			k.done()
 		}
+	}
+}
+
+// done counts one job done, waking WaitFiles when none is left.
+func (k *keeper) done() {
+	k.pendingMu.Lock()
+	defer k.pendingMu.Unlock()
+	k.pending--
+	if k.pending == 0 && k.idle != nil {
+		close(k.idle)
+		k.idle = nil
+	}
+}
+
+// WaitFiles blocks until the files and avatars captured live so far are
+// kept (or found gone), or ctx is done. Without TOWNHALL_ARCHIVE_FILES it
+// returns at once.
+func (i *Integration) WaitFiles(ctx context.Context) error {
+	k := i.keep
+	if k == nil {
+		return nil
+	}
+	k.pendingMu.Lock()
+	if k.pending == 0 {
+		k.pendingMu.Unlock()
+		return nil
+	}
+	if k.idle == nil {
+		k.idle = make(chan struct{})
+	}
+	idle := k.idle
+	k.pendingMu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -151,7 +197,12 @@ func (k *keeper) keepFile(ctx context.Context, f File, ref FileRef) error {
 	}
 	rec := StoredFile{ID: f.ID, Name: firstOf(f.Name, f.Title, f.ID), Mimetype: f.Mimetype, Fetched: k.now().UTC()}
 	if info != nil {
-		rec.Name, rec.Mimetype, rec.Size = firstOf(info.Name, rec.Name), firstOf(info.Mimetype, rec.Mimetype), int64(info.Size)
+		rec.Name, rec.Mimetype, rec.Size, rec.User = firstOf(info.Name, rec.Name), firstOf(info.Mimetype, rec.Mimetype), int64(info.Size), info.User
+		if u, ok, err := k.a.User(ctx, info.User); err != nil {
+			return err
+		} else if ok && u.OptedOut { // shared by someone else: still theirs
+			return nil
+		}
 	}
 	if why == "" {
 		if err := k.roomFor(ctx, rec.Size); err != nil {
@@ -191,7 +242,14 @@ func (k *keeper) store(ctx context.Context, rec *StoredFile, get func(io.Writer)
 			return "", "", err
 		}
 	}
-	rec.Width, rec.Height = imageSize(tmp)
+	var format string
+	rec.Width, rec.Height, format = imageSize(tmp)
+	if strings.HasPrefix(rec.ID, AvatarID("")) {
+		rec.Mimetype = "application/octet-stream" // not an image we can show
+		if format != "" {
+			rec.Mimetype = "image/" + format
+		}
+	}
 	if err := k.blobs.adopt(tmp, sum); err != nil {
 		os.Remove(tmp)
 		return "", "", err
@@ -246,7 +304,7 @@ func (k *keeper) keepAvatar(ctx context.Context, su slack.User) error {
 	if err := k.roomFor(ctx, 0); err != nil {
 		return err
 	}
-	rec := StoredFile{ID: id, Name: su.ID + ".png", Mimetype: "image/png", Source: url, Fetched: k.now().UTC()}
+	rec := StoredFile{ID: id, Name: su.ID, User: su.ID, Source: url, Fetched: k.now().UTC()}
 	why, status, err := k.store(ctx, &rec, func(w io.Writer) error { return k.get(ctx, url, w) })
 	if err != nil {
 		return err
@@ -257,9 +315,6 @@ func (k *keeper) keepAvatar(ctx context.Context, su slack.User) error {
 			return nil
 		}
 		rec.Status, rec.Reason = status, why
-	}
-	if rec.Width == 0 {
-		rec.Mimetype = "application/octet-stream" // not an image we can show
 	}
 	orphans, err := k.idx.PutStoredFile(ctx, rec, []FileRef{{File: id, User: su.ID}})
 	if err != nil {
@@ -449,4 +504,15 @@ func (i *Integration) filesStatus(ctx context.Context) []string {
 		line += "\nFiles: *the quota (TOWNHALL_ARCHIVE_FILES_QUOTA) is reached: no more files are fetched* (since " + i.when(v) + ")"
 	}
 	return []string{line}
+}
+
+// keepAvatarsCaughtUp keeps members' avatars (new or changed) at the end
+// of a catch-up; a failure is logged.
+func (i *Integration) keepAvatarsCaughtUp(ctx context.Context) {
+	if i.keep == nil {
+		return
+	}
+	if _, err := i.keep.keepAvatars(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrFilesQuota) {
+		i.log.Warn("archive files: avatars not kept during catch-up", "error", err)
+	}
 }

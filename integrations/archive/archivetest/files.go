@@ -48,8 +48,13 @@ func testFileIndex(t *testing.T, a archive.Archive) {
 	if _, ok, _ := idx.StoredFile(ctx, "F9"); ok {
 		t.Error("StoredFile(F9) found a file never recorded")
 	}
-	if b, ok, err := idx.StoredBlob(ctx, sumA); err != nil || !ok || b.SHA256 != sumA {
-		t.Errorf("StoredBlob = %+v, %v, %v", b, ok, err)
+	for _, name := range []string{"a.png", "copy.png"} {
+		if b, ok, err := idx.StoredBlob(ctx, sumA, name); err != nil || !ok || b.SHA256 != sumA || b.Name != name {
+			t.Errorf("StoredBlob(%s) = %+v, %v, %v", name, b, ok, err)
+		}
+	}
+	if b, ok, err := idx.StoredBlob(ctx, sumA, "other"); err != nil || !ok || b.SHA256 != sumA {
+		t.Errorf("StoredBlob(other) = %+v, %v, %v", b, ok, err)
 	}
 	u, err := idx.FileUsage(ctx)
 	if err != nil || u.Files != 3 || u.Blobs != 2 || u.Bytes != 110 || u.Gone != 1 {

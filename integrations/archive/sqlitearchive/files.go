@@ -12,12 +12,12 @@ import (
 
 var _ archive.FileIndex = (*Archive)(nil)
 
-const fileColumns = `id, sha256, name, mimetype, size, width, height, status, reason, source, fetched`
+const fileColumns = `id, sha256, name, mimetype, size, width, height, status, reason, source, fetched, user`
 
 func scanFile(row interface{ Scan(...any) error }) (archive.StoredFile, error) {
 	var f archive.StoredFile
 	var fetched int64
-	err := row.Scan(&f.ID, &f.SHA256, &f.Name, &f.Mimetype, &f.Size, &f.Width, &f.Height, &f.Status, &f.Reason, &f.Source, &fetched)
+	err := row.Scan(&f.ID, &f.SHA256, &f.Name, &f.Mimetype, &f.Size, &f.Width, &f.Height, &f.Status, &f.Reason, &f.Source, &fetched, &f.User)
 	if fetched > 0 {
 		f.Fetched = time.Unix(fetched, 0).UTC()
 	}
@@ -35,11 +35,11 @@ func (a *Archive) PutStoredFile(ctx context.Context, f archive.StoredFile, refs 
 		if err := tx.QueryRowContext(ctx, `SELECT sha256 FROM archive_files WHERE id = ?`, f.ID).Scan(&old); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_files (`+fileColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_files (`+fileColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET sha256 = excluded.sha256, name = excluded.name, mimetype = excluded.mimetype,
 				size = excluded.size, width = excluded.width, height = excluded.height, status = excluded.status,
-				reason = excluded.reason, source = excluded.source, fetched = excluded.fetched`,
-			f.ID, f.SHA256, f.Name, f.Mimetype, f.Size, f.Width, f.Height, f.Status, f.Reason, f.Source, fetched); err != nil {
+				reason = excluded.reason, source = excluded.source, fetched = excluded.fetched, user = excluded.user`,
+			f.ID, f.SHA256, f.Name, f.Mimetype, f.Size, f.Width, f.Height, f.Status, f.Reason, f.Source, fetched, f.User); err != nil {
 			return err
 		}
 		if err := putRefs(ctx, tx, refs); err != nil {
@@ -96,9 +96,9 @@ func (a *Archive) StoredFile(ctx context.Context, id string) (archive.StoredFile
 }
 
 // StoredBlob implements archive.FileIndex.
-func (a *Archive) StoredBlob(ctx context.Context, sum string) (archive.StoredFile, bool, error) {
+func (a *Archive) StoredBlob(ctx context.Context, sum, name string) (archive.StoredFile, bool, error) {
 	f, err := scanFile(a.read.QueryRowContext(ctx, `SELECT `+fileColumns+` FROM archive_files
-		WHERE sha256 = ? AND sha256 <> '' AND status = 'stored' ORDER BY id LIMIT 1`, sum))
+		WHERE sha256 = ? AND sha256 <> '' AND status = 'stored' ORDER BY name = ? DESC, id LIMIT 1`, sum, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return archive.StoredFile{}, false, nil
 	}
@@ -118,7 +118,7 @@ func (a *Archive) ForgetMessageFiles(ctx context.Context, channel, ts string) (o
 
 // ForgetUserFiles implements archive.FileIndex.
 func (a *Archive) ForgetUserFiles(ctx context.Context, user string) (orphans []string, err error) {
-	return a.forgetRefs(ctx, "forget files of "+user, `user = ? AND user <> ''`, user)
+	return a.forgetRefs(ctx, "forget files of "+user, `(user = ? OR file IN (SELECT id FROM archive_files WHERE user = ?)) AND ? <> ''`, user, user, user)
 }
 
 // forgetRefs deletes the references that where selects, the records of

@@ -99,6 +99,7 @@ func New(cfg archive.Config, a archive.Archive, o Options) (*Handler, error) {
 	mux.HandleFunc("GET /c/{channel}/page/{n}", h.listPage) // listpages.go
 	mux.HandleFunc("GET /sitemap.xml", h.sitemap)           // sitemap.go
 	mux.HandleFunc("GET /{file}", h.sitemapChunk)           // /sitemap-N.xml
+	h.handleFiles(mux) // files.go: /files/<sha256>/<name>, /avatars/<user>
 	h.next = gzipped(mux)
 	return h, nil
 }
@@ -350,5 +351,6 @@ func (rc *renderCtx) view(c archive.Channel, m archive.Message, day time.Time) v
 		return v
 	}
 	v.HTML = rc.markup.HTML(m.Text)
+	rc.keptLinks(&v) // files.go
 	return v
 }

@@ -13,8 +13,10 @@ CREATE TABLE archive_files (
 	status   TEXT NOT NULL,            -- stored, gone, skipped
 	reason   TEXT NOT NULL DEFAULT '',
 	source   TEXT NOT NULL DEFAULT '',
+	user_id  TEXT NOT NULL DEFAULT '', -- who uploaded it (Slack's file.user), or the avatar's member
 	fetched  BIGINT NOT NULL DEFAULT 0 -- unix seconds
 );
+CREATE INDEX archive_files_user ON archive_files (user_id) WHERE user_id <> '';
 CREATE INDEX archive_files_sha256 ON archive_files (sha256) WHERE sha256 <> '';
 
 CREATE TABLE archive_file_refs (

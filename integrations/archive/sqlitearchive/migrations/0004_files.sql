@@ -13,8 +13,10 @@ CREATE TABLE archive_files (
 	status   TEXT NOT NULL,            -- stored, gone, skipped
 	reason   TEXT NOT NULL DEFAULT '',
 	source   TEXT NOT NULL DEFAULT '',
+	user     TEXT NOT NULL DEFAULT '', -- who uploaded it (Slack's file.user), or the avatar's member
 	fetched  INTEGER NOT NULL DEFAULT 0 -- unix seconds
 ) STRICT;
+CREATE INDEX archive_files_user ON archive_files (user) WHERE user <> '';
 CREATE INDEX archive_files_sha256 ON archive_files (sha256) WHERE sha256 <> '';
 
 CREATE TABLE archive_file_refs (
