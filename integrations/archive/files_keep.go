@@ -516,3 +516,11 @@ func (i *Integration) keepAvatarsCaughtUp(ctx context.Context) {
 		i.log.Warn("archive files: avatars not kept during catch-up", "error", err)
 	}
 }
+
+// keptBlobs is where kept files lie, for exports; zero when none are kept.
+func (i *Integration) keptBlobs() Blobs {
+	if _, ok := i.a.(FileIndex); !ok || i.cfg.FilesDir == "" {
+		return Blobs{}
+	}
+	return Blobs{Dir: i.cfg.FilesDir}
+}

@@ -1,6 +1,7 @@
 package archive_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"image"
@@ -211,6 +212,35 @@ func TestFilesKeptOnceAndServedSafely(t *testing.T) {
 				got.header.Get("Content-Disposition"), got.header.Get("X-Content-Type-Options"), got.body)
 		}
 	}
+	// Exports include them: the Slack format under __uploads/, Mattermost
+	// from the kept blobs (Slack has none of them now).
+	var zbuf bytes.Buffer
+	xst, err := archive.Export(ctx, fb.a, &zbuf, archive.ExportOptions{Files: archive.Blobs{Dir: dir}})
+	if err != nil || xst.Files != len(kept) {
+		t.Errorf("Slack export: %+v, %v; want %d files", xst, err, len(kept))
+	}
+	zr, err := zip.NewReader(bytes.NewReader(zbuf.Bytes()), int64(zbuf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err := zr.Open("__uploads/" + pdf.ID + "/minutes.pdf"); err != nil {
+		t.Errorf("the Slack export lacks minutes.pdf: %v", err)
+	} else {
+		b, _ := io.ReadAll(f)
+		if !bytes.Equal(b, pdfBody) {
+			t.Errorf("minutes.pdf in the export = %q", b)
+		}
+	}
+	calls := ws.Calls("files.info")
+	mst, err := archive.ExportMattermost(ctx, fb.a, io.Discard, archive.MattermostOptions{Team: "community", TempDir: t.TempDir(),
+		Files: &archive.MattermostFiles{API: api, Dir: t.TempDir(), Blobs: archive.Blobs{Dir: dir}}})
+	if err != nil || mst.Files != len(kept) || len(mst.Missing) != 0 {
+		t.Errorf("Mattermost export: %d files, missing %q, %v; want %d, none", mst.Files, mst.Missing, err, len(kept))
+	}
+	if n := ws.Calls("files.info"); n != calls {
+		t.Errorf("the Mattermost export asked Slack %d times for files the archive keeps", n-calls)
+	}
+
 	if av := get(t, srv, "/avatars/"+slacktest.MemberID); av.status != 200 || av.header.Get("Content-Type") != "image/png" {
 		t.Errorf("avatar: %d %q", av.status, av.header.Get("Content-Type"))
 	}

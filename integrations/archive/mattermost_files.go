@@ -38,9 +38,10 @@ type MattermostFiles struct {
 	Now func() time.Time
 	// Progress receives a line per file fetched; nil says nothing.
 	Progress io.Writer
-	// Stored and Blobs, when set, are the archive's kept files
-	// (TOWNHALL_ARCHIVE_FILES): a file kept there is copied from its
-	// blob instead of fetched from Slack, which may no longer have it.
+	// Blobs, when set, are the archive's kept files
+	// (TOWNHALL_ARCHIVE_FILES_DIR), recorded in Stored (nil: the exported
+	// archive, when it is a FileIndex): a file kept there is copied from
+	// its blob instead of fetched from Slack, which may no longer have it.
 	Stored FileIndex
 	Blobs  Blobs
 }
@@ -104,7 +105,7 @@ func (x *mmExport) fetchFiles(ctx context.Context, channels []Channel, since str
 			x.fileFetched(file.ID, name)
 			continue
 		}
-		if ok, err := f.fromArchive(ctx, file, local); err != nil {
+		if ok, err := f.fromArchive(ctx, x.a, file, local); err != nil {
 			return fmt.Errorf("archive: mattermost export: file %s: %w", file.ID, err)
 		} else if ok {
 			x.fileFetched(file.ID, name)
@@ -177,11 +178,15 @@ func (f *MattermostFiles) fetch(ctx context.Context, p *pacer, file File, local 
 
 // fromArchive copies the archive's stored copy of file (TOWNHALL_ARCHIVE_FILES)
 // into local, reporting whether there was one.
-func (f *MattermostFiles) fromArchive(ctx context.Context, file File, local string) (bool, error) {
-	if f.Stored == nil || f.Blobs.Dir == "" {
+func (f *MattermostFiles) fromArchive(ctx context.Context, a Archive, file File, local string) (bool, error) {
+	stored := f.Stored
+	if stored == nil {
+		stored, _ = a.(FileIndex)
+	}
+	if stored == nil || f.Blobs.Dir == "" {
 		return false, nil
 	}
-	rec, ok, err := f.Stored.StoredFile(ctx, file.ID)
+	rec, ok, err := stored.StoredFile(ctx, file.ID)
 	if err != nil || !ok || rec.Status != FileStored {
 		return false, err
 	}
