@@ -83,6 +83,8 @@ type FileIndex interface {
 	// one named name if there is one (files of one content may have
 	// several names).
 	StoredBlob(ctx context.Context, sha256, name string) (StoredFile, bool, error)
+	// FileRefs lists the references to a file, by channel and ts.
+	FileRefs(ctx context.Context, id string) ([]FileRef, error)
 	// ForgetMessageFiles drops a message's references, and the records
 	// of files no message references any more; it returns the content
 	// hashes no record uses any more.

@@ -244,6 +244,18 @@ func TestFilesKeptOnceAndServedSafely(t *testing.T) {
 	if av := get(t, srv, "/avatars/"+slacktest.MemberID); av.status != 200 || av.header.Get("Content-Type") != "image/png" {
 		t.Errorf("avatar: %d %q", av.status, av.header.Get("Content-Type"))
 	}
+	// A channel not published on the web (TOWNHALL_ARCHIVE_EXCLUDE) serves none of its files.
+	hidden := fb.cfg
+	hidden.Exclude = []string{"general"}
+	hx, err := web.New(hidden, fb.a, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvx := httptest.NewServer(hx)
+	defer srvx.Close()
+	if got := get(t, srvx, links[0][1]); got.status != 404 {
+		t.Errorf("a file of an unpublished channel answered %d", got.status)
+	}
 	if got := get(t, srv, "/files/"+strings.Repeat("0", 64)+"/x.pdf"); got.status != 404 {
 		t.Errorf("an unknown blob answered %d", got.status)
 	}

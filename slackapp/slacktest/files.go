@@ -22,6 +22,7 @@ type hostedFile struct {
 type hostedFiles struct {
 	byID      map[string]*hostedFile
 	avatars   map[string][]byte // user ID → image
+	avatarGot map[string]int    // user ID → avatar downloads
 	downloads int               // url_private_download and avatar requests served, in all
 }
 
@@ -80,7 +81,7 @@ func (s *Server) FileDownloads(id string) int {
 	if f := s.files.byID[id]; f != nil {
 		return f.downloads
 	}
-	return s.calls["download "+id]
+	return s.files.avatarGot[strings.TrimPrefix(id, "avatar:")]
 }
 
 // WaitFileDownloads blocks until n file or avatar downloads in all were
@@ -178,7 +179,10 @@ func (s *Server) serveAvatar(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	img, ok := s.files.avatars[user]
 	if ok {
-		s.calls["download avatar:"+user]++
+		if s.files.avatarGot == nil {
+			s.files.avatarGot = map[string]int{}
+		}
+		s.files.avatarGot[user]++
 		s.files.downloads++
 		s.notifyLocked()
 	}

@@ -56,6 +56,10 @@ func testFileIndex(t *testing.T, a archive.Archive) {
 	if b, ok, err := idx.StoredBlob(ctx, sumA, "other"); err != nil || !ok || b.SHA256 != sumA {
 		t.Errorf("StoredBlob(other) = %+v, %v, %v", b, ok, err)
 	}
+	refs, err := idx.FileRefs(ctx, "F1")
+	if err != nil || len(refs) != 2 || refs[0] != (archive.FileRef{File: "F1", Channel: "C1", TS: TS(1), User: "U1"}) || refs[1].TS != TS(2) {
+		t.Errorf("FileRefs(F1) = %+v, %v", refs, err)
+	}
 	u, err := idx.FileUsage(ctx)
 	if err != nil || u.Files != 3 || u.Blobs != 2 || u.Bytes != 110 || u.Gone != 1 {
 		t.Errorf("FileUsage = %+v, %v; want 3 files, 2 blobs, 110 bytes, 1 gone", u, err)

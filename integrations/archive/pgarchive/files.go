@@ -111,6 +111,23 @@ func (a *Archive) StoredBlob(ctx context.Context, sum, name string) (archive.Sto
 	return f, true, nil
 }
 
+// FileRefs implements archive.FileIndex.
+func (a *Archive) FileRefs(ctx context.Context, id string) ([]archive.FileRef, error) {
+	rows, err := a.pool.Query(ctx, `SELECT file, channel, ts, user_id FROM archive_file_refs WHERE file = $1 ORDER BY channel, ts`, id)
+	if err != nil {
+		return nil, fmt.Errorf("pgarchive: references to %s: %w", id, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (archive.FileRef, error) {
+		var r archive.FileRef
+		err := row.Scan(&r.File, &r.Channel, &r.TS, &r.User)
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgarchive: references to %s: %w", id, err)
+	}
+	return out, nil
+}
+
 // ForgetMessageFiles implements archive.FileIndex.
 func (a *Archive) ForgetMessageFiles(ctx context.Context, channel, ts string) (orphans []string, err error) {
 	if n, err := archive.NormalizeTS(ts); err == nil {

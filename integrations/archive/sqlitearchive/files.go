@@ -108,6 +108,27 @@ func (a *Archive) StoredBlob(ctx context.Context, sum, name string) (archive.Sto
 	return f, true, nil
 }
 
+// FileRefs implements archive.FileIndex.
+func (a *Archive) FileRefs(ctx context.Context, id string) ([]archive.FileRef, error) {
+	rows, err := a.read.QueryContext(ctx, `SELECT file, channel, ts, user FROM archive_file_refs WHERE file = ? ORDER BY channel, ts`, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitearchive: references to %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []archive.FileRef
+	for rows.Next() {
+		var r archive.FileRef
+		if err := rows.Scan(&r.File, &r.Channel, &r.TS, &r.User); err != nil {
+			return nil, fmt.Errorf("sqlitearchive: references to %s: %w", id, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitearchive: references to %s: %w", id, err)
+	}
+	return out, nil
+}
+
 // ForgetMessageFiles implements archive.FileIndex.
 func (a *Archive) ForgetMessageFiles(ctx context.Context, channel, ts string) (orphans []string, err error) {
 	if n, err := archive.NormalizeTS(ts); err == nil {

@@ -107,11 +107,41 @@ func (h *Handler) file(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "The archive is not answering just now.", http.StatusServiceUnavailable)
 		return
 	}
+	if ok {
+		ok, err = h.filePublished(r, idx, rec.ID)
+	}
+	if err != nil {
+		h.log.Warn("web archive: kept file", "error", err)
+		http.Error(w, "The archive is not answering just now.", http.StatusServiceUnavailable)
+		return
+	}
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
 	h.serveBlob(w, r, blobs, rec, false)
+}
+
+// filePublished reports whether a message of a published channel shares
+// the file: the web archive serves no other.
+func (h *Handler) filePublished(r *http.Request, idx archive.FileIndex, id string) (bool, error) {
+	refs, err := idx.FileRefs(r.Context(), id)
+	if err != nil {
+		return false, err
+	}
+	for _, ref := range refs {
+		if ref.Channel == "" {
+			continue
+		}
+		c, ok, err := h.a.Channel(r.Context(), ref.Channel)
+		if err != nil {
+			return false, err
+		}
+		if ok && h.cfg.Published(c.Name) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // avatar serves GET /avatars/<user>: the member's kept avatar, unless
