@@ -265,10 +265,17 @@ func (k *keeper) roomFor(ctx context.Context, size int64) error {
 	if err != nil {
 		return err
 	}
+	v, err := k.a.State(ctx, StateFilesQuota)
+	if err != nil {
+		return err
+	}
 	if u.Bytes+size <= k.quota && u.Bytes < k.quota {
+		if v != "" { // the quota was raised, or files were deleted
+			return k.a.SetState(ctx, StateFilesQuota, "")
+		}
 		return nil
 	}
-	if v, _ := k.a.State(ctx, StateFilesQuota); v == "" {
+	if v == "" {
 		k.log.Warn("archive files: quota reached; no more files are fetched", "bytes", u.Bytes, "quota", k.quota)
 		if err := k.a.SetState(ctx, StateFilesQuota, k.now().UTC().Format(time.RFC3339)); err != nil {
 			return err
@@ -500,7 +507,7 @@ func (i *Integration) filesStatus(ctx context.Context) []string {
 	}
 	line := fmt.Sprintf("Files: %d kept (%s of %s), %d gone from Slack before they were fetched, %d left as links",
 		u.Files, Bytes(u.Bytes), Bytes(i.keep.quota), u.Gone, u.Skipped)
-	if v, _ := i.a.State(ctx, StateFilesQuota); v != "" && u.Bytes >= i.keep.quota {
+	if v, _ := i.a.State(ctx, StateFilesQuota); v != "" {
 		line += "\nFiles: *the quota (TOWNHALL_ARCHIVE_FILES_QUOTA) is reached: no more files are fetched* (since " + i.when(v) + ")"
 	}
 	return []string{line}

@@ -436,3 +436,25 @@ func TestFilesLiveRemovalAndOptOut(t *testing.T) {
 		t.Errorf("a removed message's file answered %d", got.status)
 	}
 }
+
+// TestFilesQuotaInStatus: once the kept files reach the quota, catch-up
+// fetches no more and status says so.
+func TestFilesQuotaInStatus(t *testing.T) {
+	t.Parallel()
+	ws := slacktest.New(t)
+	a := ws.AddFile(slacktest.MemberID, slacktest.File{Name: "a.txt", Mimetype: "text/plain"}, bytes.Repeat([]byte("a"), 8))
+	b := ws.AddFile(slacktest.MemberID, slacktest.File{Name: "b.txt", Mimetype: "text/plain"}, bytes.Repeat([]byte("b"), 8))
+	ws.AddMessage(slacktest.Message{Channel: slacktest.GeneralID, Subtype: "file_share", Files: []slacktest.File{a}})
+	ws.AddMessage(slacktest.Message{Channel: slacktest.GeneralID, Subtype: "file_share", Files: []slacktest.File{b}})
+	fb := startFiles(t, ws, filepath.Join(t.TempDir(), "townhall.db"), t.TempDir(), func(c *archive.Config) { c.FilesQuota = 10 })
+	if _, err := fb.env.RunJob(t, "archive.catchup"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ws.FileDownloads(a.ID) + ws.FileDownloads(b.ID); got != 1 {
+		t.Errorf("%d files downloaded with room for one", got)
+	}
+	status := strings.Join(fb.i.Status(t.Context()), "\n")
+	if !strings.Contains(status, "Files: 1 kept (8B of 10B)") || !strings.Contains(status, "the quota (TOWNHALL_ARCHIVE_FILES_QUOTA) is reached") {
+		t.Errorf("status = %q", status)
+	}
+}
