@@ -99,7 +99,7 @@ func New(cfg archive.Config, a archive.Archive, o Options) (*Handler, error) {
 	mux.HandleFunc("GET /c/{channel}/page/{n}", h.listPage) // listpages.go
 	mux.HandleFunc("GET /sitemap.xml", h.sitemap)           // sitemap.go
 	mux.HandleFunc("GET /{file}", h.sitemapChunk)           // /sitemap-N.xml
-	h.handleFiles(mux) // files.go: /files/<sha256>/<name>, /avatars/<user>
+	h.handleFiles(mux)                                      // files.go: /files/<sha256>/<name>, /avatars/<user>
 	h.next = gzipped(mux)
 	return h, nil
 }
