@@ -187,6 +187,12 @@ func TestFilesKeptOnceAndServedSafely(t *testing.T) {
 	if len(links) < 5 {
 		t.Fatalf("the day page links %d kept files, want 5 or more:\n%s", len(links), day.body)
 	}
+	if !regexp.MustCompile(`<img src="/files/[0-9a-f]{64}/photo.png" alt="photo.png" width="3" height="2"`).MatchString(day.body) {
+		t.Error("the day page does not show the kept photo inline, at its size")
+	}
+	if strings.Contains(day.body, `<img src="/files/`) && strings.Contains(day.body, `logo.svg" width`) {
+		t.Error("the day page shows an SVG inline")
+	}
 	if !strings.Contains(day.body, `src="/avatars/`+slacktest.MemberID+`"`) {
 		t.Error("the day page does not show the kept avatar")
 	}

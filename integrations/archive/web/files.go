@@ -222,7 +222,35 @@ func (rc *renderCtx) keptLinks(v *view) {
 		}
 		if rec, ok, err := idx.StoredFile(rc.ctx, f.ID); err == nil && ok && rec.Status == archive.FileStored {
 			files[k].Permalink = "/files/" + rec.SHA256 + "/" + url.PathEscape(rec.Name)
+			if _, inline := servedType(rec.Mimetype); inline && rec.Width > 0 && rec.Height > 0 {
+				if v.Kept == nil {
+					v.Kept = map[string]*keptImage{}
+				}
+				w, h := fitImage(rec.Width, rec.Height)
+				v.Kept[f.ID] = &keptImage{Link: files[k].Permalink, Name: firstNonEmpty(f.Title, rec.Name), Width: w, Height: h}
+			}
 		}
 	}
 	v.Files = files
+}
+
+// keptImage is a kept image shown in its message, at its size (fitImage).
+type keptImage struct {
+	Link          string
+	Name          string
+	Width, Height int
+}
+
+// fitImage scales w×h down to at most 480 pixels wide and 320 high,
+// keeping its proportions, for the img element's width and height (so the
+// page does not move as images load).
+func fitImage(w, h int) (int, int) {
+	const maxW, maxH = 480, 320
+	if w > maxW {
+		w, h = maxW, max(1, h*maxW/w)
+	}
+	if h > maxH {
+		w, h = max(1, w*maxH/h), maxH
+	}
+	return w, h
 }

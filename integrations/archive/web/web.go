@@ -247,6 +247,7 @@ type view struct {
 	HTML    template.HTML
 	Link    string
 	Replies []view
+	Kept    map[string]*keptImage // file ID → its kept image, shown inline (files.go)
 	Focus   bool
 	// ThreadLink and ThreadFrom are set on a reply shown apart from its
 	// thread: the thread's page (at this reply) and the day it started.
