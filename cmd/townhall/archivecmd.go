@@ -27,6 +27,9 @@ const archiveUsage = `usage: townhall archive <command>
                                                      write it as a Mattermost bulk import, for mmctl import upload;
                                                      --attachments fetches the files Slack still has (needs
                                                      SLACK_BOT_TOKEN with files:read; kept in --files-dir between runs)
+  fetch-files                                        keep the files and avatars of what is archived (imported too) while Slack
+                                                     still has them, into TOWNHALL_ARCHIVE_FILES_DIR (needs SLACK_BOT_TOKEN with
+                                                     files:read; resumable: what was fetched is not fetched again)
   search 'QUERY' [--json]                            search the archive (in:#channel from:@user before: after: on:)
   serve                                              serve the web archive read-only on TOWNHALL_ARCHIVE_ADDR, no Slack tokens needed
 
@@ -91,6 +94,7 @@ func archiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			if *team != "" || *attachments || *filesDir != "" {
 				return errUsage{errors.New("--team, --attachments and --files-dir go with --format mattermost")}
 			}
+			o.Files = archive.Blobs{Dir: cfg.Archive.FilesDir} // kept files go in, under __uploads/
 			return archiveExport(ctx, db, out, o, stdout)
 		case "mattermost":
 			mo := archive.MattermostOptions{Team: *team, Since: o.Since, Channels: o.Channels, TempDir: filepath.Dir(out)}
@@ -108,7 +112,8 @@ func archiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 				if dir == "" {
 					dir = strings.TrimSuffix(out, filepath.Ext(out)) + "-files"
 				}
-				mo.Files = &archive.MattermostFiles{API: cfg.Slack.BotClient(nil), Dir: dir, Pace: cfg.Archive.APIPace, Progress: stderr}
+				mo.Files = &archive.MattermostFiles{API: cfg.Slack.BotClient(nil), Dir: dir, Pace: cfg.Archive.APIPace, Progress: stderr,
+					Blobs: archive.Blobs{Dir: cfg.Archive.FilesDir}} // kept files are copied, not fetched
 			} else if *filesDir != "" {
 				return errUsage{errors.New("--files-dir goes with --attachments")}
 			}
@@ -116,6 +121,14 @@ func archiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		default:
 			return errUsage{fmt.Errorf("--format: want slack or mattermost, got %q", *format)}
 		}
+	case "fetch-files":
+		if fs.NArg() != 0 {
+			return errUsage{errors.New(archiveUsage)}
+		}
+		if err := cfg.Slack.BotTokenOnly(); err != nil {
+			return errUsage{fmt.Errorf("fetch-files: %w", err)}
+		}
+		return archiveFetchFiles(ctx, cfg, stdout, stderr)
 	case "search":
 		q, err := operand()
 		if err != nil {
@@ -207,6 +220,9 @@ func archiveExport(ctx context.Context, db store.Config, out string, o archive.E
 	}
 	fmt.Fprintf(stdout, "exported %s: %d channels, %d days, %d messages (%d hidden at their authors' request, left out)\n",
 		out, st.Channels, st.Days, st.Messages, st.Hidden)
+	if st.Files > 0 {
+		fmt.Fprintf(stdout, "files kept by the archive, included under __uploads/: %d\n", st.Files)
+	}
 	return nil
 }
 
@@ -315,4 +331,24 @@ func archiveServe(ctx context.Context, cfg config, stderr io.Writer) error {
 		defer cancel()
 		return srv.Shutdown(stopCtx)
 	}
+}
+
+// archiveFetchFiles keeps the files and avatars of the archive, as
+// `townhall archive fetch-files` does.
+func archiveFetchFiles(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	a, err := openArchive(ctx, cfg.Store)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	st, err := archive.FetchFiles(ctx, cfg.Archive, a, cfg.Slack.BotClient(nil), newLogger(cfg.Ops, stderr), stderr)
+	fmt.Fprintf(stdout, "files: %d kept (%s in %d blobs in %s), %d gone from Slack, %d left as links; %d messages with files, %d members' avatars looked at\n",
+		st.Usage.Files, archive.Bytes(st.Usage.Bytes), st.Usage.Blobs, cfg.Archive.FilesDir, st.Usage.Gone, st.Usage.Skipped, st.Messages, st.Users)
+	if st.Quota {
+		fmt.Fprintf(stdout, "stopped: the kept files reached TOWNHALL_ARCHIVE_FILES_QUOTA (%s); raise it and run fetch-files again to go on\n", cfg.Archive.FilesQuota)
+	}
+	if err != nil {
+		return fmt.Errorf("fetch-files (run it again to resume): %w", err)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -110,6 +111,9 @@ func loadConfig(withSlack bool) (config, error) {
 		if err := s.spec.(validator).Validate(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if c.Archive.FilesDir == "" { // kept files lie beside the database (archivecmd.go)
+		c.Archive.FilesDir = filepath.Join(filepath.Dir(c.Store.DatabasePath), "files")
 	}
 	if c.Archive.Addr != "" && c.Archive.Addr == c.Ops.HTTPAddr {
 		errs = append(errs, errors.New("TOWNHALL_ARCHIVE_ADDR: must differ from TOWNHALL_HTTP_ADDR: the public archive never shares a listener with /metrics"))

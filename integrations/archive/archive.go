@@ -103,7 +103,8 @@ func (m Message) IsReply() bool { return m.ThreadTS != "" && m.ThreadTS != m.TS 
 // Time is the message's time.
 func (m Message) Time() time.Time { t, _ := ParseTS(m.TS); return t }
 
-// File is a shared file, kept as a link: the archive never copies files.
+// File is a shared file, kept as a link; with TOWNHALL_ARCHIVE_FILES its
+// content is kept too (FileIndex, files.go).
 type File struct {
 	ID        string `json:"id,omitempty"`
 	Name      string `json:"name,omitempty"`

@@ -34,6 +34,8 @@ func (i *Integration) event(ctx context.Context, r *slackapp.Request) error {
 			Avatar: u.Profile.Image48, Bot: u.IsBot, Deleted: u.Deleted})
 		if err == nil {
 			i.knowUser(u.ID)
+			i.keepAvatarLive(slack.User{ID: u.ID, IsBot: u.IsBot,
+				Profile: slack.UserProfile{Image192: u.Profile.Image192, Image512: u.Profile.Image512}})
 		}
 		return err
 	}
@@ -62,7 +64,11 @@ func (i *Integration) message(ctx context.Context, ev *slackevents.MessageEvent)
 		if ts == "" && ev.PreviousMessage != nil {
 			ts = ev.PreviousMessage.Timestamp
 		}
-		return i.a.Delete(ctx, ev.Channel, ts)
+		if err := i.a.Delete(ctx, ev.Channel, ts); err != nil {
+			return err
+		}
+		i.forgetMessageFiles(ctx, ev.Channel, ts) // files_keep.go
+		return nil
 	case "message_replied", "message_metadata_posted", "message_metadata_updated", "message_metadata_deleted":
 		return nil // Slack's notices about other messages
 	case "message_changed":
@@ -92,6 +98,7 @@ func (i *Integration) message(ctx context.Context, ev *slackevents.MessageEvent)
 		return err
 	}
 	i.m.captured.WithLabelValues("live").Inc()
+	i.keepLive(m) // files_keep.go: fetched by a worker, not here
 	if m.User != "" {
 		if err := i.ensureUser(ctx, m.User); err != nil {
 			i.log.Warn("archive: user not looked up", "user", m.User, "error", err)
@@ -241,6 +248,7 @@ func (i *Integration) ensureUser(ctx context.Context, id string) error {
 		return err
 	}
 	i.knowUser(id)
+	i.keepAvatarLive(*su)
 	return nil
 }
 

@@ -78,6 +78,7 @@ func (i *Integration) CatchUp(ctx context.Context) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("archive: catch-up: %w", err)
 	}
+	i.keepAvatarsCaughtUp(ctx) // files_keep.go
 	i.log.Info("archive caught up", "channels", len(channels), "messages", total)
 	return i.a.SetState(ctx, StateLastCatchUp, i.now().UTC().Format(time.RFC3339))
 }
@@ -151,6 +152,9 @@ func (i *Integration) catchUpChannel(ctx context.Context, ch Channel) (int, erro
 		}
 		n, err := i.a.PutMessages(ctx, batch)
 		total += n
+		if err == nil {
+			err = i.keepCaughtUp(ctx, batch) // files_keep.go
+		}
 		if err != nil {
 			return total, err
 		}
@@ -191,6 +195,9 @@ func (i *Integration) catchUpThread(ctx context.Context, channel, ts, oldest str
 		}
 		n, err := i.a.PutMessages(ctx, batch)
 		total += n
+		if err == nil {
+			err = i.keepCaughtUp(ctx, batch)
+		}
 		if err != nil {
 			return total, err
 		}

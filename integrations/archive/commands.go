@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -142,6 +143,7 @@ func (i *Integration) Status(ctx context.Context) []string {
 		}
 		lines = append(lines, st.label+": "+i.when(v))
 	}
+	lines = append(lines, i.filesStatus(ctx)...) // files_keep.go
 	if i.cfg.BaseURL != "" {
 		lines = append(lines, "Web archive: "+i.cfg.BaseURL)
 	}
@@ -167,7 +169,7 @@ func (i *Integration) when(v string) string {
 }
 
 func (i *Integration) optOut(ctx context.Context, r *slackapp.Request) error {
-	if err := i.a.SetOptOut(ctx, r.UserID, true); err != nil {
+	if err := errors.Join(i.a.SetOptOut(ctx, r.UserID, true), i.forgetUserFiles(ctx, r.UserID)); err != nil {
 		i.log.Warn("archive opt-out failed", "user", r.UserID, "error", err)
 		return r.Ephemeral(ctx, slackapp.Message{Text: "I couldn't record that just now; please try again in a minute."})
 	}
@@ -206,6 +208,7 @@ func (i *Integration) remove(ctx context.Context, r *slackapp.Request) error {
 		i.log.Warn("archive remove failed", "channel", channel, "ts", ts, "error", err)
 		return r.Ephemeral(ctx, slackapp.Message{Text: "I couldn't remove that message just now; please try again in a minute."})
 	}
+	i.forgetMessageFiles(ctx, channel, ts) // files_keep.go
 	i.log.Info("archive message removed on request", "channel", channel, "ts", ts, "by", r.UserID)
 	return r.Ephemeral(ctx, slackapp.Message{Text: "Removed from the archive: that message no longer appears on the archive's pages, in its search or in later exports. It is still in Slack."})
 }

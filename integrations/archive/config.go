@@ -82,6 +82,18 @@ type Config struct {
 	ImportMaxBytes Bytes `envconfig:"ARCHIVE_IMPORT_MAX_BYTES" default:"50GB"`
 	ImportMaxFile  Bytes `envconfig:"ARCHIVE_IMPORT_MAX_FILE" default:"1GB"`
 	ImportMaxEntry Bytes `envconfig:"ARCHIVE_IMPORT_MAX_ENTRY" default:"8MB"`
+
+	// Files keeps a copy of each file shared in a public channel, and of
+	// members' avatars, under FilesDir ("" is "files" beside the
+	// database, set by the main package): fetched with the bot token
+	// (files:read) as messages are captured, during catch-up and by
+	// "townhall archive fetch-files", one blob per content (SHA-256).
+	// Files larger than MaxFileBytes are left as links; once the blobs
+	// reach FilesQuota, fetching stops and status says so.
+	Files        bool   `envconfig:"ARCHIVE_FILES" default:"false"`
+	FilesDir     string `envconfig:"ARCHIVE_FILES_DIR"`
+	MaxFileBytes Bytes  `envconfig:"ARCHIVE_MAX_FILE_BYTES" default:"100MB"`
+	FilesQuota   Bytes  `envconfig:"ARCHIVE_FILES_QUOTA" default:"10GB"`
 }
 
 // ImportLimits are the import's limits as configured.
@@ -133,7 +145,8 @@ func (c Config) check() error {
 	for _, l := range []struct {
 		name string
 		v    Bytes
-	}{{"ARCHIVE_IMPORT_MAX_BYTES", c.ImportMaxBytes}, {"ARCHIVE_IMPORT_MAX_FILE", c.ImportMaxFile}, {"ARCHIVE_IMPORT_MAX_ENTRY", c.ImportMaxEntry}} {
+	}{{"ARCHIVE_IMPORT_MAX_BYTES", c.ImportMaxBytes}, {"ARCHIVE_IMPORT_MAX_FILE", c.ImportMaxFile}, {"ARCHIVE_IMPORT_MAX_ENTRY", c.ImportMaxEntry},
+		{"ARCHIVE_MAX_FILE_BYTES", c.MaxFileBytes}, {"ARCHIVE_FILES_QUOTA", c.FilesQuota}} {
 		if l.v < 0 {
 			bad(l.name, "must not be negative, got %d", l.v)
 		}

@@ -228,6 +228,10 @@ func exportOf(m Message) exportMessage {
 type ExportOptions struct {
 	Since    time.Time // only messages from then on; zero: everything
 	Channels []string  // channel names or IDs; empty: every channel
+	// Files, when set, are the archive's kept files (TOWNHALL_ARCHIVE_FILES):
+	// each exported message's kept file goes into the zip as
+	// __uploads/<file ID>/<name> (files_export.go).
+	Files Blobs
 }
 
 // ErrNoSuchChannel is returned by Export when a channel it was asked for is
@@ -240,6 +244,7 @@ type ExportStats struct {
 	Days     int
 	Messages int
 	Hidden   int // messages by opted-out members, left out
+	Files    int // kept files included (ExportOptions.Files)
 }
 
 // Export writes the archive to w as a Slack export zip, which
@@ -302,6 +307,7 @@ func Export(ctx context.Context, a Archive, w io.Writer, o ExportOptions) (Expor
 	if !o.Since.IsZero() {
 		since = FormatTS(o.Since)
 	}
+	var files exportFiles
 	for _, c := range channels {
 		st.Channels++
 		var day string
@@ -331,6 +337,7 @@ func Export(ctx context.Context, a Archive, w io.Writer, o ExportOptions) (Expor
 				day = d
 			}
 			msgs = append(msgs, exportOf(m))
+			files.note(m)
 			st.Messages++
 			return nil
 		})
@@ -340,6 +347,9 @@ func Export(ctx context.Context, a Archive, w io.Writer, o ExportOptions) (Expor
 		if err != nil {
 			return st, fmt.Errorf("archive: export #%s: %w", c.Name, err)
 		}
+	}
+	if err := files.write(ctx, a, zw, o.Files, &st); err != nil {
+		return st, err
 	}
 	if err := zw.Close(); err != nil {
 		return st, fmt.Errorf("archive: export: %w", err)

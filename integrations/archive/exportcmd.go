@@ -169,7 +169,7 @@ func (i *Integration) runExport(ctx context.Context, req exportRequest, path str
 	var summary string
 	size, err := WriteFile(path, func(w io.Writer) error {
 		if req.format == "slack" {
-			st, err := Export(ctx, i.a, w, ExportOptions{Since: req.since, Channels: req.channels})
+			st, err := Export(ctx, i.a, w, ExportOptions{Since: req.since, Channels: req.channels, Files: i.keptBlobs()})
 			summary = fmt.Sprintf("%d channel%s, %d day%s, %d message%s", st.Channels, plural(st.Channels), st.Days, plural(st.Days), st.Messages, plural(st.Messages))
 			if st.Hidden > 0 {
 				summary += fmt.Sprintf(" (%d by members who opted out, left out)", st.Hidden)
@@ -178,7 +178,8 @@ func (i *Integration) runExport(ctx context.Context, req exportRequest, path str
 		}
 		o := MattermostOptions{Team: req.team, Since: req.since, Channels: req.channels, TempDir: filepath.Dir(path), Now: i.now}
 		if req.attachments {
-			o.Files = &MattermostFiles{API: i.api, Dir: filepath.Join(filepath.Dir(path), "mattermost-files"), Pace: i.cfg.APIPace, Now: i.now}
+			o.Files = &MattermostFiles{API: i.api, Dir: filepath.Join(filepath.Dir(path), "mattermost-files"), Pace: i.cfg.APIPace, Now: i.now,
+				Blobs: i.keptBlobs()} // files_keep.go
 		}
 		st, err := ExportMattermost(ctx, i.a, w, o)
 		summary = mattermostSummary(st)

@@ -55,6 +55,7 @@ type Integration struct {
 	loc  *time.Location
 	m    *metrics
 	pace *pacer
+	keep *keeper // nil unless TOWNHALL_ARCHIVE_FILES
 
 	catchingUp sync.Mutex
 	exporting  sync.Mutex // held while /townhall archive export runs
@@ -98,6 +99,11 @@ func New(cfg Config, d Deps) (*Integration, error) {
 	var err error
 	if i.m, err = newMetrics(d.Registerer); err != nil {
 		return nil, fmt.Errorf("%s: %w", Name, err)
+	}
+	if cfg.Files {
+		if i.keep, err = newKeeper(cfg, d.Archive, d.API, i.pace, i.log, i.now); err != nil { // files_keep.go
+			return nil, fmt.Errorf("%s: %w", Name, err)
+		}
 	}
 	return i, nil
 }
@@ -154,8 +160,18 @@ func (i *Integration) Jobs() []scheduler.Job {
 // start it in a goroutine next to the runtime's Run and wait for it to
 // return.
 func (i *Integration) Run(ctx context.Context) error {
+	if i.keep != nil { // the files captured live are kept by this worker until ctx is done
+		var wg sync.WaitGroup
+		wctx, cancel := context.WithCancel(ctx)
+		wg.Go(func() { i.keep.work(wctx) })
+		defer wg.Wait()
+		defer cancel()
+	}
 	if i.d.WaitConnection == nil {
 		i.catchUpLogged(ctx)
+		if i.keep != nil {
+			<-ctx.Done()
+		}
 		return nil
 	}
 	var n uint64

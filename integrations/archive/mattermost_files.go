@@ -38,6 +38,12 @@ type MattermostFiles struct {
 	Now func() time.Time
 	// Progress receives a line per file fetched; nil says nothing.
 	Progress io.Writer
+	// Blobs, when set, are the archive's kept files
+	// (TOWNHALL_ARCHIVE_FILES_DIR), recorded in Stored (nil: the exported
+	// archive, when it is a FileIndex): a file kept there is copied from
+	// its blob instead of fetched from Slack, which may no longer have it.
+	Stored FileIndex
+	Blobs  Blobs
 }
 
 const mmDefaultMaxFile = 100 << 20
@@ -99,6 +105,12 @@ func (x *mmExport) fetchFiles(ctx context.Context, channels []Channel, since str
 			x.fileFetched(file.ID, name)
 			continue
 		}
+		if ok, err := f.fromArchive(ctx, x.a, file, local); err != nil {
+			return fmt.Errorf("archive: mattermost export: file %s: %w", file.ID, err)
+		} else if ok {
+			x.fileFetched(file.ID, name)
+			continue
+		}
 		why, err := f.fetch(ctx, p, file, local)
 		if err != nil {
 			return fmt.Errorf("archive: mattermost export: file %s: %w", file.ID, err)
@@ -142,80 +154,55 @@ func mmFileName(f File) string {
 // does not have it (any more) or will not give it; err is what stops the
 // export: the token cannot read files, or ctx is done.
 func (f *MattermostFiles) fetch(ctx context.Context, p *pacer, file File, local string) (why string, err error) {
-	var info *slack.File
-	err = p.call(ctx, func() (err error) {
-		info, _, _, err = f.API.GetFileInfoContext(ctx, file.ID, 0, 0)
-		return err
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		var se slack.SlackErrorResponse
-		if errors.As(err, &se) {
-			for _, e := range tokenErrors {
-				if se.Err == e {
-					return "", fmt.Errorf("files.info: %s: SLACK_BOT_TOKEN cannot read files (it needs the files:read scope)", se.Err)
-				}
-			}
-			for _, e := range goneFileErrors {
-				if se.Err == e {
-					return "Slack no longer has it (" + se.Err + ")", nil
-				}
-			}
-		}
-		return "files.info failed: " + err.Error(), nil
-	}
-	if info.IsExternal || info.Mode == "external" {
-		return "stored outside Slack (" + firstOf(info.ExternalType, "external") + "), left as a link", nil
-	}
-	if info.Mode == "tombstone" || info.Mode == "hidden_by_limit" {
-		return "Slack no longer has it (" + info.Mode + ")", nil
-	}
 	maxBytes := f.MaxBytes
 	if maxBytes <= 0 {
 		maxBytes = mmDefaultMaxFile
 	}
-	if int64(info.Size) > maxBytes {
-		return fmt.Sprintf("%d bytes, more than Mattermost takes (%d)", info.Size, maxBytes), nil
+	info, why, _, err := slackFileInfo(ctx, p, f.API, file.ID, maxBytes, "Mattermost")
+	if err != nil || why != "" {
+		return why, err
 	}
 	url := firstOf(info.URLPrivateDownload, info.URLPrivate)
-	if url == "" {
-		return "Slack gave no URL to fetch it from", nil
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(local), ".fetch-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	w := &limitedWriter{w: tmp, left: maxBytes}
-	err = p.call(ctx, func() error {
-		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		if err := tmp.Truncate(0); err != nil {
-			return err
-		}
-		w.left = maxBytes
+	tmp, _, _, why, _, err := download(ctx, p, filepath.Dir(local), maxBytes, func(w io.Writer) error {
 		return f.API.GetFileContext(ctx, url, w)
 	})
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if err != nil || why != "" {
+		return why, err
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		var sc slack.StatusCodeError
-		if errors.As(err, &sc) && (sc.Code == 404 || sc.Code == 410) {
-			return fmt.Sprintf("Slack no longer has it (HTTP %d)", sc.Code), nil
-		}
-		return "download failed: " + err.Error(), nil
-	}
-	if err := os.Rename(tmp.Name(), local); err != nil {
+	if err := os.Rename(tmp, local); err != nil {
+		os.Remove(tmp)
 		return "", err
 	}
 	return "", nil
+}
+
+// fromArchive copies the archive's stored copy of file (TOWNHALL_ARCHIVE_FILES)
+// into local, reporting whether there was one.
+func (f *MattermostFiles) fromArchive(ctx context.Context, a Archive, file File, local string) (bool, error) {
+	stored := f.Stored
+	if stored == nil {
+		stored, _ = a.(FileIndex)
+	}
+	if stored == nil || f.Blobs.Dir == "" {
+		return false, nil
+	}
+	rec, ok, err := stored.StoredFile(ctx, file.ID)
+	if err != nil || !ok || rec.Status != FileStored {
+		return false, err
+	}
+	src, err := f.Blobs.Open(rec.SHA256)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer src.Close()
+	_, err = WriteFile(local, func(w io.Writer) error {
+		_, err := io.Copy(w, src)
+		return err
+	})
+	return err == nil, err
 }
 
 // limitedWriter fails a write past left bytes.
@@ -224,7 +211,7 @@ type limitedWriter struct {
 	left int64
 }
 
-var errTooLarge = errors.New("larger than Mattermost takes")
+var errTooLarge = errors.New("larger than the limit")
 
 func (l *limitedWriter) Write(p []byte) (int, error) {
 	if int64(len(p)) > l.left {

@@ -124,6 +124,7 @@ func (s *Server) usersList(p params) (map[string]any, error) {
 	members := []userJSON{}
 	for _, id := range s.userOrder[start:end] {
 		j := s.users[id].json(s.cfg.team, s.cfg.bot, now)
+		s.withAvatarLocked(&j)
 		if includeLocale {
 			j.Locale = "en-US"
 		}

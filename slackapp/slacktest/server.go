@@ -156,7 +156,8 @@ type Server struct {
 	connSeq      int
 	connected    int // connections that received hello, ever
 	envelopes    map[string]*envelope
-	lastTS       int64 // microseconds of the last ts handed out
+	lastTS       int64       // microseconds of the last ts handed out
+	files        hostedFiles // files.info, file downloads and avatars (files.go)
 }
 
 // New starts a Server for a test and closes it when the test ends. Unless
@@ -266,6 +267,8 @@ func Start(opts ...Option) (*Server, error) {
 	mux.HandleFunc("/api/{method}", s.serveAPI)
 	mux.HandleFunc("POST /response/{id}", s.serveResponseURL)
 	mux.HandleFunc("GET /link/", s.serveLink)
+	mux.HandleFunc("GET /files-pri/", s.serveFile)
+	mux.HandleFunc("GET /avatars/", s.serveAvatar)
 	s.http = &http.Server{
 		Handler:           s.track(mux),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -57,6 +57,8 @@ func (s *Server) method(name string) (apiMethod, bool) {
 		return apiMethod{botToken, s.conversationsList}, true
 	case "conversations.replies":
 		return apiMethod{botToken, s.conversationsReplies}, true
+	case "files.info":
+		return apiMethod{botToken, s.filesInfo}, true
 	case "users.info":
 		return apiMethod{botToken, s.usersInfo}, true
 	case "users.list":
@@ -443,7 +445,9 @@ func (s *Server) usersInfo(p params) (map[string]any, error) {
 	if !ok {
 		return nil, apiError("user_not_found")
 	}
-	return map[string]any{"user": u.json(s.cfg.team, s.cfg.bot, s.now())}, nil
+	j := u.json(s.cfg.team, s.cfg.bot, s.now())
+	s.withAvatarLocked(&j)
+	return map[string]any{"user": j}, nil
 }
 
 func (s *Server) viewsOpen(p params) (map[string]any, error) {

@@ -178,6 +178,8 @@ type profileJSON struct {
 	APIAppID              string `json:"api_app_id,omitempty"`
 	Image48               string `json:"image_48"`
 	Image72               string `json:"image_72"`
+	Image192              string `json:"image_192,omitempty"` // set when the member has an avatar (files.go)
+	Image512              string `json:"image_512,omitempty"`
 }
 
 func (u User) json(team Team, bot Bot, now time.Time) userJSON {

@@ -61,6 +61,7 @@ func Exercise(t *testing.T, open Open) {
 		{"BadTimestamps", testBadTimestamps},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ImportNeverStoresPrivate", testImportNeverStoresPrivate},
+		{"FileIndex", testFileIndex}, // files.go
 		{"ExportRoundTrip", func(t *testing.T, a archive.Archive) { testExportRoundTrip(t, a, open(t)) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {

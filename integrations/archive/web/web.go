@@ -99,6 +99,7 @@ func New(cfg archive.Config, a archive.Archive, o Options) (*Handler, error) {
 	mux.HandleFunc("GET /c/{channel}/page/{n}", h.listPage) // listpages.go
 	mux.HandleFunc("GET /sitemap.xml", h.sitemap)           // sitemap.go
 	mux.HandleFunc("GET /{file}", h.sitemapChunk)           // /sitemap-N.xml
+	h.handleFiles(mux)                                      // files.go: /files/<sha256>/<name>, /avatars/<user>
 	h.next = gzipped(mux)
 	return h, nil
 }
@@ -246,6 +247,7 @@ type view struct {
 	HTML    template.HTML
 	Link    string
 	Replies []view
+	Kept    map[string]*keptImage // file ID → its kept image, shown inline (files.go)
 	Focus   bool
 	// ThreadLink and ThreadFrom are set on a reply shown apart from its
 	// thread: the thread's page (at this reply) and the day it started.
@@ -350,5 +352,6 @@ func (rc *renderCtx) view(c archive.Channel, m archive.Message, day time.Time) v
 		return v
 	}
 	v.HTML = rc.markup.HTML(m.Text)
+	rc.keptLinks(&v) // files.go
 	return v
 }
