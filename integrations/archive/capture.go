@@ -156,7 +156,7 @@ func (i *Integration) isPublic(ctx context.Context, id string) (bool, error) {
 		return public, nil
 	}
 	var ch *slack.Channel
-	err := i.pace.call(ctx, func() (err error) {
+	err := i.pace.Call(ctx, func() (err error) {
 		ch, err = i.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: id})
 		return err
 	})
@@ -196,7 +196,7 @@ func channelOf(ch *slack.Channel) Channel {
 // refreshChannel stores a public channel's current name, topic and state.
 func (i *Integration) refreshChannel(ctx context.Context, id string) error {
 	var ch *slack.Channel
-	err := i.pace.call(ctx, func() (err error) {
+	err := i.pace.Call(ctx, func() (err error) {
 		ch, err = i.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: id})
 		return err
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -90,7 +89,7 @@ func (i *Integration) memberChannels(ctx context.Context) ([]Channel, error) {
 	cursor := ""
 	for {
 		var page []slack.Channel
-		err := i.pace.call(ctx, func() (err error) {
+		err := i.pace.Call(ctx, func() (err error) {
 			page, cursor, err = i.api.GetConversationsContext(ctx, &slack.GetConversationsParameters{
 				Cursor: cursor, ExcludeArchived: true, Limit: 200, Types: []string{"public_channel"},
 			})
@@ -132,7 +131,7 @@ func (i *Integration) catchUpChannel(ctx context.Context, ch Channel) (int, erro
 	cursor := ""
 	for {
 		var resp *slack.GetConversationHistoryResponse
-		err := i.pace.call(ctx, func() (err error) {
+		err := i.pace.Call(ctx, func() (err error) {
 			resp, err = i.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
 				ChannelID: ch.ID, Cursor: cursor, Oldest: oldest, Inclusive: true, Limit: 200,
 			})
@@ -180,7 +179,7 @@ func (i *Integration) catchUpThread(ctx context.Context, channel, ts, oldest str
 	for {
 		var msgs []slack.Message
 		var more bool
-		err := i.pace.call(ctx, func() (err error) {
+		err := i.pace.Call(ctx, func() (err error) {
 			msgs, more, cursor, err = i.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
 				ChannelID: channel, Timestamp: ts, Cursor: cursor, Oldest: oldest, Inclusive: true, Limit: 200,
 			})
@@ -214,63 +213,4 @@ func (c Channel) Time() time.Time {
 	}
 	t, _ := ParseTS(c.Last)
 	return t
-}
-
-// maxRateLimitWaits bounds how many 429s in a row one call waits out.
-const maxRateLimitWaits = 5
-
-// pacer spaces Web API calls at least every apart and waits out 429s
-// (Slack's Retry-After, https://api.slack.com/apis/rate-limits).
-type pacer struct {
-	every time.Duration
-	now   func() time.Time
-
-	mu   sync.Mutex
-	next time.Time
-}
-
-// call runs fn when the pace allows, again after a 429's Retry-After.
-func (p *pacer) call(ctx context.Context, fn func() error) error {
-	for attempt := 0; ; attempt++ {
-		if err := p.wait(ctx); err != nil {
-			return err
-		}
-		err := fn()
-		var rl *slack.RateLimitedError
-		if !errors.As(err, &rl) || attempt >= maxRateLimitWaits {
-			return err
-		}
-		if err := sleep(ctx, rl.RetryAfter); err != nil {
-			return err
-		}
-	}
-}
-
-func (p *pacer) wait(ctx context.Context) error {
-	if p.every <= 0 {
-		return nil
-	}
-	p.mu.Lock()
-	now := p.now()
-	at := p.next
-	if at.Before(now) {
-		at = now
-	}
-	p.next = at.Add(p.every)
-	p.mu.Unlock()
-	return sleep(ctx, at.Sub(now))
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

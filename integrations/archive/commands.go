@@ -38,7 +38,7 @@ func (i *Integration) join(ctx context.Context, r *slackapp.Request) error {
 	cursor := ""
 	for {
 		var page []slack.Channel
-		err := i.pace.call(ctx, func() (err error) {
+		err := i.pace.Call(ctx, func() (err error) {
 			page, cursor, err = i.api.GetConversationsContext(ctx, &slack.GetConversationsParameters{
 				Cursor: cursor, ExcludeArchived: true, Limit: 200, Types: []string{"public_channel"},
 			})

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/townhall/townhall/slackapp"
 )
 
 // StoredFile is what the archive knows of one file it kept, or tried to:
@@ -167,8 +169,8 @@ const StateFilesQuota = "files_quota"
 // FileSkipped for one stored outside Slack or larger than maxBytes, which
 // limit names). err is what stops fetching: the token cannot read files,
 // or ctx is done.
-func slackFileInfo(ctx context.Context, p *pacer, api *slack.Client, id string, maxBytes int64, limit string) (info *slack.File, why, status string, err error) {
-	err = p.call(ctx, func() (err error) {
+func slackFileInfo(ctx context.Context, p *slackapp.Pacer, api *slack.Client, id string, maxBytes int64, limit string) (info *slack.File, why, status string, err error) {
+	err = p.Call(ctx, func() (err error) {
 		info, _, _, err = api.GetFileInfoContext(ctx, id, 0, 0)
 		return err
 	})
@@ -212,7 +214,7 @@ func slackFileInfo(ctx context.Context, p *pacer, api *slack.Client, id string, 
 // the temporary file's path (the caller renames or removes it), the
 // content's SHA-256 and size; why (with err nil) when Slack no longer has
 // it or the download failed, the outcome FileGone when that is final.
-func download(ctx context.Context, p *pacer, dir string, maxBytes int64, get func(io.Writer) error) (tmpPath, sum string, size int64, why, status string, err error) {
+func download(ctx context.Context, p *slackapp.Pacer, dir string, maxBytes int64, get func(io.Writer) error) (tmpPath, sum string, size int64, why, status string, err error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", "", 0, "", "", err
 	}
@@ -222,7 +224,7 @@ func download(ctx context.Context, p *pacer, dir string, maxBytes int64, get fun
 	}
 	h := sha256.New()
 	w := &limitedWriter{w: io.MultiWriter(tmp, h), left: maxBytes}
-	err = p.call(ctx, func() error {
+	err = p.Call(ctx, func() error {
 		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 			return err
 		}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/townhall/townhall/slackapp"
 )
 
 // keeper fetches the files shared in public channels, and members'
@@ -25,7 +27,7 @@ type keeper struct {
 	a      Archive
 	idx    FileIndex
 	blobs  Blobs
-	pace   *pacer
+	pace   *slackapp.Pacer
 	max    int64
 	quota  int64
 	log    *slog.Logger
@@ -56,7 +58,7 @@ const (
 	defaultMaxFile    = 100_000_000
 )
 
-func newKeeper(cfg Config, a Archive, api *slack.Client, pace *pacer, log *slog.Logger, now func() time.Time) (*keeper, error) {
+func newKeeper(cfg Config, a Archive, api *slack.Client, pace *slackapp.Pacer, log *slog.Logger, now func() time.Time) (*keeper, error) {
 	idx, ok := a.(FileIndex)
 	if !ok {
 		return nil, fmt.Errorf("%sARCHIVE_FILES: this archive (%T) cannot record files", envPrefix, a)
@@ -351,7 +353,7 @@ func (k *keeper) get(ctx context.Context, url string, w io.Writer) error {
 // keepAvatars keeps the avatars of every member (users.list).
 func (k *keeper) keepAvatars(ctx context.Context) (int, error) {
 	var users []slack.User
-	err := k.pace.call(ctx, func() (err error) {
+	err := k.pace.Call(ctx, func() (err error) {
 		users, err = k.api.GetUsersContext(ctx)
 		return err
 	})
@@ -392,7 +394,7 @@ func FetchFiles(ctx context.Context, cfg Config, a Archive, api *slack.Client, l
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	k, err := newKeeper(cfg, a, api, &pacer{every: cfg.APIPace, now: time.Now}, log, time.Now)
+	k, err := newKeeper(cfg, a, api, &slackapp.Pacer{Every: cfg.APIPace, Now: time.Now}, log, time.Now)
 	if err != nil {
 		return st, err
 	}

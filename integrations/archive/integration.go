@@ -54,7 +54,7 @@ type Integration struct {
 	now  func() time.Time
 	loc  *time.Location
 	m    *metrics
-	pace *pacer
+	pace *slackapp.Pacer
 	keep *keeper // nil unless TOWNHALL_ARCHIVE_FILES
 
 	catchingUp sync.Mutex
@@ -95,7 +95,7 @@ func New(cfg Config, d Deps) (*Integration, error) {
 	if i.loc == nil {
 		i.loc = time.UTC
 	}
-	i.pace = &pacer{every: cfg.APIPace, now: i.now}
+	i.pace = &slackapp.Pacer{Every: cfg.APIPace, Now: i.now}
 	var err error
 	if i.m, err = newMetrics(d.Registerer); err != nil {
 		return nil, fmt.Errorf("%s: %w", Name, err)

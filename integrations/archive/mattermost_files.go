@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
+
+	"github.com/townhall/townhall/slackapp"
 )
 
 // MattermostFiles fetches the files of the exported messages from Slack
@@ -72,7 +74,7 @@ func (x *mmExport) fetchFiles(ctx context.Context, channels []Channel, since str
 	if now == nil {
 		now = time.Now
 	}
-	p := &pacer{every: f.Pace, now: now}
+	p := &slackapp.Pacer{Every: f.Pace, Now: now}
 	seen := map[string]bool{}
 	var want []File
 	for _, c := range channels {
@@ -153,7 +155,7 @@ func mmFileName(f File) string {
 // fetch fetches file into local. why is set, and err nil, when Slack
 // does not have it (any more) or will not give it; err is what stops the
 // export: the token cannot read files, or ctx is done.
-func (f *MattermostFiles) fetch(ctx context.Context, p *pacer, file File, local string) (why string, err error) {
+func (f *MattermostFiles) fetch(ctx context.Context, p *slackapp.Pacer, file File, local string) (why string, err error) {
 	maxBytes := f.MaxBytes
 	if maxBytes <= 0 {
 		maxBytes = mmDefaultMaxFile

@@ -2,7 +2,6 @@ package digest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/townhall/townhall/slackapp"
 )
 
 // Source is where a digest reads a channel's messages: the archive when it
@@ -56,7 +57,7 @@ type Channel struct {
 // conversations.replies with the bot token.
 type apiSource struct {
 	api  *slack.Client
-	pace *pacer
+	pace *slackapp.Pacer
 
 	mu    sync.Mutex
 	users map[string]userName
@@ -74,7 +75,7 @@ type userName struct {
 // period before since are found; older threads that woke up are not (the
 // archive, when it is on, finds every one).
 func NewAPISource(api *slack.Client, pace time.Duration) Source {
-	return &apiSource{api: api, pace: &pacer{every: pace}, users: make(map[string]userName)}
+	return &apiSource{api: api, pace: &slackapp.Pacer{Every: pace}, users: make(map[string]userName)}
 }
 
 // historyPage is the page size asked of conversations.history and
@@ -88,7 +89,7 @@ func (s *apiSource) Messages(ctx context.Context, channel string, since, before 
 	cursor := ""
 	for {
 		var resp *slack.GetConversationHistoryResponse
-		err := s.pace.call(ctx, func() (err error) {
+		err := s.pace.Call(ctx, func() (err error) {
 			resp, err = s.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
 				ChannelID: channel, Cursor: cursor, Oldest: formatTS(oldest), Latest: formatTS(before), Limit: historyPage,
 			})
@@ -130,7 +131,7 @@ func (s *apiSource) replies(ctx context.Context, channel, thread, sinceTS, befor
 		var page []slack.Message
 		var more bool
 		var next string
-		err := s.pace.call(ctx, func() (err error) {
+		err := s.pace.Call(ctx, func() (err error) {
 			page, more, next, err = s.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
 				ChannelID: channel, Timestamp: thread, Cursor: cursor, Oldest: sinceTS, Latest: beforeTS, Limit: historyPage,
 			})
@@ -157,7 +158,7 @@ func (s *apiSource) Channels(ctx context.Context) ([]Channel, error) {
 	cursor := ""
 	for {
 		var page []slack.Channel
-		err := s.pace.call(ctx, func() (err error) {
+		err := s.pace.Call(ctx, func() (err error) {
 			page, cursor, err = s.api.GetConversationsContext(ctx, &slack.GetConversationsParameters{
 				Cursor: cursor, ExcludeArchived: true, Limit: 200, Types: []string{"public_channel"},
 			})
@@ -185,7 +186,7 @@ func (s *apiSource) UserName(ctx context.Context, id string) (string, bool, erro
 		return u.name, u.bot, nil
 	}
 	var info *slack.User
-	err := s.pace.call(ctx, func() (err error) {
+	err := s.pace.Call(ctx, func() (err error) {
 		info, err = s.api.GetUserInfoContext(ctx, id)
 		return err
 	})
@@ -240,64 +241,4 @@ func parseTS(ts string) (time.Time, bool) {
 		}
 	}
 	return time.Unix(s, us*1000).UTC(), true
-}
-
-// maxRateLimitWaits bounds how many 429s in a row one call waits out.
-const maxRateLimitWaits = 5
-
-// pacer spaces Web API calls at least every apart, on the wall clock
-// (Slack's limits are in real time, whatever clock the app is given), and
-// waits out 429s for Slack's Retry-After
-// (https://docs.slack.dev/apis/web-api/rate-limits).
-type pacer struct {
-	every time.Duration
-
-	mu   sync.Mutex
-	next time.Time
-}
-
-// call runs fn when the pace allows, again after a 429's Retry-After.
-func (p *pacer) call(ctx context.Context, fn func() error) error {
-	for attempt := 0; ; attempt++ {
-		if err := p.wait(ctx); err != nil {
-			return err
-		}
-		err := fn()
-		var rl *slack.RateLimitedError
-		if !errors.As(err, &rl) || attempt >= maxRateLimitWaits {
-			return err
-		}
-		if err := sleep(ctx, rl.RetryAfter); err != nil {
-			return err
-		}
-	}
-}
-
-func (p *pacer) wait(ctx context.Context) error {
-	if p.every <= 0 {
-		return ctx.Err()
-	}
-	p.mu.Lock()
-	now := time.Now()
-	at := p.next
-	if at.Before(now) {
-		at = now
-	}
-	p.next = at.Add(p.every)
-	p.mu.Unlock()
-	return sleep(ctx, at.Sub(now))
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
