@@ -104,13 +104,8 @@ type threadLink struct {
 // threadsPerPage at a time, page 1 the oldest.
 func (h *Handler) listPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	c, ok, err := h.published(ctx, r.PathValue("channel"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+	c, ok := h.channelOf(w, r)
 	if !ok {
-		h.notFound(w, r, "There is no published channel of that name.")
 		return
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))

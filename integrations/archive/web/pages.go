@@ -11,6 +11,20 @@ import (
 )
 
 // published returns the named channel if it is published.
+// channelOf is the published channel the request's path names; when
+// there is none (or the archive failed) it has answered, and ok is false.
+func (h *Handler) channelOf(w http.ResponseWriter, r *http.Request) (c archive.Channel, ok bool) {
+	c, ok, err := h.published(r.Context(), r.PathValue("channel"))
+	switch {
+	case err != nil:
+		h.fail(w, r, err)
+		return c, false
+	case !ok:
+		h.notFound(w, r, "There is no published channel of that name.")
+	}
+	return c, ok
+}
+
 func (h *Handler) published(ctx context.Context, name string) (archive.Channel, bool, error) {
 	if !h.cfg.Published(name) {
 		return archive.Channel{}, false, nil
@@ -130,13 +144,8 @@ func monthOf(t time.Time) monthLink {
 
 func (h *Handler) channel(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	c, ok, err := h.published(ctx, r.PathValue("channel"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+	c, ok := h.channelOf(w, r)
 	if !ok {
-		h.notFound(w, r, "There is no published channel of that name.")
 		return
 	}
 	var cp channelPage
@@ -291,13 +300,8 @@ type threadPage struct {
 
 func (h *Handler) channelPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	c, ok, err := h.published(ctx, r.PathValue("channel"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+	c, ok := h.channelOf(w, r)
 	if !ok {
-		h.notFound(w, r, "There is no published channel of that name.")
 		return
 	}
 	p := r.PathValue("page")

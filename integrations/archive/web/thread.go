@@ -86,13 +86,8 @@ const maxDescription = 200
 // and the replies of opted-out members are left out.
 func (h *Handler) thread(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	c, ok, err := h.published(ctx, r.PathValue("channel"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+	c, ok := h.channelOf(w, r)
 	if !ok {
-		h.notFound(w, r, "There is no published channel of that name.")
 		return
 	}
 	digits, slug, _ := strings.Cut(r.PathValue("thread"), "-")
