@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/townhall/townhall/integrations/archive"
 	"github.com/townhall/townhall/integrations/archive/pgarchive"
-	"github.com/townhall/townhall/integrations/archive/web"
 	"github.com/townhall/townhall/store/postgres"
 )
 
@@ -104,28 +102,7 @@ func BenchmarkArchivePostgres(b *testing.B) {
 		})
 	}
 
-	b.Run("day-page", func(b *testing.B) {
-		h, err := web.New(archive.Config{}, a, web.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		var lat []time.Duration
-		k := 0
-		for b.Loop() {
-			for range latencySamples {
-				k++
-				path := fmt.Sprintf("/c/channel-%d/2022-01-01", k%benchChannels)
-				rec := httptest.NewRecorder()
-				start := time.Now()
-				h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
-				lat = append(lat, time.Since(start))
-				if rec.Code != 200 {
-					b.Fatalf("%s: %d", path, rec.Code)
-				}
-			}
-		}
-		reportP95(b, lat)
-	})
+	b.Run("day-page", func(b *testing.B) { benchDayPage(b, a) })
 }
 
 // benchTestURL is the PostgreSQL the benchmarks use:
