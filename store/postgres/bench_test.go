@@ -1,75 +1,20 @@
 package postgres
 
 import (
-	"strconv"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/townhall/townhall/store"
+	"github.com/townhall/townhall/store/storetest"
 )
 
-// BenchmarkClaimConfirm measures the exactly-once bookkeeping of one
-// scheduled post on PostgreSQL, as store/sqlite's benchmark of the same
-// name does: claim a fresh key, then confirm it (two commits, each a
-// round trip and a WAL flush).
-func BenchmarkClaimConfirm(b *testing.B) {
-	s := benchStore(b)
-	ctx := b.Context()
-	i := 0
-	for b.Loop() {
-		key := "bench:" + strconv.Itoa(i)
-		i++
-		if ok, err := s.Claim(ctx, key, time.Minute); err != nil || !ok {
-			b.Fatalf("Claim(%q) = %t, %v", key, ok, err)
-		}
-		if err := s.Confirm(ctx, key); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "posts/s")
-}
+// The claim benchmarks of storetest, on PostgreSQL (a schema of its own; parallel claims commit side by side).
+func BenchmarkClaimConfirm(b *testing.B) { storetest.BenchClaimConfirm(b, benchStore(b)) }
 
-// BenchmarkClaimConfirmParallel is BenchmarkClaimConfirm from 4 ×
-// GOMAXPROCS goroutines, as several replicas' schedulers and Socket Mode
-// dedup would claim at once. Unlike SQLite's one writer, PostgreSQL
-// commits them side by side (the pool's connections, and group commit).
 func BenchmarkClaimConfirmParallel(b *testing.B) {
-	s := benchStore(b)
-	ctx := b.Context()
-	var next atomic.Int64
-	b.SetParallelism(4)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			key := "bench:" + strconv.FormatInt(next.Add(1), 10)
-			if ok, err := s.Claim(ctx, key, time.Minute); err != nil || !ok {
-				b.Errorf("Claim(%q) = %t, %v", key, ok, err)
-				return
-			}
-			if err := s.Confirm(ctx, key); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "posts/s")
+	storetest.BenchClaimConfirmParallel(b, benchStore(b), 4)
 }
 
-// BenchmarkClaimHeld measures the common case of a scheduler tick that
-// finds its occurrence already done: a Claim that loses.
-func BenchmarkClaimHeld(b *testing.B) {
-	s := benchStore(b)
-	ctx := b.Context()
-	if err := s.Confirm(ctx, "done"); err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		if ok, err := s.Claim(ctx, "done", time.Minute); err != nil || ok {
-			b.Fatalf("Claim = %t, %v; want false", ok, err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
-}
+func BenchmarkClaimHeld(b *testing.B) { storetest.BenchClaimHeld(b, benchStore(b)) }
 
 // benchStore opens a Store on a schema of its own (see freshSchema):
 // skipped without a PostgreSQL.
