@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base32"
@@ -82,7 +83,7 @@ type rsvpRecord struct {
 	Answers map[string]answer `json:"answers"` // user ID → answer
 }
 
-// counts returns how many gave each answer, and who, in a stable order.
+// who lists the users who gave answer a, in a stable order.
 func (r rsvpRecord) who(a answer) []string {
 	var users []string
 	for u, got := range r.Answers {
@@ -272,19 +273,10 @@ func (i *Integration) updateTally(ctx context.Context, r *slackapp.Request, rec 
 		return
 	}
 	blocks[k] = slack.NewContextBlock(rsvpCountsBlockID, slack.NewTextBlockObject(slack.MarkdownType, countsText(rec), false, false))
-	channel := firstNonEmpty(ic.Container.ChannelID, ic.Channel.ID)
+	channel := cmp.Or(ic.Container.ChannelID, ic.Channel.ID)
 	if err := i.updater.Update(ctx, channel, ic.Message.Timestamp, slackapp.Message{Text: ic.Message.Text, Blocks: blocks}); err != nil {
 		i.log.Warn("rsvp: tally not updated", "channel", channel, "error", err)
 	}
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // whoText lists who answered what.
