@@ -97,7 +97,10 @@ func feedItems(f *gofeed.Feed, base string) (items []Item, malformed int) {
 		}
 		return httpLink(s)
 	}
-	site := Author{Name: strings.TrimSpace(f.Title), URL: abs(f.Link)}
+	// The feed's title is read as its items' are: Atom's type="html"
+	// titles (Jekyll's "Attack &amp;amp; Defense") are HTML, and RSS
+	// titles are too in practice.
+	site := Author{Name: htmlText(f.Title, 300), URL: abs(f.Link)}
 	if f.Image != nil {
 		site.AvatarURL = abs(f.Image.URL)
 	}

@@ -431,3 +431,28 @@ func TestItemDatesAndOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestFeedTitleIsHTML: a feed title written as HTML (Jekyll's jekyll-feed
+// writes type="html" titles, their & escaped twice) names the site as a
+// reader shows it, "&" once, as its items' titles already did.
+func TestFeedTitleIsHTML(t *testing.T) {
+	t.Parallel()
+	const doc = `<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">` +
+		`<generator uri="https://jekyllrb.com/" version="3.10.0">Jekyll</generator>` +
+		`<link href="https://tenants.example.org/" rel="alternate" type="text/html" />` +
+		`<id>https://tenants.example.org/feed.xml</id><title type="html">Tenants &amp;amp; Neighbours</title>` +
+		`<entry><title type="html">Rent &amp;amp; repairs clinic</title>` +
+		`<link href="https://tenants.example.org/clinic/" rel="alternate" type="text/html" />` +
+		`<published>2026-03-05T11:20:00+00:00</published><id>https://tenants.example.org/clinic</id></entry></feed>`
+	f, _, err := parseFeed([]byte(doc), "https://tenants.example.org/feed.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, malformed := feedItems(f, "https://tenants.example.org/feed.xml")
+	if malformed != 0 || len(items) != 1 {
+		t.Fatalf("items %+v, malformed %d", items, malformed)
+	}
+	if it := items[0]; it.Author.Name != "Tenants & Neighbours" || it.Title != "Rent & repairs clinic" {
+		t.Errorf("site %q, title %q; want %q and %q", it.Author.Name, it.Title, "Tenants & Neighbours", "Rent & repairs clinic")
+	}
+}
