@@ -616,3 +616,40 @@ func TestMissingChannelDoesNotHoldOthersBack(t *testing.T) {
 		t.Errorf("%d conditional requests, want 1", cond)
 	}
 }
+
+// TestLatin1Feeds: a feed in ISO-8859-1 (older Brazilian and European news
+// sites) posts its accents whether the server says the charset in
+// Content-Type, the document says it in its XML declaration, or nobody
+// says it and the bytes are not UTF-8 (read as Windows-1252, as browsers
+// read them).
+func TestLatin1Feeds(t *testing.T) {
+	t.Parallel()
+	latin1 := func(s string) string { // the test's text, in ISO-8859-1 bytes
+		var b []byte
+		for _, r := range s {
+			b = append(b, byte(r))
+		}
+		return string(b)
+	}
+	doc := func(decl string) string {
+		return latin1(decl + "<rss version=\"2.0\"><channel><title>Notícias da Vila</title><link>https://vila.example.br/</link>" +
+			"<item><title>Inscrições abertas para a horta comunitária</title><link>https://vila.example.br/horta</link>" +
+			"<guid>horta-1</guid><pubDate>Mon, 09 Mar 2026 10:00:00 -0300</pubDate></item></channel></rss>")
+	}
+	for _, tt := range []struct{ name, body, ctype string }{
+		{"charset in Content-Type", doc(""), "text/xml; charset=ISO-8859-1"},
+		{"encoding in the XML declaration", doc(`<?xml version="1.0" encoding="ISO-8859-1"?>`), "application/rss+xml"},
+		{"said nowhere", doc(""), "application/xml"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, setupOpts{sources: "{feeds}/noticias.xml -> " + slacktest.GeneralID})
+			b.feeds.set("/noticias.xml", tt.body, tt.ctype)
+			posts, err := b.run(t, feeds.JobFeed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantPosts(t, posts, slacktest.GeneralID, "Notícias da Vila: Inscrições abertas para a horta comunitária")
+		})
+	}
+}

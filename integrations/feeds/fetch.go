@@ -6,15 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding/charmap"
 )
 
 // userAgent identifies townhall to the sites it polls.
@@ -125,8 +130,42 @@ func (f *fetcher) get(ctx context.Context, u, etag, lastModified string) (fetche
 	if int64(len(body)) > f.maxBytes {
 		return fetched{}, &fetchError{URL: shown, Err: fmt.Errorf("the feed is larger than %d bytes", f.maxBytes)}
 	}
-	out.body = body
+	out.body = utf8Body(body, resp.Header.Get("Content-Type"))
 	return out, nil
+}
+
+// xmlEncoding matches an XML declaration that names its encoding, which
+// the parser honours itself.
+var xmlEncoding = regexp.MustCompile(`^\s*<\?xml[^>]*\sencoding\s*=`)
+
+// utf8Body returns a feed document as UTF-8 when it says its encoding
+// only in the HTTP Content-Type (charset=ISO-8859-1, as servers of older
+// feeds send it) or nowhere at all while not being UTF-8: such a document
+// is read as Windows-1252, as browsers and feed readers read it, rather
+// than failing as invalid UTF-8. A document whose XML declaration names
+// an encoding is left to the parser, and so is anything that is not
+// transcodable.
+func utf8Body(body []byte, contentType string) []byte {
+	if xmlEncoding.Match(body) {
+		return body
+	}
+	label := ""
+	if _, params, err := mime.ParseMediaType(contentType); err == nil {
+		label = params["charset"]
+	}
+	if e, name := charset.Lookup(label); e != nil && name != "utf-8" {
+		if out, err := e.NewDecoder().Bytes(body); err == nil {
+			return out
+		}
+		return body
+	}
+	if utf8.Valid(body) {
+		return body
+	}
+	if out, err := charmap.Windows1252.NewDecoder().Bytes(body); err == nil {
+		return out
+	}
+	return body
 }
 
 // retryAfter reads a Retry-After header, in seconds or as an HTTP date
