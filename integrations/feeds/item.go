@@ -233,6 +233,40 @@ func parseDate(s string) time.Time {
 			return t
 		}
 	}
+	return localisedDate(s)
+}
+
+// localMonths are the month abbreviations of RFC 822 dates that feeds
+// write in their own language (UOL's "Seg, 24 Set 2018 19:42:40 -0300"):
+// Portuguese, Spanish, Italian, German and French, by their English ones.
+var localMonths = map[string]string{
+	"jan": "Jan", "fev": "Feb", "abr": "Apr", "mai": "May", "ago": "Aug", "set": "Sep", "out": "Oct", "dez": "Dec", // pt
+	"ene": "Jan", "may": "May", "dic": "Dec", "sep": "Sep", "oct": "Oct", // es
+	"gen": "Jan", "mag": "May", "giu": "Jun", "lug": "Jul", "ott": "Oct", // it
+	"mär": "Mar", "mrz": "Mar", "okt": "Oct", // de
+	"janv": "Jan", "févr": "Feb", "fevr": "Feb", "mars": "Mar", "avr": "Apr", "juin": "Jun", "juil": "Jul", "août": "Aug", "aout": "Aug", "sept": "Sep", "déc": "Dec", // fr
+}
+
+// localisedDate reads an RFC 822 date whose weekday and month are not
+// English: the weekday (which says nothing the date does not) is dropped
+// and the month translated; zero if it still does not read.
+func localisedDate(s string) time.Time {
+	f := strings.Fields(s)
+	if len(f) > 0 && strings.HasSuffix(f[0], ",") {
+		f = f[1:]
+	}
+	if len(f) != 5 {
+		return time.Time{}
+	}
+	m := strings.ToLower(strings.TrimSuffix(f[1], "."))
+	if en, ok := localMonths[m]; ok {
+		f[1] = en
+	}
+	for _, l := range []string{"2 Jan 2006 15:04:05 -0700", "2 Jan 2006 15:04:05 MST", "2 Jan 2006 15:04 -0700"} {
+		if t, err := time.Parse(l, strings.Join(f, " ")); err == nil {
+			return t
+		}
+	}
 	return time.Time{}
 }
 

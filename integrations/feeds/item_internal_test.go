@@ -456,3 +456,26 @@ func TestFeedTitleIsHTML(t *testing.T) {
 		t.Errorf("site %q, title %q; want %q and %q", it.Author.Name, it.Title, "Tenants & Neighbours", "Rent & repairs clinic")
 	}
 }
+
+// TestLocalisedDates: RFC 822 dates written in the feed's own language
+// (Portuguese news sites write "Seg, 24 Set 2018") are read, not dropped.
+func TestLocalisedDates(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"Seg, 24 Set 2018 19:42:40 -0300":  "2018-09-24T19:42:40-03:00", // pt
+		"Sáb, 03 Fev 2024 08:00:00 -0300":  "2024-02-03T08:00:00-03:00",
+		"Mié, 12 Dic 2018 10:00:00 +0100":  "2018-12-12T10:00:00+01:00", // es
+		"Do, 01 Okt 2020 07:30:00 +0200":   "2020-10-01T07:30:00+02:00", // de
+		"mer., 05 févr. 2025 18:00:00 GMT": "2025-02-05T18:00:00Z",      // fr
+		"Mon, 09 Mar 2026 10:00:00 +0000":  "2026-03-09T10:00:00Z",      // English, as before
+	} {
+		if got := parseDate(in); got.Format(time.RFC3339) != want {
+			t.Errorf("parseDate(%q) = %s, want %s", in, got.Format(time.RFC3339), want)
+		}
+	}
+	for _, bad := range []string{"Seg, 24 Xyz 2018 19:42:40 -0300", "24 Set 2018", "sometime"} {
+		if got := parseDate(bad); !got.IsZero() {
+			t.Errorf("parseDate(%q) = %s, want zero", bad, got)
+		}
+	}
+}
