@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/townhall/townhall/integrations/feeds"
+	"github.com/townhall/townhall/integrations/integrationtest"
 	"github.com/townhall/townhall/slackapp/slacktest"
 )
 
@@ -151,18 +152,26 @@ func TestCorpusHasSources(t *testing.T) {
 }
 
 // TestOutsideCorpus runs the same checks on every document in the folder
-// TOWNHALL_FEEDS_CORPUS names, such as real feeds kept outside the
-// repository: each is read, posted once, and a second poll posts nothing.
-// Without the variable it is skipped.
+// TOWNHALL_FEEDS_CORPUS names, or else in the real-sample corpus's feeds/
+// (integrationtest.Corpus: real feeds kept outside the repository, with a
+// SOURCES entry each): each is read, posted once, and a second poll posts
+// nothing. Without either it is skipped.
 func TestOutsideCorpus(t *testing.T) {
 	t.Parallel()
 	dir := os.Getenv("TOWNHALL_FEEDS_CORPUS")
 	if dir == "" {
-		t.Skip("TOWNHALL_FEEDS_CORPUS is not set")
+		dir = integrationtest.Corpus(t, "feeds")
 	}
 	names, err := filepath.Glob(filepath.Join(dir, "*.*"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if src, err := os.ReadFile(filepath.Join(dir, "SOURCES")); err == nil {
+		for _, n := range names {
+			if !strings.Contains(string(src), filepath.Base(n)) {
+				t.Errorf("SOURCES says nothing of %s", filepath.Base(n))
+			}
+		}
 	}
 	for _, name := range names {
 		b, err := os.ReadFile(name)
