@@ -653,3 +653,20 @@ func TestLatin1Feeds(t *testing.T) {
 		})
 	}
 }
+
+// TestUTF8FeedWithAStrayByte: a UTF-8 feed with one byte that is not UTF-8
+// (a character cut in two, a Latin-1 quote pasted in) keeps every other
+// accent; only the stray byte is lost.
+func TestUTF8FeedWithAStrayByte(t *testing.T) {
+	t.Parallel()
+	body := "<rss version=\"2.0\"><channel><title>Café des bénévoles</title><link>https://cafe.example.fr/</link>" +
+		"<item><title>Réunion de l’été \x92 à Montréal</title><link>https://cafe.example.fr/reunion</link>" +
+		"<guid>reunion-1</guid><pubDate>Mon, 09 Mar 2026 10:00:00 +0100</pubDate></item></channel></rss>"
+	b := setup(t, setupOpts{sources: "{feeds}/cafe.xml -> " + slacktest.GeneralID})
+	b.feeds.set("/cafe.xml", body, "application/xml")
+	posts, err := b.run(t, feeds.JobFeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPosts(t, posts, slacktest.GeneralID, "Café des bénévoles: Réunion de l’été \uFFFD à Montréal")
+}

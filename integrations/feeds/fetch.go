@@ -162,10 +162,33 @@ func utf8Body(body []byte, contentType string) []byte {
 	if utf8.Valid(body) {
 		return body
 	}
+	if mostlyUTF8(body) {
+		// A UTF-8 document with a stray byte (a truncated character, one
+		// pasted Latin-1 quote) loses that byte, not every accent it has.
+		return bytes.ToValidUTF8(body, []byte("\uFFFD"))
+	}
 	if out, err := charmap.Windows1252.NewDecoder().Bytes(body); err == nil {
 		return out
 	}
 	return body
+}
+
+// mostlyUTF8 reports whether body's bytes above ASCII are more often valid
+// UTF-8 sequences than not: Latin-1 text seldom forms one (an accented
+// letter followed by the continuation byte UTF-8 would need).
+func mostlyUTF8(body []byte) bool {
+	valid, invalid := 0, 0
+	for len(body) > 0 {
+		r, n := utf8.DecodeRune(body)
+		switch {
+		case r == utf8.RuneError && n == 1:
+			invalid++
+		case n > 1:
+			valid++
+		}
+		body = body[n:]
+	}
+	return valid > invalid
 }
 
 // retryAfter reads a Retry-After header, in seconds or as an HTTP date
