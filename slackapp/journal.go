@@ -53,6 +53,10 @@ const (
 	// journaling after a failed write, so a lost database costs each ack
 	// nothing rather than journalWriteTimeout.
 	journalRetryAfter = 5 * time.Second
+	// journalRecordWriters is how many writes of new entries may be in
+	// flight at once (the store's journal pool has one more connection,
+	// for finished entries).
+	journalRecordWriters = 2
 	// journalBatchMax bounds the rows of one INSERT.
 	journalBatchMax = 500
 	// replayBatch is how many entries one TakeOver asks for.
@@ -85,14 +89,15 @@ type journalWriter struct {
 	mu       sync.Mutex
 	records  []*journalRecord
 	finished []string
-	wake     chan struct{} // capacity 1: there is work
+	wake     chan struct{} // capacity 1: there are records
+	wakeDone chan struct{} // capacity 1: there are finished entries
 
 	downUntil atomic.Int64 // unix nanoseconds; journaling is skipped until then
 	failing   atomic.Bool
 }
 
 func newJournalWriter(j Journal, log *slog.Logger, m *metrics) *journalWriter {
-	return &journalWriter{j: j, log: log, m: m, wake: make(chan struct{}, 1)}
+	return &journalWriter{j: j, log: log, m: m, wake: make(chan struct{}, 1), wakeDone: make(chan struct{}, 1)}
 }
 
 // record queues env for the journal and returns its record, or nil when
@@ -113,7 +118,7 @@ func (w *journalWriter) record(env *socketmode.Request, received time.Time) *jou
 	w.mu.Lock()
 	w.records = append(w.records, r)
 	w.mu.Unlock()
-	w.signal()
+	signal(w.wake)
 	return r
 }
 
@@ -129,39 +134,79 @@ func (w *journalWriter) finish(r *journalRecord) {
 	w.mu.Lock()
 	w.finished = append(w.finished, r.entry.EnvelopeID)
 	w.mu.Unlock()
-	w.signal()
+	signal(w.wakeDone)
 }
 
-func (w *journalWriter) signal() {
+func signal(ch chan struct{}) {
 	select {
-	case w.wake <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
 
-// run writes until ctx is done, then writes what is left (with a few
-// seconds' grace) and returns.
+// run writes until ctx is done, then writes what is left and returns.
+// Writes never take ctx's cancellation (each has its own timeout): ctx
+// only says when to stop. New entries are written by up to
+// journalRecordWriters writes at once, each taking everything queued
+// when it starts, so an ack waits for about one round-trip even while
+// another write is in flight; finished entries by one more, so an ack
+// never waits behind them.
 func (w *journalWriter) run(ctx context.Context) {
-	for {
-		select {
-		case <-w.wake:
-			w.flush(ctx)
-		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			defer cancel()
-			w.flush(fctx)
-			return
+	wctx := context.WithoutCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		slots := make(chan struct{}, journalRecordWriters)
+		var flights sync.WaitGroup
+		defer func() {
+			flights.Wait()
+			w.flushRecords(wctx, w.takeRecords())
+		}()
+		for {
+			select {
+			case <-w.wake:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			records := w.takeRecords()
+			if len(records) == 0 {
+				<-slots
+				continue
+			}
+			flights.Go(func() {
+				defer func() { <-slots }()
+				w.flushRecords(wctx, records)
+			})
 		}
-	}
+	})
+	wg.Go(func() {
+		for {
+			select {
+			case <-w.wakeDone:
+				w.flushFinished(wctx)
+			case <-ctx.Done():
+				w.flushFinished(wctx)
+				return
+			}
+		}
+	})
+	wg.Wait()
 }
 
-// flush writes the queued records, releasing their acks, then the queued
-// finishes.
-func (w *journalWriter) flush(ctx context.Context) {
+func (w *journalWriter) takeRecords() []*journalRecord {
 	w.mu.Lock()
-	records, finished := w.records, w.finished
-	w.records, w.finished = nil, nil
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	records := w.records
+	w.records = nil
+	return records
+}
+
+// flushRecords writes records and releases their acks.
+func (w *journalWriter) flushRecords(ctx context.Context, records []*journalRecord) {
 	for len(records) > 0 {
 		batch := records[:min(len(records), journalBatchMax)]
 		records = records[len(batch):]
@@ -190,6 +235,14 @@ func (w *journalWriter) flush(ctx context.Context) {
 			w.log.Info("journal written again")
 		}
 	}
+}
+
+// flushFinished marks the queued finished entries done.
+func (w *journalWriter) flushFinished(ctx context.Context) {
+	w.mu.Lock()
+	finished := w.finished
+	w.finished = nil
+	w.mu.Unlock()
 	for len(finished) > 0 {
 		batch := finished[:min(len(finished), journalBatchMax)]
 		finished = finished[len(batch):]

@@ -13,28 +13,28 @@ import (
 // handler's answer loses the request.
 //
 // A replica appends each envelope, as received, before it acknowledges it,
-// and marks it done when its handler has finished. Every few seconds each
-// replica takes over the entries whose owner has died (its heartbeat, see
-// Replicas, is older than a window, or gone) and replays them.
+// and removes it when its handler has finished: the journal holds only
+// the requests in flight. Every few seconds each replica takes over the
+// entries whose owner has died (its heartbeat, see Replicas, is older than
+// a window, or gone) and replays them.
 type Journal interface {
 	// JournalAppend records entries (their IDs unique) in one write. An ID
 	// already recorded is left as it is. Entries arrive with Owner,
 	// Envelope and ReceivedAt set.
 	JournalAppend(ctx context.Context, entries []JournalEntry) error
-	// JournalDone marks the entries with ids done: they are never taken
-	// over again. Unknown IDs are ignored.
+	// JournalDone removes the entries with ids, whose handlers have
+	// finished: they are never taken over. Unknown IDs are ignored.
 	JournalDone(ctx context.Context, ids []string) error
-	// JournalTakeOver makes owner the owner of at most limit entries that
-	// are not done and whose owner is not a live replica (no heartbeat
+	// JournalTakeOver makes owner the owner of at most limit entries
+	// whose owner is not a live replica (no heartbeat
 	// within deadAfter of now), oldest first, and returns them with the
 	// owner they had. Of any number of concurrent callers, in any number
 	// of processes, each entry goes to one. owner should itself be
 	// beating, or another replica may take the entries from it in turn.
 	JournalTakeOver(ctx context.Context, owner string, deadAfter time.Duration, limit int) ([]JournalEntry, error)
-	// PurgeJournal deletes the entries done before doneBefore and the
-	// entries not done that were received before receivedBefore, and
-	// returns how many it deleted.
-	PurgeJournal(ctx context.Context, doneBefore, receivedBefore time.Time) (int, error)
+	// PurgeJournal deletes the entries received before olderThan, too old
+	// to replay, and returns how many it deleted.
+	PurgeJournal(ctx context.Context, olderThan time.Time) (int, error)
 }
 
 var _ Journal = (*Store)(nil)
@@ -52,17 +52,16 @@ type JournalDriver interface {
 	// JournalInsert inserts p.Entries in one statement, skipping IDs that
 	// exist. p.Entries is not empty.
 	JournalInsert(ctx context.Context, p JournalInsertParams) error
-	// JournalMarkDone sets the done time of the rows p.IDs that are not
-	// done to p.Now.
-	JournalMarkDone(ctx context.Context, p JournalMarkDoneParams) error
+	// JournalDelete deletes the rows p.IDs; missing ones are ignored.
+	JournalDelete(ctx context.Context, p JournalDeleteParams) error
 	// JournalTakeOver atomically sets the owner of at most p.Limit rows
-	// that are not done and whose owner is neither p.Owner nor a replica
+	// whose owner is neither p.Owner nor a replica
 	// whose LastBeat is at or after p.SeenSince, oldest ReceivedAt first,
 	// and returns them with their previous owner. A row goes to at most
 	// one of any number of concurrent callers.
 	JournalTakeOver(ctx context.Context, p JournalTakeOverParams) ([]JournalEntry, error)
-	// JournalPurge deletes the rows done before p.DoneBefore and the rows
-	// not done received before p.ReceivedBefore; it returns how many.
+	// JournalPurge deletes the rows received before p.ReceivedBefore and
+	// returns how many.
 	JournalPurge(ctx context.Context, p JournalPurgeParams) (int, error)
 }
 
@@ -71,10 +70,9 @@ type JournalInsertParams struct {
 	Entries []JournalEntry // times at Precision
 }
 
-// JournalMarkDoneParams are the arguments of Driver.JournalMarkDone.
-type JournalMarkDoneParams struct {
+// JournalDeleteParams are the arguments of Driver.JournalDelete.
+type JournalDeleteParams struct {
 	IDs []string
-	Now time.Time
 }
 
 // JournalTakeOverParams are the arguments of Driver.JournalTakeOver.
@@ -87,7 +85,6 @@ type JournalTakeOverParams struct {
 
 // JournalPurgeParams are the arguments of Driver.JournalPurge.
 type JournalPurgeParams struct {
-	DoneBefore     time.Time
 	ReceivedBefore time.Time
 }
 
@@ -118,7 +115,7 @@ func (s *Store) JournalDone(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := s.d.JournalMarkDone(ctx, JournalMarkDoneParams{IDs: ids, Now: s.clock()}); err != nil {
+	if err := s.d.JournalDelete(ctx, JournalDeleteParams{IDs: ids}); err != nil {
 		return fmt.Errorf("store: journal done %d entries: %w", len(ids), err)
 	}
 	return nil
@@ -143,10 +140,8 @@ func (s *Store) JournalTakeOver(ctx context.Context, owner string, deadAfter tim
 }
 
 // PurgeJournal implements Journal.
-func (s *Store) PurgeJournal(ctx context.Context, doneBefore, receivedBefore time.Time) (int, error) {
-	n, err := s.d.JournalPurge(ctx, JournalPurgeParams{
-		DoneBefore: doneBefore.Truncate(Precision), ReceivedBefore: receivedBefore.Truncate(Precision),
-	})
+func (s *Store) PurgeJournal(ctx context.Context, olderThan time.Time) (int, error) {
+	n, err := s.d.JournalPurge(ctx, JournalPurgeParams{ReceivedBefore: olderThan.Truncate(Precision)})
 	if err != nil {
 		return 0, fmt.Errorf("store: purge journal: %w", err)
 	}

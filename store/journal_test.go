@@ -11,7 +11,7 @@ func (d *failingDriver) JournalInsert(context.Context, store.JournalInsertParams
 	return errBoom
 }
 
-func (d *failingDriver) JournalMarkDone(context.Context, store.JournalMarkDoneParams) error {
+func (d *failingDriver) JournalDelete(context.Context, store.JournalDeleteParams) error {
 	d.calls++
 	return errBoom
 }

@@ -36,8 +36,8 @@ type heartbeat struct {
 	log   *slog.Logger
 	self  store.Replica // ID, Host, Version and StartedAt; the rest per beat
 	every time.Duration
-	// journal, when replicas share the database, has its finished
-	// entries purged after every beat.
+	// journal, when replicas share the database, has the entries too old
+	// to replay purged after every beat.
 	journal store.Journal
 	now     func() time.Time
 }
@@ -108,7 +108,7 @@ func (h *heartbeat) run(ctx context.Context) {
 		}
 		if h.journal != nil && !failing {
 			now := h.now()
-			if _, err := h.journal.PurgeJournal(ctx, now, now.Add(-journalRetention)); err != nil && ctx.Err() == nil {
+			if _, err := h.journal.PurgeJournal(ctx, now.Add(-journalRetention)); err != nil && ctx.Err() == nil {
 				h.log.Warn("journal not purged; retrying at the next heartbeat", "error", err)
 			}
 		}

@@ -3,11 +3,34 @@ package postgres
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/townhall/townhall/store"
 )
 
+// The journal's writes commit without waiting for the WAL to reach the
+// disk (synchronous_commit off, for their transaction only). A committed
+// row is at once visible to every replica, and survives the replica that
+// wrote it, which is what the journal is for; only a crash of PostgreSQL
+// itself within a moment of the commit (3 × wal_writer_delay, 600 ms by
+// default) could lose it, and then only a request whose replica died in
+// that same moment would be lost. In exchange an acknowledgement waits for
+// one round-trip and not for a disk flush shared with every claim.
+
+// asyncExec runs query in a transaction committed asynchronously, in one
+// round-trip (the four statements are one batch), on the journal's pool.
+func (d *Driver) asyncExec(ctx context.Context, query string, args ...any) error {
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(`SET LOCAL synchronous_commit TO off`)
+	b.Queue(query, args...)
+	b.Queue(`COMMIT`)
+	return d.journal.SendBatch(ctx, b).Close()
+}
+
 // JournalInsert implements store.Driver: one INSERT of every entry, as
-// arrays unnested, whatever their number (a group commit).
+// arrays unnested, whatever their number (a group commit), on the
+// journal's own connections, committed asynchronously (see above).
 func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams) error {
 	n := len(p.Entries)
 	ids, owners, received := make([]string, n), make([]string, n), make([]any, n)
@@ -15,37 +38,42 @@ func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams)
 	for i, e := range p.Entries {
 		ids[i], owners[i], envelopes[i], received[i] = e.ID, e.Owner, e.Envelope, e.ReceivedAt
 	}
-	_, err := d.pool.Exec(ctx, `
+	return d.asyncExec(ctx, `
 		INSERT INTO journal (id, owner, envelope, received_at)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::timestamptz[])
 		ON CONFLICT (id) DO NOTHING`,
 		ids, owners, envelopes, received)
-	return err
 }
 
-// JournalMarkDone implements store.Driver.
-func (d *Driver) JournalMarkDone(ctx context.Context, p store.JournalMarkDoneParams) error {
-	_, err := d.pool.Exec(ctx, `UPDATE journal SET done_at = $2 WHERE id = ANY($1) AND done_at IS NULL`, p.IDs, p.Now)
-	return err
+// JournalDelete implements store.Driver, committed asynchronously: a
+// deletion lost in a crash of the database only leaves an entry to be
+// replayed should its owner die, and the replay is turned away by the
+// claim its handler confirmed.
+func (d *Driver) JournalDelete(ctx context.Context, p store.JournalDeleteParams) error {
+	return d.asyncExec(ctx, `DELETE FROM journal WHERE id = ANY($1)`, p.IDs)
 }
 
-// JournalTakeOver implements store.Driver: the rows are picked and locked
-// with FOR UPDATE SKIP LOCKED, so concurrent takers split them; a row a
-// taker waited on would be re-checked against its new (live) owner.
+// JournalTakeOver implements store.Driver: a compare-and-set. The
+// candidates are read without locks, and each is updated only if it still
+// has the owner it was read with: of concurrent takers, the first to
+// update a row wins it, and the others, which wait on its row lock and
+// then see the new owner (PostgreSQL re-checks an updated row's
+// conditions), skip it. A locking read (FOR UPDATE SKIP LOCKED) joined
+// with the replicas would not do: the re-check of a row another taker
+// changed does not run the join again.
 func (d *Driver) JournalTakeOver(ctx context.Context, p store.JournalTakeOverParams) ([]store.JournalEntry, error) {
 	rows, err := d.pool.Query(ctx, `
-		WITH picked AS (
+		WITH candidates AS (
 			SELECT j.id, j.owner FROM journal j
-			WHERE j.done_at IS NULL AND j.owner <> $1
+			WHERE j.owner <> $1
 				AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = j.owner AND r.last_beat >= $2)
 			ORDER BY j.received_at
 			LIMIT $4
-			FOR UPDATE OF j SKIP LOCKED
 		)
 		UPDATE journal j SET owner = $1, taken_at = $3
-		FROM picked
-		WHERE j.id = picked.id
-		RETURNING j.id, picked.owner, j.envelope, j.received_at`,
+		FROM candidates c
+		WHERE j.id = c.id AND j.owner = c.owner
+		RETURNING j.id, c.owner, j.envelope, j.received_at`,
 		p.Owner, p.SeenSince, p.Now, p.Limit)
 	if err != nil {
 		return nil, err
@@ -65,8 +93,5 @@ func (d *Driver) JournalTakeOver(ctx context.Context, p store.JournalTakeOverPar
 
 // JournalPurge implements store.Driver.
 func (d *Driver) JournalPurge(ctx context.Context, p store.JournalPurgeParams) (int, error) {
-	return d.delete(ctx, `
-		DELETE FROM journal
-		WHERE done_at < $1 OR (done_at IS NULL AND received_at < $2)`,
-		p.DoneBefore, p.ReceivedBefore)
+	return d.delete(ctx, `DELETE FROM journal WHERE received_at < $1`, p.ReceivedBefore)
 }

@@ -9,9 +9,9 @@ import (
 	"github.com/townhall/townhall/store"
 )
 
-// JournalInsert implements store.Driver: one INSERT of every entry. With
-// one process per file, nothing is ever taken over, but the Store keeps
-// the journal the same way on both drivers.
+// JournalInsert implements store.Driver: one INSERT of every entry.
+// townhall keeps no journal on SQLite (one process per file: when it dies
+// no replica is left to replay), but the driver passes the same suite.
 func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams) error {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO journal (id, owner, envelope, received_at) VALUES `)
@@ -28,15 +28,13 @@ func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams)
 	return err
 }
 
-// JournalMarkDone implements store.Driver.
-func (d *Driver) JournalMarkDone(ctx context.Context, p store.JournalMarkDoneParams) error {
-	args := make([]any, 0, len(p.IDs)+1)
-	args = append(args, micros(p.Now))
-	for _, id := range p.IDs {
-		args = append(args, id)
+// JournalDelete implements store.Driver.
+func (d *Driver) JournalDelete(ctx context.Context, p store.JournalDeleteParams) error {
+	args := make([]any, len(p.IDs))
+	for i, id := range p.IDs {
+		args[i] = id
 	}
-	_, err := d.write.ExecContext(ctx, `UPDATE journal SET done_at = ? WHERE done_at IS NULL AND id IN (`+
-		placeholders(len(p.IDs))+`)`, args...)
+	_, err := d.write.ExecContext(ctx, `DELETE FROM journal WHERE id IN (`+placeholders(len(p.IDs))+`)`, args...)
 	return err
 }
 
@@ -54,7 +52,7 @@ func (d *Driver) JournalTakeOver(ctx context.Context, p store.JournalTakeOverPar
 	}()
 	rows, err := tx.QueryContext(ctx, `
 		SELECT j.id, j.owner, j.envelope, j.received_at FROM journal j
-		WHERE j.done_at IS NULL AND j.owner <> :owner
+		WHERE j.owner <> :owner
 			AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = j.owner AND r.last_beat >= :since)
 		ORDER BY j.received_at
 		LIMIT :limit`,
@@ -93,10 +91,8 @@ func (d *Driver) JournalTakeOver(ctx context.Context, p store.JournalTakeOverPar
 
 // JournalPurge implements store.Driver.
 func (d *Driver) JournalPurge(ctx context.Context, p store.JournalPurgeParams) (int, error) {
-	return d.delete(ctx, `
-		DELETE FROM journal
-		WHERE done_at < :done OR (done_at IS NULL AND received_at < :received)`,
-		sql.Named("done", micros(p.DoneBefore)), sql.Named("received", micros(p.ReceivedBefore)))
+	return d.delete(ctx, `DELETE FROM journal WHERE received_at < :received`,
+		sql.Named("received", micros(p.ReceivedBefore)))
 }
 
 // placeholders is n question marks separated by commas.
