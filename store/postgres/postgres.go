@@ -167,8 +167,20 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, lock int64, ms []store.Mig
 // own tables in the same database (the archive).
 func (d *Driver) Pool() *pgxpool.Pool { return d.pool }
 
-// Ping implements store.Driver.
-func (d *Driver) Ping(ctx context.Context) error { return d.pool.Ping(ctx) }
+// Ping implements store.Driver. A connection whose link dropped fails its
+// first use, and a pool after an outage may hold several such idle ones
+// (pgxpool checks only those idle for a second or more): so after a
+// failure both pools drop every connection, and the ping is tried once
+// more on a fresh one.
+func (d *Driver) Ping(ctx context.Context) error {
+	err := d.pool.Ping(ctx)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	d.pool.Reset()
+	d.journal.Reset()
+	return d.pool.Ping(ctx)
+}
 
 // Close implements store.Driver. It is safe to call more than once.
 func (d *Driver) Close() error {
