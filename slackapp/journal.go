@@ -49,6 +49,11 @@ const (
 	// journalWriteTimeout bounds one group write. An ack waits for its
 	// entry's write at most this long, well within Slack's 3 s deadline.
 	journalWriteTimeout = time.Second
+	// journalAckWait is the longest an ack waits for its entry's write,
+	// from the envelope's reading: an ack must leave within Slack's 3 s
+	// whatever the store does (a write may wait for a writer's slot, then
+	// take journalWriteTimeout).
+	journalAckWait = 1500 * time.Millisecond
 	// journalRetryAfter is how long the runtime acknowledges without
 	// journaling after a failed write, so a lost database costs each ack
 	// nothing rather than journalWriteTimeout.

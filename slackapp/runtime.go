@@ -3,6 +3,12 @@
 // handlers by command name, shortcut callback ID, event type and action ID,
 // and sends everything the app says through one rate-aware Poster.
 //
+// With replicas (a shared Deduper and a Journal), "at once" means after one
+// group-committed write: a request is recorded in the shared journal
+// before its ack, so that if this process dies before answering, another
+// replica replays it (Slack never redelivers what was acknowledged). A
+// journal that cannot be written never holds an ack back for long.
+//
 // It knows nothing about any integration and must never import
 // townhall/integrations, townhall/scheduler or townhall/store.
 package slackapp
@@ -186,9 +192,11 @@ func (rt *Runtime) WaitIdle(ctx context.Context) error {
 }
 
 // Run checks the bot token with auth.test, connects by Socket Mode and
-// serves requests until ctx is cancelled. It then stops taking envelopes,
-// waits up to ShutdownTimeout for in-flight handlers, cancels the rest and
-// returns nil. It returns an error at once if Slack refuses the tokens.
+// serves requests until ctx is cancelled, replaying meanwhile (with a
+// Journal) what dead replicas acknowledged and did not answer. It then
+// stops taking envelopes, waits up to ShutdownTimeout for in-flight
+// handlers, cancels the rest and returns nil; requests whose handlers
+// never started stay in the journal for the other replicas. It returns an error at once if Slack refuses the tokens.
 //
 // When Slack refuses a connection (too_many_websockets: an app may hold 10
 // Socket Mode connections, https://api.slack.com/apis/socket-mode), Run
@@ -530,16 +538,20 @@ const ackDeadline = 3 * time.Second
 // ack is queued from its own goroutine (owned by rt.acking), which gives up
 // at Slack's deadline; Slack then redelivers and the redelivery is deduped.
 // With a journal record, the goroutine first waits for its write to be
-// tried (acking anyway if it failed).
+// tried, up to journalAckWait after the envelope was read (acking anyway
+// if it failed or is late).
 func (rt *Runtime) ack(ctx context.Context, sm *socketmode.Client, envelopeID string, received time.Time, rec *journalRecord) {
 	rt.acking.Go(func() {
 		actx, cancel := context.WithDeadline(ctx, received.Add(ackDeadline))
 		defer cancel()
 		if rec != nil {
+			wait := time.NewTimer(time.Until(received.Add(journalAckWait)))
 			select {
 			case <-rec.written:
+			case <-wait.C: // ack anyway, in time
 			case <-actx.Done():
 			}
+			wait.Stop()
 		}
 		if err := sm.AckCtx(actx, envelopeID, nil); err != nil {
 			rt.m.acks.WithLabelValues("error").Inc()
