@@ -23,13 +23,21 @@ import (
 // group-committed journal write. It reports the ack latency Slack would see
 // (envelope written → ack read) with 1 and with 3 replicas; issue #11's
 // goal is 3 within 1.5 × 1. Every command must be handled exactly once.
+// The -nojournal runs leave the journal out, as townhall did before it
+// (acks then never touch the database).
 func BenchmarkAckLatencyReplicas(b *testing.B) {
-	for _, n := range []int{1, 3} {
-		b.Run(fmt.Sprintf("replicas-%d", n), func(b *testing.B) { benchAckReplicas(b, n) })
+	for _, journal := range []bool{true, false} {
+		for _, n := range []int{1, 3} {
+			name := fmt.Sprintf("replicas-%d", n)
+			if !journal {
+				name += "-nojournal"
+			}
+			b.Run(name, func(b *testing.B) { benchAckReplicas(b, n, journal) })
+		}
 	}
 }
 
-func benchAckReplicas(b *testing.B, replicas int) {
+func benchAckReplicas(b *testing.B, replicas int, journaled bool) {
 	dsn, _ := pgSchema(b)
 	ws := slacktest.New(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -50,7 +58,10 @@ func benchAckReplicas(b *testing.B, replicas int) {
 		if err := st.Beat(ctx, self); err != nil {
 			b.Fatal(err)
 		}
-		journal := replicaJournal{st: st, self: self.ID, deadAfter: 10 * time.Minute}
+		var journal slackapp.Journal
+		if journaled {
+			journal = replicaJournal{st: st, self: self.ID, deadAfter: 10 * time.Minute}
+		}
 		rt, err := slackapp.New(slackapp.Config{
 			AppToken: slackapp.Secret(ws.AppToken()), BotToken: slackapp.Secret(ws.BotToken()), APIURL: ws.APIURL(),
 			HandlerTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second, MaxConcurrentHandlers: 64,
