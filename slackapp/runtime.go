@@ -196,7 +196,8 @@ func (rt *Runtime) WaitIdle(ctx context.Context) error {
 // Journal) what dead replicas acknowledged and did not answer. It then
 // stops taking envelopes, waits up to ShutdownTimeout for in-flight
 // handlers, cancels the rest and returns nil; requests whose handlers
-// never started stay in the journal for the other replicas. It returns an error at once if Slack refuses the tokens.
+// never started stay in the journal for the other replicas. It returns an
+// error at once if Slack refuses the tokens.
 //
 // When Slack refuses a connection (too_many_websockets: an app may hold 10
 // Socket Mode connections, https://api.slack.com/apis/socket-mode), Run
@@ -483,7 +484,7 @@ func eventError(data any) any {
 //
 // With a Journal, a request to be handled is recorded first and its ack
 // waits for that write (one group-committed round-trip, at most
-// journalWriteTimeout); routing happens before, on this loop, so what
+// journalAckWait); routing happens before, on this loop, so what
 // needs no handler (our own messages, events nobody routes, in-memory
 // duplicates) is acknowledged without a write.
 func (rt *Runtime) request(ctx, handlerCtx context.Context, sm *socketmode.Client, evt socketmode.Event) {

@@ -3,34 +3,22 @@ package postgres
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/townhall/townhall/store"
 )
 
 // The journal's writes commit without waiting for the WAL to reach the
-// disk (synchronous_commit off, for their transaction only). A committed
-// row is at once visible to every replica, and survives the replica that
-// wrote it, which is what the journal is for; only a crash of PostgreSQL
-// itself within a moment of the commit (3 × wal_writer_delay, 600 ms by
-// default) could lose it, and then only a request whose replica died in
-// that same moment would be lost. In exchange an acknowledgement waits for
-// one round-trip and not for a disk flush shared with every claim.
-
-// asyncExec runs query in a transaction committed asynchronously, in one
-// round-trip (the four statements are one batch), on the journal's pool.
-func (d *Driver) asyncExec(ctx context.Context, query string, args ...any) error {
-	b := &pgx.Batch{}
-	b.Queue(`BEGIN`)
-	b.Queue(`SET LOCAL synchronous_commit TO off`)
-	b.Queue(query, args...)
-	b.Queue(`COMMIT`)
-	return d.journal.SendBatch(ctx, b).Close()
-}
+// disk (synchronous_commit off, for the sessions of the journal's own pool
+// only). A committed row is at once visible to every replica, and survives
+// the replica that wrote it, which is what the journal is for; only a
+// crash of PostgreSQL itself within a moment of the commit (3 ×
+// wal_writer_delay, 600 ms by default) could lose it, and then only a
+// request whose replica died in that same moment would be lost. In
+// exchange an acknowledgement waits for one round-trip and not for a disk
+// flush shared with every claim.
 
 // JournalInsert implements store.Driver: one INSERT of every entry, as
 // arrays unnested, whatever their number (a group commit), on the
-// journal's own connections, committed asynchronously (see above).
+// journal's own connections.
 func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams) error {
 	n := len(p.Entries)
 	ids, owners, received := make([]string, n), make([]string, n), make([]any, n)
@@ -38,19 +26,21 @@ func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams)
 	for i, e := range p.Entries {
 		ids[i], owners[i], envelopes[i], received[i] = e.ID, e.Owner, e.Envelope, e.ReceivedAt
 	}
-	return d.asyncExec(ctx, `
+	_, err := d.journal.Exec(ctx, `
 		INSERT INTO journal (id, owner, envelope, received_at)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::timestamptz[])
 		ON CONFLICT (id) DO NOTHING`,
 		ids, owners, envelopes, received)
+	return err
 }
 
-// JournalDelete implements store.Driver, committed asynchronously: a
+// JournalDelete implements store.Driver, on the journal's connections: a
 // deletion lost in a crash of the database only leaves an entry to be
 // replayed should its owner die, and the replay is turned away by the
 // claim its handler confirmed.
 func (d *Driver) JournalDelete(ctx context.Context, p store.JournalDeleteParams) error {
-	return d.asyncExec(ctx, `DELETE FROM journal WHERE id = ANY($1)`, p.IDs)
+	_, err := d.journal.Exec(ctx, `DELETE FROM journal WHERE id = ANY($1)`, p.IDs)
+	return err
 }
 
 // JournalTakeOver implements store.Driver: a compare-and-set. The

@@ -75,6 +75,9 @@ func Open(ctx context.Context, url string) (*Driver, error) {
 	// Opened ahead (MinConns): connecting (a backend forked) can take
 	// longer than Slack's whole ack deadline on a busy host.
 	jcfg.MaxConns, jcfg.MinConns = journalConns, journalConns
+	// Its commits do not wait for the disk (see journal.go): set for its
+	// sessions at connection time, so each write is one statement.
+	jcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	journal, err := pgxpool.NewWithConfig(ctx, jcfg)
 	if err != nil {
 		pool.Close()
