@@ -137,8 +137,11 @@ func TestReplicasEndToEnd(t *testing.T) {
 			"SLACK_APP_TOKEN=" + ws.AppToken(), "SLACK_BOT_TOKEN=" + ws.BotToken(), "SLACK_API_URL=" + ws.APIURL(),
 			"TOWNHALL_DATABASE_URL=" + dbURL, "TOWNHALL_LOG_LEVEL=info", "TOWNHALL_SHUTDOWN_TIMEOUT=20s",
 			// Dead after 3 s without a heartbeat (beats every second);
-			// a dead replica's claims end 5 s + 3 s after it took them.
-			"TOWNHALL_REPLICA_TIMEOUT=3s", "TOWNHALL_HANDLER_TIMEOUT=5s",
+			// a dead replica's claims end 20 s + 3 s after it took them.
+			// (Mentions wait for their channel's pacing, 1 s a post, and
+			// the replays add to it: a shorter handler timeout cuts some
+			// short.)
+			"TOWNHALL_REPLICA_TIMEOUT=3s", "TOWNHALL_HANDLER_TIMEOUT=20s",
 		}
 		r := &replica{cmd: cmd, logs: &lockedBuffer{}, done: make(chan error, 1)}
 		cmd.Stdout, cmd.Stderr = r.logs, r.logs
@@ -288,8 +291,8 @@ func TestReplicasEndToEnd(t *testing.T) {
 	// Every item is answered, the killed replica's by replay: its
 	// heartbeat ages past the timeout (3 s), a survivor takes its journal
 	// entries over within a beat (1 s) and waits out the claims it held
-	// (handler timeout 5 s + 3 s, checked every beat).
-	const replayBound = 30 * time.Second
+	// (handler timeout 20 s + 3 s, checked every beat).
+	const replayBound = 60 * time.Second
 	wctx, wcancel := context.WithTimeout(ctx, replayBound)
 	_, err = ws.WaitPosts(wctx, base+len(items))
 	wcancel()
@@ -320,9 +323,24 @@ func TestReplicasEndToEnd(t *testing.T) {
 			answers[p.ThreadTS]++
 		}
 	}
-	var lost []*item
+	// An answer that left the killed replica in the moment between its
+	// sending and the confirmation of its claim (one database round-trip)
+	// is given again by the replay: nothing tells the replay it was
+	// given. A few such items, delivered to the killed replica only, are
+	// the price of losing none; anything else answered twice is a bug.
+	const maxRepeated = 3
+	var lost, repeated []*item
+	killedConn := 0
 	for _, it := range items {
 		switch n := answers[it.id]; {
+		case n == 2 && len(it.conns) == 1:
+			repeated = append(repeated, it)
+			t.Logf("%s answered twice (delivered on connection %d only): the killed replica's answer, then the replay's", it.id, it.conns[0])
+			if killedConn != 0 && killedConn != it.conns[0] {
+				t.Errorf("%s answered twice, delivered on connection %d; another item answered twice was on %d: they cannot both be the killed replica's",
+					it.id, it.conns[0], killedConn)
+			}
+			killedConn = it.conns[0]
 		case n > 1:
 			t.Errorf("%s answered %d times (deliveries on connections %v)", it.id, n, it.conns)
 		case n == 0:
@@ -333,6 +351,9 @@ func TestReplicasEndToEnd(t *testing.T) {
 	if len(lost) > 0 {
 		t.Errorf("%d of %d unanswered; want none", len(lost), len(items))
 	}
+	if len(repeated) > maxRepeated {
+		t.Errorf("%d items answered twice; want at most %d (those the killed replica answered as it died)", len(repeated), maxRepeated)
+	}
 	dropped, replayed := 0, 0
 	for _, r := range replicas {
 		logs := r.logs.String()
@@ -340,8 +361,8 @@ func TestReplicasEndToEnd(t *testing.T) {
 		replayed += strings.Count(logs, "journal: replaying a request of a dead replica")
 	}
 	t.Logf("%d commands and %d events (a tenth redelivered elsewhere) over 3 replicas in %v, one SIGKILLed halfway: "+
-		"%d redeliveries dropped, %d requests of the killed replica replayed, %d unanswered; all answered %v after the kill",
-		commands, events, sent.Round(time.Millisecond), dropped, replayed, len(lost), allAnswered.Round(time.Millisecond))
+		"%d redeliveries dropped, %d requests of the killed replica replayed, %d unanswered, %d answered twice; all answered %v after the kill",
+		commands, events, sent.Round(time.Millisecond), dropped, replayed, len(lost), len(repeated), allAnswered.Round(time.Millisecond))
 }
 
 func cmpErr(first, err error) error {
