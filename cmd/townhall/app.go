@@ -365,9 +365,11 @@ func (a *app) run(ctx context.Context) error {
 	runCtx, stopRunners := context.WithCancel(ctx)
 	var runners sync.WaitGroup
 	hb := &heartbeat{st: a.store, rt: a.rt, log: a.log.With("component", "replicas"), self: a.self,
-		every: beatEvery(a.cfg.Store.ReplicaDeadAfter()), now: a.now}
+		every: heartbeatInterval, now: a.now}
 	if a.cfg.Store.Postgres() {
-		hb.journal = a.store
+		// Others replay this replica's journal once its heartbeat is
+		// TOWNHALL_REPLICA_TIMEOUT old: beat well within it.
+		hb.every, hb.journal = beatEvery(a.cfg.Store.ReplicaDeadAfter()), a.store
 	}
 	if err := hb.beat(ctx); err != nil { // status lists this replica from the start
 		a.log.Warn("replica heartbeat not written; retrying", "error", err)

@@ -16,10 +16,10 @@ import (
 )
 
 const (
-	// heartbeatInterval is how often, at most, a replica rewrites its
-	// heartbeat row (and at once whenever its Slack connection changes);
-	// more often when TOWNHALL_REPLICA_TIMEOUT is under 45 s (see
-	// beatEvery).
+	// heartbeatInterval is how often a replica rewrites its heartbeat row
+	// (and at once whenever its Slack connection changes); with
+	// PostgreSQL, every third of TOWNHALL_REPLICA_TIMEOUT when that is
+	// shorter (see beatEvery).
 	heartbeatInterval = 15 * time.Second
 	// replicaWindow is how recent a heartbeat must be for status to list
 	// its replica: a few missed beats, so one slow write does not hide it.
