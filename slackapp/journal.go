@@ -23,13 +23,16 @@ import (
 // as the first delivery, so it never repeats an answer already given.
 //
 // Record durably records entries owned by this replica, in one write.
-// Finish marks envelopes handled (they are never replayed). TakeOver makes
+// Finish marks envelopes handled (they are never replayed) and confirms,
+// in the same write, the Deduper keys their handlers claimed (so the
+// Journal and the Deduper must be one store; confirmKeys are the keys as
+// the runtime claimed them, prefix and all). TakeOver makes
 // this replica the owner of at most limit unfinished entries whose owner
 // has died and returns them, each to one replica only. All honour ctx; an
 // error means the store could not be asked.
 type Journal interface {
 	Record(ctx context.Context, entries []JournalEntry) error
-	Finish(ctx context.Context, envelopeIDs []string) error
+	Finish(ctx context.Context, envelopeIDs, confirmKeys []string) error
 	TakeOver(ctx context.Context, limit int) ([]JournalEntry, error)
 }
 
@@ -58,10 +61,10 @@ const (
 	// journaling after a failed write, so a lost database costs each ack
 	// nothing rather than journalWriteTimeout.
 	journalRetryAfter = 5 * time.Second
-	// journalRecordWriters is how many writes of new entries may be in
-	// flight at once (the store's journal pool has one more connection,
-	// for finished entries).
-	journalRecordWriters = 2
+	// journalWriters is how many writes of new entries, and how many of
+	// finished ones, may be in flight at once (the store's journal pool
+	// has a connection for each).
+	journalWriters = 2
 	// journalBatchMax bounds the rows of one INSERT.
 	journalBatchMax = 500
 	// replayBatch is how many entries one TakeOver asks for.
@@ -91,9 +94,13 @@ type journalWriter struct {
 	log *slog.Logger
 	m   *metrics
 
+	// confirm confirms keys in the Deduper when a Finish that should
+	// have failed: the handlers ran, their claims must not lapse.
+	confirm func(ctx context.Context, keys []string)
+
 	mu       sync.Mutex
 	records  []*journalRecord
-	finished []string
+	finished []finished
 	wake     chan struct{} // capacity 1: there are records
 	wakeDone chan struct{} // capacity 1: there are finished entries
 
@@ -101,8 +108,14 @@ type journalWriter struct {
 	failing   atomic.Bool
 }
 
-func newJournalWriter(j Journal, log *slog.Logger, m *metrics) *journalWriter {
-	return &journalWriter{j: j, log: log, m: m, wake: make(chan struct{}, 1), wakeDone: make(chan struct{}, 1)}
+// finished is an envelope whose handler is done, and the keys it claimed.
+type finished struct {
+	id   string
+	keys []string
+}
+
+func newJournalWriter(j Journal, log *slog.Logger, m *metrics, confirm func(context.Context, []string)) *journalWriter {
+	return &journalWriter{j: j, log: log, m: m, confirm: confirm, wake: make(chan struct{}, 1), wakeDone: make(chan struct{}, 1)}
 }
 
 // record queues env for the journal and returns its record, or nil when
@@ -127,19 +140,22 @@ func (w *journalWriter) record(env *socketmode.Request, received time.Time) *jou
 	return r
 }
 
-// finish queues r's envelope as handled, once its write has been tried.
-func (w *journalWriter) finish(r *journalRecord) {
+// finish queues r's envelope as handled, with the claimed keys to
+// confirm, once its write has been tried. It reports whether it did: if
+// not (no record, or its write failed), the caller confirms keys itself.
+func (w *journalWriter) finish(r *journalRecord, keys []string) bool {
 	if r == nil {
-		return
+		return false
 	}
 	<-r.written // closed within journalWriteTimeout
 	if !r.ok {
-		return
+		return false
 	}
 	w.mu.Lock()
-	w.finished = append(w.finished, r.entry.EnvelopeID)
+	w.finished = append(w.finished, finished{id: r.entry.EnvelopeID, keys: keys})
 	w.mu.Unlock()
 	signal(w.wakeDone)
+	return true
 }
 
 func signal(ch chan struct{}) {
@@ -151,55 +167,53 @@ func signal(ch chan struct{}) {
 
 // run writes until ctx is done, then writes what is left and returns.
 // Writes never take ctx's cancellation (each has its own timeout): ctx
-// only says when to stop. New entries are written by up to
-// journalRecordWriters writes at once, each taking everything queued
-// when it starts, so an ack waits for about one round-trip even while
-// another write is in flight; finished entries by one more, so an ack
-// never waits behind them.
+// only says when to stop. New entries and finished ones are written
+// apart, so an ack never waits behind finishes; each kind by up to
+// journalWriters writes at once.
 func (w *journalWriter) run(ctx context.Context) {
-	wctx := context.WithoutCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		slots := make(chan struct{}, journalRecordWriters)
-		var flights sync.WaitGroup
-		defer func() {
-			flights.Wait()
-			w.flushRecords(wctx, w.takeRecords())
-		}()
-		for {
-			select {
-			case <-w.wake:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			records := w.takeRecords()
-			if len(records) == 0 {
-				<-slots
-				continue
-			}
-			flights.Go(func() {
-				defer func() { <-slots }()
-				w.flushRecords(wctx, records)
-			})
-		}
-	})
-	wg.Go(func() {
-		for {
-			select {
-			case <-w.wakeDone:
-				w.flushFinished(wctx)
-			case <-ctx.Done():
-				w.flushFinished(wctx)
-				return
-			}
-		}
-	})
+	wg.Go(func() { groupWrites(ctx, w.wake, w.takeRecords, w.flushRecords) })
+	wg.Go(func() { groupWrites(ctx, w.wakeDone, w.takeFinished, w.flushFinished) })
 	wg.Wait()
+}
+
+// groupWrites is a group commit: at each wake it takes everything queued
+// and writes it, in up to journalWriters writes at once; what is queued
+// while they are all in flight goes into the next. So a write waits for
+// about one round-trip however many arrive, and the writes grow with the
+// load instead of the queue. When ctx is done it waits for the writes in
+// flight, writes what is left and returns.
+func groupWrites[T any](ctx context.Context, wake <-chan struct{}, take func() []T, write func(context.Context, []T)) {
+	wctx := context.WithoutCancel(ctx)
+	slots := make(chan struct{}, journalWriters)
+	var flights sync.WaitGroup
+	defer func() {
+		flights.Wait()
+		if rest := take(); len(rest) > 0 {
+			write(wctx, rest)
+		}
+	}()
+	for {
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		batch := take()
+		if len(batch) == 0 {
+			<-slots
+			continue
+		}
+		flights.Go(func() {
+			defer func() { <-slots }()
+			write(wctx, batch)
+		})
+	}
 }
 
 func (w *journalWriter) takeRecords() []*journalRecord {
@@ -208,6 +222,14 @@ func (w *journalWriter) takeRecords() []*journalRecord {
 	records := w.records
 	w.records = nil
 	return records
+}
+
+func (w *journalWriter) takeFinished() []finished {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	done := w.finished
+	w.finished = nil
+	return done
 }
 
 // flushRecords writes records and releases their acks.
@@ -242,22 +264,28 @@ func (w *journalWriter) flushRecords(ctx context.Context, records []*journalReco
 	}
 }
 
-// flushFinished marks the queued finished entries done.
-func (w *journalWriter) flushFinished(ctx context.Context) {
-	w.mu.Lock()
-	finished := w.finished
-	w.finished = nil
-	w.mu.Unlock()
-	for len(finished) > 0 {
-		batch := finished[:min(len(finished), journalBatchMax)]
-		finished = finished[len(batch):]
+// flushFinished removes finished entries and confirms their keys, in one
+// write per batch.
+func (w *journalWriter) flushFinished(ctx context.Context, done []finished) {
+	for len(done) > 0 {
+		batch := done[:min(len(done), journalBatchMax)]
+		done = done[len(batch):]
+		ids := make([]string, 0, len(batch))
+		var keys []string
+		for _, f := range batch {
+			ids = append(ids, f.id)
+			keys = append(keys, f.keys...)
+		}
 		fctx, cancel := context.WithTimeout(ctx, journalWriteTimeout)
-		err := w.j.Finish(fctx, batch)
+		err := w.j.Finish(fctx, ids, keys)
 		cancel()
 		if err != nil {
 			// The entries stay open: they are replayed, and deduped, only
-			// if this replica dies.
-			w.log.Warn("journal: finished entries not marked", "entries", len(batch), "error", err)
+			// if this replica dies. The claims are confirmed on their own.
+			w.log.Warn("journal: finished entries not removed", "entries", len(batch), "error", err)
+			if len(keys) > 0 {
+				w.confirm(ctx, keys)
+			}
 		}
 	}
 }
@@ -327,19 +355,19 @@ func (rt *Runtime) replay(ctx, handlerCtx context.Context, e JournalEntry) {
 	if age := time.Since(e.ReceivedAt); age > replayMaxAge {
 		rt.m.replays.WithLabelValues("expired").Inc()
 		log.Warn("journal: request of a dead replica dropped: older than a response_url lives", "age", age.Round(time.Second))
-		rt.journal.finish(rec)
+		rt.journal.finish(rec, nil)
 		return
 	}
 	env, data, err := parseEnvelope(e.Envelope)
 	if err != nil {
 		rt.m.replays.WithLabelValues("invalid").Inc()
 		log.Error("journal: request of a dead replica dropped: its envelope does not parse", "error", err)
-		rt.journal.finish(rec)
+		rt.journal.finish(rec, nil)
 		return
 	}
 	req, route, h := rt.routeRequest(env, data)
 	if req == nil {
-		rt.journal.finish(rec)
+		rt.journal.finish(rec, nil)
 		return
 	}
 	if h == nil {
@@ -373,7 +401,7 @@ func (rt *Runtime) awaitReplayClaim(ctx context.Context, t *task, keys []string)
 		if time.Now().After(until) {
 			rt.m.replays.WithLabelValues("duplicate").Inc()
 			rt.log.Info("journal: replayed request already answered", "envelope_id", t.rec.entry.EnvelopeID)
-			rt.journal.finish(t.rec)
+			rt.journal.finish(t.rec, nil)
 			return false, nil
 		}
 		timer := time.NewTimer(every)

@@ -16,6 +16,7 @@ import (
 // (store.Store, adapted by cmd/townhall, is the real one): each replica
 // sees it through view(owner). A replica is dead once the test says so.
 type memJournal struct {
+	claims  *sharedClaims // the Deduper of the same store, confirmed by Finish
 	mu      sync.Mutex
 	entries map[string]*memEntry
 	dead    map[string]bool
@@ -28,8 +29,8 @@ type memEntry struct {
 	done  bool
 }
 
-func newMemJournal() *memJournal {
-	return &memJournal{entries: map[string]*memEntry{}, dead: map[string]bool{}, changed: make(chan struct{})}
+func newMemJournal(claims *sharedClaims) *memJournal {
+	return &memJournal{claims: claims, entries: map[string]*memEntry{}, dead: map[string]bool{}, changed: make(chan struct{})}
 }
 
 func (j *memJournal) changedLocked() {
@@ -81,7 +82,12 @@ func (v journalView) Record(_ context.Context, es []slackapp.JournalEntry) error
 	return nil
 }
 
-func (v journalView) Finish(_ context.Context, ids []string) error {
+func (v journalView) Finish(ctx context.Context, ids, confirm []string) error {
+	for _, k := range confirm {
+		if err := v.j.claims.Confirm(ctx, k); err != nil {
+			return err
+		}
+	}
 	v.j.mu.Lock()
 	defer v.j.mu.Unlock()
 	for _, id := range ids {
@@ -122,7 +128,8 @@ func (v journalView) TakeOver(_ context.Context, limit int) ([]slackapp.JournalE
 // turns it away.
 func TestJournalReplaysWhatADeadReplicaAcknowledged(t *testing.T) {
 	t.Parallel()
-	journal, claims := newMemJournal(), &sharedClaims{}
+	claims := &sharedClaims{}
+	journal := newMemJournal(claims)
 	release := make(chan struct{})
 	block := slackapp.HandlerFunc(func(ctx context.Context, r *slackapp.Request) error {
 		select {
@@ -168,7 +175,7 @@ func TestJournalReplaysWhatADeadReplicaAcknowledged(t *testing.T) {
 	// One is dead as far as the others can tell. Its /block is not what
 	// this test is about: count it answered.
 	journal.kill("one")
-	if err := journal.view("test").Finish(ctx, []string{blocked.ID}); err != nil {
+	if err := journal.view("test").Finish(ctx, []string{blocked.ID}, nil); err != nil {
 		t.Fatal(err)
 	}
 	two := setup(t, setupOpts{
@@ -211,7 +218,7 @@ type failingJournal struct{}
 var errJournalDown = errors.New("database unavailable")
 
 func (failingJournal) Record(context.Context, []slackapp.JournalEntry) error { return errJournalDown }
-func (failingJournal) Finish(context.Context, []string) error                { return errJournalDown }
+func (failingJournal) Finish(context.Context, []string, []string) error      { return errJournalDown }
 func (failingJournal) TakeOver(context.Context, int) ([]slackapp.JournalEntry, error) {
 	return nil, errJournalDown
 }

@@ -135,7 +135,7 @@ func New(cfg Config, opts Options) (*Runtime, error) {
 		connEdge: make(chan struct{}),
 	}
 	if opts.Journal != nil {
-		rt.journal = newJournalWriter(opts.Journal, logger, m)
+		rt.journal = newJournalWriter(opts.Journal, logger, m, rt.confirmShared)
 	}
 	rt.botUserID.Store("")
 	return rt, nil
@@ -608,14 +608,17 @@ func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Hand
 			if run, claimed = rt.claimShared(ctx, keys); !run {
 				rt.m.duplicates.Inc()
 				rt.log.Info("slack redelivery dropped: another replica has it", "envelope_id", req.EnvelopeID)
-				rt.finishJournal(t)
+				rt.finishJournal(t, nil)
 				return
 			}
 		}
-		defer rt.finishJournal(t)
-		if claimed != nil {
-			defer rt.confirmShared(ctx, claimed)
-		}
+		// The claims are confirmed with the entry's removal, in one write,
+		// or on their own without a journal entry.
+		defer func() {
+			if !rt.finishJournal(t, claimed) && claimed != nil {
+				rt.confirmShared(ctx, claimed)
+			}
+		}()
 		if replay {
 			rt.m.replays.WithLabelValues("handled").Inc()
 		}
@@ -633,11 +636,10 @@ func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Hand
 	}()
 }
 
-// finishJournal marks t's journal entry handled, if it has one.
-func (rt *Runtime) finishJournal(t *task) {
-	if rt.journal != nil {
-		rt.journal.finish(t.rec)
-	}
+// finishJournal queues t's journal entry for removal with the claimed
+// keys to confirm, if it has one, and reports whether it did.
+func (rt *Runtime) finishJournal(t *task, claimed []string) bool {
+	return rt.journal != nil && rt.journal.finish(t.rec, claimed)
 }
 
 // maxRecentErrors bounds the handler failures kept for status.

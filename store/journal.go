@@ -23,8 +23,11 @@ type Journal interface {
 	// Envelope and ReceivedAt set.
 	JournalAppend(ctx context.Context, entries []JournalEntry) error
 	// JournalDone removes the entries with ids, whose handlers have
-	// finished: they are never taken over. Unknown IDs are ignored.
-	JournalDone(ctx context.Context, ids []string) error
+	// finished (they are never taken over; unknown IDs are ignored), and
+	// confirms the claims confirm, as Claims.Confirm does, in the same
+	// write: a request's entry never outlives its confirmation, nor the
+	// other way round.
+	JournalDone(ctx context.Context, ids, confirm []string) error
 	// JournalTakeOver makes owner the owner of at most limit entries
 	// whose owner is not a live replica (no heartbeat
 	// within deadAfter of now), oldest first, and returns them with the
@@ -52,7 +55,9 @@ type JournalDriver interface {
 	// JournalInsert inserts p.Entries in one statement, skipping IDs that
 	// exist. p.Entries is not empty.
 	JournalInsert(ctx context.Context, p JournalInsertParams) error
-	// JournalDelete deletes the rows p.IDs; missing ones are ignored.
+	// JournalDelete deletes the rows p.IDs (missing ones are ignored) and
+	// confirms the claims p.Confirm at p.Now as ClaimConfirm does, in one
+	// transaction.
 	JournalDelete(ctx context.Context, p JournalDeleteParams) error
 	// JournalTakeOver atomically sets the owner of at most p.Limit rows
 	// whose owner is neither p.Owner nor a replica
@@ -72,7 +77,9 @@ type JournalInsertParams struct {
 
 // JournalDeleteParams are the arguments of Driver.JournalDelete.
 type JournalDeleteParams struct {
-	IDs []string
+	IDs     []string
+	Confirm []string  // claim keys, non-empty
+	Now     time.Time // the confirmations' time
 }
 
 // JournalTakeOverParams are the arguments of Driver.JournalTakeOver.
@@ -111,11 +118,16 @@ func (s *Store) JournalAppend(ctx context.Context, entries []JournalEntry) error
 }
 
 // JournalDone implements Journal.
-func (s *Store) JournalDone(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
+func (s *Store) JournalDone(ctx context.Context, ids, confirm []string) error {
+	if len(ids) == 0 && len(confirm) == 0 {
 		return nil
 	}
-	if err := s.d.JournalDelete(ctx, JournalDeleteParams{IDs: ids}); err != nil {
+	for _, k := range confirm {
+		if k == "" {
+			return fmt.Errorf("store: journal done: confirm: %w", ErrEmptyKey)
+		}
+	}
+	if err := s.d.JournalDelete(ctx, JournalDeleteParams{IDs: ids, Confirm: confirm, Now: s.clock()}); err != nil {
 		return fmt.Errorf("store: journal done %d entries: %w", len(ids), err)
 	}
 	return nil

@@ -16,6 +16,8 @@ const journalRetention = time.Hour
 // replicaJournal is the store's journal as the Slack runtime uses it: the
 // entries it records are this replica's, and a replica is dead once its
 // heartbeat is older than deadAfter (TOWNHALL_REPLICA_TIMEOUT).
+// Its Finish confirms the runtime's claims: the store must be the
+// runtime's Deduper too.
 type replicaJournal struct {
 	st        store.Journal
 	self      string
@@ -34,8 +36,8 @@ func (j replicaJournal) Record(ctx context.Context, entries []slackapp.JournalEn
 }
 
 // Finish implements slackapp.Journal.
-func (j replicaJournal) Finish(ctx context.Context, envelopeIDs []string) error {
-	return j.st.JournalDone(ctx, envelopeIDs)
+func (j replicaJournal) Finish(ctx context.Context, envelopeIDs, confirmKeys []string) error {
+	return j.st.JournalDone(ctx, envelopeIDs, confirmKeys)
 }
 
 // TakeOver implements slackapp.Journal.

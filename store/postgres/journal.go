@@ -34,12 +34,23 @@ func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams)
 	return err
 }
 
-// JournalDelete implements store.Driver, on the journal's connections: a
-// deletion lost in a crash of the database only leaves an entry to be
-// replayed should its owner die, and the replay is turned away by the
-// claim its handler confirmed.
+// JournalDelete implements store.Driver: one statement on the journal's
+// connections, so its confirmations are committed asynchronously too. A
+// crash of the database that loses them loses the deletions with them:
+// the entries are replayed only if their owner dies, and a replay of a
+// request that was answered then answers it again; a lost confirmation
+// alone lets a later redelivery through once its lease ends, as if the
+// handler had died.
 func (d *Driver) JournalDelete(ctx context.Context, p store.JournalDeleteParams) error {
-	_, err := d.journal.Exec(ctx, `DELETE FROM journal WHERE id = ANY($1)`, p.IDs)
+	_, err := d.journal.Exec(ctx, `
+		WITH confirmed AS (
+			INSERT INTO claims (key, claimed_at, lease_until, confirmed_at)
+			SELECT k, $3, $3, $3 FROM unnest($2::text[]) AS k
+			ON CONFLICT (key) DO UPDATE
+				SET confirmed_at = coalesce(claims.confirmed_at, excluded.confirmed_at)
+		)
+		DELETE FROM journal WHERE id = ANY($1)`,
+		p.IDs, p.Confirm, p.Now)
 	return err
 }
 

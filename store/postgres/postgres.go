@@ -35,9 +35,9 @@ import (
 var migrationFiles embed.FS
 
 // journalConns is the size of the journal's own pool: two group writes
-// of new entries and one of finished ones can be in flight at once (see
+// of new entries and two of finished ones can be in flight at once (see
 // slackapp's journal writer).
-const journalConns = 3
+const journalConns = 4
 
 // migrationLock is the advisory lock key under which migrations run: any
 // fixed 64-bit number, the same in every replica ("townhall" in ASCII).

@@ -28,14 +28,37 @@ func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams)
 	return err
 }
 
-// JournalDelete implements store.Driver.
-func (d *Driver) JournalDelete(ctx context.Context, p store.JournalDeleteParams) error {
-	args := make([]any, len(p.IDs))
-	for i, id := range p.IDs {
-		args[i] = id
+// JournalDelete implements store.Driver: one transaction on the writer.
+func (d *Driver) JournalDelete(ctx context.Context, p store.JournalDeleteParams) (err error) {
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
-	_, err := d.write.ExecContext(ctx, `DELETE FROM journal WHERE id IN (`+placeholders(len(p.IDs))+`)`, args...)
-	return err
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if len(p.IDs) > 0 {
+		args := make([]any, len(p.IDs))
+		for i, id := range p.IDs {
+			args[i] = id
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM journal WHERE id IN (`+placeholders(len(p.IDs))+`)`, args...); err != nil {
+			return err
+		}
+	}
+	for _, k := range p.Confirm {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO claims (key, claimed_at, lease_until, confirmed_at)
+			VALUES (:key, :now, :now, :now)
+			ON CONFLICT (key) DO UPDATE
+				SET confirmed_at = coalesce(claims.confirmed_at, excluded.confirmed_at)`,
+			sql.Named("key", k), sql.Named("now", micros(p.Now))); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // JournalTakeOver implements store.Driver: one transaction on the single

@@ -41,7 +41,7 @@ func exerciseJournal(t *testing.T, setup func(*testing.T) *testBundle) {
 		again := entry("e1", "alive", at)
 		again.Envelope = []byte("other")
 		must(t, b.store.JournalAppend(ctx, []store.JournalEntry{again}))
-		must(t, b.store.JournalDone(ctx, []string{"e5", "never-was"}))
+		must(t, b.store.JournalDone(ctx, []string{"e5", "never-was"}, nil))
 
 		// Everyone is alive except "gone", which never beat.
 		got, err := b.store.JournalTakeOver(ctx, "taker", deadAfter, 10)
@@ -86,7 +86,7 @@ func exerciseJournal(t *testing.T, setup func(*testing.T) *testBundle) {
 		}
 		// When the taker dies in turn, what it took and did not finish
 		// goes on to the next.
-		must(t, b.store.JournalDone(ctx, []string{"e2"}))
+		must(t, b.store.JournalDone(ctx, []string{"e2"}, nil))
 		got, err = b.store.JournalTakeOver(ctx, "alive", deadAfter, 10)
 		must(t, err)
 		if !slices.Equal(ids(got), []string{"e1", "e4"}) || got[0].Owner != "taker" {
@@ -151,7 +151,7 @@ func exerciseJournal(t *testing.T, setup func(*testing.T) *testBundle) {
 		must(t, b.store.JournalAppend(ctx, []store.JournalEntry{
 			entry("old-done", "r", epoch), entry("old-open", "r", epoch), entry("new-open", "r", epoch.Add(time.Hour)),
 		}))
-		must(t, b.store.JournalDone(ctx, []string{"old-done"}))
+		must(t, b.store.JournalDone(ctx, []string{"old-done"}, nil))
 		n, err := b.store.PurgeJournal(ctx, epoch.Add(time.Minute))
 		must(t, err)
 		if n != 1 {
@@ -175,6 +175,30 @@ func exerciseJournal(t *testing.T, setup func(*testing.T) *testBundle) {
 			t.Error("JournalTakeOver with no owner succeeded")
 		}
 		must(t, b.store.JournalAppend(ctx, nil))
-		must(t, b.store.JournalDone(ctx, nil))
+		must(t, b.store.JournalDone(ctx, nil, nil))
+		if err := b.store.JournalDone(ctx, []string{"x"}, []string{""}); err == nil {
+			t.Error("JournalDone confirming an empty key succeeded")
+		}
+	})
+
+	t.Run("DoneConfirms", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		ctx := t.Context()
+		must(t, b.store.JournalAppend(ctx, []store.JournalEntry{entry("env", "dead", epoch)}))
+		b.mustClaim(ctx, t, "held", time.Minute, true)
+		// The entry goes and its claims are confirmed, held or not.
+		must(t, b.store.JournalDone(ctx, []string{"env"}, []string{"held", "never-claimed"}))
+		b.clock.Advance(time.Hour)
+		b.mustClaim(ctx, t, "held", time.Minute, false)
+		b.mustClaim(ctx, t, "never-claimed", time.Minute, false)
+		got, err := b.store.JournalTakeOver(ctx, "t", deadAfter, 10)
+		must(t, err)
+		if len(got) != 0 {
+			t.Errorf("after JournalDone, TakeOver = %v; want none", ids(got))
+		}
+		// Confirmations alone, with no entry to remove.
+		must(t, b.store.JournalDone(ctx, nil, []string{"alone"}))
+		b.mustClaim(ctx, t, "alone", time.Minute, false)
 	})
 }
