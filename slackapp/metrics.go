@@ -5,17 +5,20 @@ import "github.com/prometheus/client_golang/prometheus"
 // metrics are the runtime's Prometheus collectors, registered on the
 // Registerer given to New (none when it is nil).
 type metrics struct {
-	envelopes   *prometheus.CounterVec   // by type
-	acks        *prometheus.CounterVec   // by outcome
-	ackLatency  prometheus.Histogram     // envelope read → ack queued
-	handlerTime *prometheus.HistogramVec // by kind, route
-	handlerErrs *prometheus.CounterVec   // by kind, route
-	duplicates  prometheus.Counter       // redeliveries dropped
-	dedupErrors prometheus.Counter       // shared dedup calls that failed
-	posts       *prometheus.CounterVec   // by method, outcome
-	retries     *prometheus.CounterVec   // by method, reason
-	connected   prometheus.Gauge
-	connects    *prometheus.CounterVec // by outcome
+	envelopes     *prometheus.CounterVec   // by type
+	acks          *prometheus.CounterVec   // by outcome
+	ackLatency    prometheus.Histogram     // envelope read → ack queued
+	handlerTime   *prometheus.HistogramVec // by kind, route
+	handlerErrs   *prometheus.CounterVec   // by kind, route
+	duplicates    prometheus.Counter       // redeliveries dropped
+	dedupErrors   prometheus.Counter       // shared dedup calls that failed
+	journalErrors prometheus.Counter       // envelopes acknowledged without a journal entry
+	journalBatch  prometheus.Histogram     // entries per journal write
+	replays       *prometheus.CounterVec   // dead replicas' entries, by outcome
+	posts         *prometheus.CounterVec   // by method, outcome
+	retries       *prometheus.CounterVec   // by method, reason
+	connected     prometheus.Gauge
+	connects      *prometheus.CounterVec // by outcome
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -50,6 +53,19 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "townhall_slack_dedup_errors_total",
 			Help: "Requests handled without the shared dedup because the store could not be asked.",
 		}),
+		journalErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "townhall_slack_journal_errors_total",
+			Help: "Envelopes acknowledged without a journal entry because the store could not be written.",
+		}),
+		journalBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "townhall_slack_journal_batch_entries",
+			Help:    "Envelopes recorded per journal write (group commit).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 500},
+		}),
+		replays: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "townhall_slack_replays_total",
+			Help: "Journal entries of dead replicas taken over, by outcome (handled, duplicate, expired, invalid).",
+		}, []string{"outcome"}),
 		posts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "townhall_slack_posts_total",
 			Help: "Messages sent to Slack, by method and outcome (ok, permanent, failed).",
@@ -76,7 +92,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.connects.WithLabelValues("refused")
 	if reg != nil {
 		reg.MustRegister(m.envelopes, m.acks, m.ackLatency, m.handlerTime, m.handlerErrs,
-			m.duplicates, m.dedupErrors, m.posts, m.retries, m.connected, m.connects)
+			m.duplicates, m.dedupErrors, m.journalErrors, m.journalBatch, m.replays, m.posts, m.retries, m.connected, m.connects)
 	}
 	return m
 }

@@ -3,6 +3,12 @@
 // handlers by command name, shortcut callback ID, event type and action ID,
 // and sends everything the app says through one rate-aware Poster.
 //
+// With replicas (a shared Deduper and a Journal), "at once" means after one
+// group-committed write: a request is recorded in the shared journal
+// before its ack, so that if this process dies before answering, another
+// replica replays it (Slack never redelivers what was acknowledged). A
+// journal that cannot be written never holds an ack back for long.
+//
 // It knows nothing about any integration and must never import
 // townhall/integrations, townhall/scheduler or townhall/store.
 package slackapp
@@ -43,6 +49,14 @@ type Options struct {
 	// redelivery that reaches another replica than the first delivery
 	// (the store's claims). nil: in-memory dedup only (one process).
 	Deduper Deduper
+	// Journal, with a Deduper, records each envelope before it is
+	// acknowledged and replays those of replicas that died before
+	// answering (see Journal). nil: an acknowledged request dies with its
+	// process, and nothing is written before an ack.
+	Journal Journal
+	// ReplayInterval is how often the runtime looks for the journal
+	// entries of dead replicas (default 5 s).
+	ReplayInterval time.Duration
 	// RefusedBackoff and RefusedBackoffMax bound the wait after Slack
 	// refuses a connection (too_many_websockets): it starts at the first
 	// and doubles up to the second (defaults 2 s and 5 min).
@@ -64,6 +78,7 @@ type Runtime struct {
 
 	routes   routes
 	dedup    *dedup
+	journal  *journalWriter // nil without Options.Journal
 	sem      chan struct{}
 	acking   sync.WaitGroup // goroutines queueing acks
 	inflight sync.WaitGroup
@@ -99,6 +114,9 @@ func New(cfg Config, opts Options) (*Runtime, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
+	if opts.Journal != nil && opts.Deduper == nil {
+		return nil, fmt.Errorf("slackapp: a Journal needs a Deduper: replays are claimed under the first delivery's keys")
+	}
 	m := newMetrics(opts.Registerer)
 	api := slack.New(cfg.BotToken.Reveal(),
 		slack.OptionAPIURL(cfg.apiURL()),
@@ -115,6 +133,9 @@ func New(cfg Config, opts Options) (*Runtime, error) {
 		sem:      make(chan struct{}, cfg.MaxConcurrentHandlers),
 		idle:     make(chan struct{}),
 		connEdge: make(chan struct{}),
+	}
+	if opts.Journal != nil {
+		rt.journal = newJournalWriter(opts.Journal, logger, m, rt.confirmShared)
 	}
 	rt.botUserID.Store("")
 	return rt, nil
@@ -171,9 +192,12 @@ func (rt *Runtime) WaitIdle(ctx context.Context) error {
 }
 
 // Run checks the bot token with auth.test, connects by Socket Mode and
-// serves requests until ctx is cancelled. It then stops taking envelopes,
-// waits up to ShutdownTimeout for in-flight handlers, cancels the rest and
-// returns nil. It returns an error at once if Slack refuses the tokens.
+// serves requests until ctx is cancelled, replaying meanwhile (with a
+// Journal) what dead replicas acknowledged and did not answer. It then
+// stops taking envelopes, waits up to ShutdownTimeout for in-flight
+// handlers, cancels the rest and returns nil; requests whose handlers
+// never started stay in the journal for the other replicas. It returns an
+// error at once if Slack refuses the tokens.
 //
 // When Slack refuses a connection (too_many_websockets: an app may hold 10
 // Socket Mode connections, https://api.slack.com/apis/socket-mode), Run
@@ -197,6 +221,16 @@ func (rt *Runtime) Run(ctx context.Context) error {
 	// finish; handlerCtx is cancelled when that grace ends.
 	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelHandlers()
+
+	// The journal's writer outlives every ack and handler; the replay
+	// loop stops with ctx, before the handlers are drained.
+	var journalWG, replayWG sync.WaitGroup
+	if rt.journal != nil {
+		writerCtx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
+		journalWG.Go(func() { rt.journal.run(writerCtx) })
+		defer func() { stopWriter(); journalWG.Wait() }()
+		replayWG.Go(func() { rt.replayLoop(ctx, handlerCtx) })
+	}
 
 	var runErr error
 	for step := 0; ; {
@@ -224,6 +258,7 @@ func (rt *Runtime) Run(ctx context.Context) error {
 	}
 	rt.acking.Wait() // each gives up by Slack's ack deadline at the latest
 	rt.setConnected(false)
+	replayWG.Wait()
 	rt.drain(cancelHandlers)
 	return runErr
 }
@@ -446,6 +481,12 @@ func eventError(data any) any {
 // its handler in a goroutine owned by rt.inflight. The work is counted as
 // busy before the ack leaves, so whoever sees the ack and then calls
 // WaitIdle also waits for the handler.
+//
+// With a Journal, a request to be handled is recorded first and its ack
+// waits for that write (one group-committed round-trip, at most
+// journalAckWait); routing happens before, on this loop, so what
+// needs no handler (our own messages, events nobody routes, in-memory
+// duplicates) is acknowledged without a write.
 func (rt *Runtime) request(ctx, handlerCtx context.Context, sm *socketmode.Client, evt socketmode.Event) {
 	start := time.Now()
 	env := evt.Request
@@ -460,24 +501,30 @@ func (rt *Runtime) request(ctx, handlerCtx context.Context, sm *socketmode.Clien
 		}
 	}()
 	rt.m.envelopes.WithLabelValues(env.Type).Inc()
-	rt.ack(ctx, sm, env.EnvelopeID, start)
 
 	req, route, h := rt.routeRequest(env, evt.Data)
 	if req == nil {
+		rt.ack(ctx, sm, env.EnvelopeID, start, nil)
 		return
 	}
 	keys := dedupKeys(env, req)
 	if !rt.dedup.first(keys, start) {
+		rt.ack(ctx, sm, env.EnvelopeID, start, nil)
 		rt.m.duplicates.Inc()
 		rt.log.Info("slack redelivery dropped: already handled", "envelope_id", env.EnvelopeID,
 			"retry_attempt", env.RetryAttempt, "retry_reason", env.RetryReason)
 		return
 	}
+	var rec *journalRecord
+	if rt.journal != nil {
+		rec = rt.journal.record(env, start)
+	}
+	rt.ack(ctx, sm, env.EnvelopeID, start, rec)
 	if h == nil {
 		h = rt.unrouted()
 	}
 	started = true
-	rt.start(handlerCtx, req, route, h, keys)
+	rt.start(handlerCtx, req, route, h, keys, &task{rec: rec})
 }
 
 // ackDeadline is Slack's: an envelope not acknowledged within three
@@ -491,10 +538,22 @@ const ackDeadline = 3 * time.Second
 // events: an ack that blocked here after a drop would wedge both. So the
 // ack is queued from its own goroutine (owned by rt.acking), which gives up
 // at Slack's deadline; Slack then redelivers and the redelivery is deduped.
-func (rt *Runtime) ack(ctx context.Context, sm *socketmode.Client, envelopeID string, received time.Time) {
+// With a journal record, the goroutine first waits for its write to be
+// tried, up to journalAckWait after the envelope was read (acking anyway
+// if it failed or is late).
+func (rt *Runtime) ack(ctx context.Context, sm *socketmode.Client, envelopeID string, received time.Time, rec *journalRecord) {
 	rt.acking.Go(func() {
 		actx, cancel := context.WithDeadline(ctx, received.Add(ackDeadline))
 		defer cancel()
+		if rec != nil {
+			wait := time.NewTimer(time.Until(received.Add(journalAckWait)))
+			select {
+			case <-rec.written:
+			case <-wait.C: // ack anyway, in time
+			case <-actx.Done():
+			}
+			wait.Stop()
+		}
 		if err := sm.AckCtx(actx, envelopeID, nil); err != nil {
 			rt.m.acks.WithLabelValues("error").Inc()
 			rt.log.Warn("slack ack not sent; Slack will redeliver", "envelope_id", envelopeID, "error", err)
@@ -505,28 +564,63 @@ func (rt *Runtime) ack(ctx context.Context, sm *socketmode.Client, envelopeID st
 	})
 }
 
+// task is what start needs besides the request: its journal record (nil
+// without a journal, or when it could not be written) and, for a replay
+// of a dead replica's entry, when it was taken over.
+type task struct {
+	rec      *journalRecord
+	replayed time.Time // zero for a live request
+	// stopping, for a replay, is closed when the runtime stops taking
+	// envelopes: a replay still waiting for its claim then gives up.
+	stopping <-chan struct{}
+}
+
 // start runs h for req in its own goroutine, bounded by the concurrency
 // semaphore and the handler timeout, with panics recovered. The caller has
-// counted the work with begin; the goroutine ends it with done.
-func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Handler, keys []string) {
+// counted the work with begin; the goroutine ends it with done. Once the
+// handler has returned (or the request proved a duplicate), its journal
+// entry is finished; a process that dies, or stops before the handler
+// could start, leaves it for another replica to replay.
+func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Handler, keys []string, t *task) {
 	rt.inflight.Add(1)
 	go func() {
 		defer rt.inflight.Done()
 		defer rt.done()
+		var (
+			run     bool
+			claimed []string
+		)
+		replay := !t.replayed.IsZero()
+		if replay {
+			// Claimed before a handler slot is taken: waiting out a dead
+			// owner's lease must not hold one.
+			if run, claimed = rt.awaitReplayClaim(ctx, t, keys); !run {
+				return
+			}
+		}
 		select {
 		case rt.sem <- struct{}{}:
 			defer func() { <-rt.sem }()
 		case <-ctx.Done():
 			return
 		}
-		run, claimed := rt.claimShared(ctx, keys)
-		if !run {
-			rt.m.duplicates.Inc()
-			rt.log.Info("slack redelivery dropped: another replica has it", "envelope_id", req.EnvelopeID)
-			return
+		if !replay {
+			if run, claimed = rt.claimShared(ctx, keys); !run {
+				rt.m.duplicates.Inc()
+				rt.log.Info("slack redelivery dropped: another replica has it", "envelope_id", req.EnvelopeID)
+				rt.finishJournal(t, nil)
+				return
+			}
 		}
-		if claimed != nil {
-			defer rt.confirmShared(ctx, claimed)
+		// The claims are confirmed with the entry's removal, in one write,
+		// or on their own without a journal entry.
+		defer func() {
+			if !rt.finishJournal(t, claimed) && claimed != nil {
+				rt.confirmShared(ctx, claimed)
+			}
+		}()
+		if replay {
+			rt.m.replays.WithLabelValues("handled").Inc()
 		}
 		hctx, cancel := context.WithTimeout(ctx, rt.cfg.HandlerTimeout)
 		defer cancel()
@@ -540,6 +634,12 @@ func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Hand
 				"user", req.UserID, "channel", req.ChannelID, "error", err)
 		}
 	}()
+}
+
+// finishJournal queues t's journal entry for removal with the claimed
+// keys to confirm, if it has one, and reports whether it did.
+func (rt *Runtime) finishJournal(t *task, claimed []string) bool {
+	return rt.journal != nil && rt.journal.finish(t.rec, claimed)
 }
 
 // maxRecentErrors bounds the handler failures kept for status.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Config is the store's configuration, read by cmd/townhall with
@@ -19,6 +20,23 @@ type Config struct {
 	// (postgres://user:password@host:5432/database?sslmode=…) used instead
 	// of the SQLite file, so that several replicas can share it.
 	DatabaseURL PostgresURL `envconfig:"DATABASE_URL"`
+	// ReplicaTimeout is how long after a replica's last heartbeat the
+	// others count it dead and replay the Slack requests it acknowledged
+	// and did not finish (see Journal). Replicas beat every third of it,
+	// at most every 15 s. It matters only with DatabaseURL (replicas).
+	ReplicaTimeout time.Duration `envconfig:"REPLICA_TIMEOUT" default:"30s"`
+}
+
+// MinReplicaTimeout is the least ReplicaTimeout: a third of it must leave
+// a heartbeat time to be written.
+const MinReplicaTimeout = 3 * time.Second
+
+// ReplicaDeadAfter is ReplicaTimeout, or its default (30 s) when unset.
+func (c Config) ReplicaDeadAfter() time.Duration {
+	if c.ReplicaTimeout == 0 {
+		return 30 * time.Second
+	}
+	return c.ReplicaTimeout
 }
 
 // PostgresURL is a PostgreSQL URL that prints with its password redacted
@@ -63,11 +81,15 @@ func (c Config) String() string {
 // Validate reports every problem with c at once, each naming its variable.
 func (c Config) Validate() error {
 	if c.Postgres() {
+		var errs []error
 		u, err := url.Parse(string(c.DatabaseURL))
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
-			return errors.New("TOWNHALL_DATABASE_URL: must be a PostgreSQL URL such as postgres://townhall:password@db.example.org:5432/townhall")
+			errs = append(errs, errors.New("TOWNHALL_DATABASE_URL: must be a PostgreSQL URL such as postgres://townhall:password@db.example.org:5432/townhall"))
 		}
-		return nil
+		if c.ReplicaTimeout != 0 && c.ReplicaTimeout < MinReplicaTimeout {
+			errs = append(errs, fmt.Errorf("TOWNHALL_REPLICA_TIMEOUT: must be at least %v, got %v", MinReplicaTimeout, c.ReplicaTimeout))
+		}
+		return errors.Join(errs...)
 	}
 	const name = "TOWNHALL_DATABASE_PATH"
 	var errs []error

@@ -63,6 +63,9 @@ type Driver interface {
 	// ReplicaDriver keeps the replicas' heartbeats (see Replicas).
 	ReplicaDriver
 
+	// JournalDriver keeps the acknowledged Slack requests (see Journal).
+	JournalDriver
+
 	// Ping reports whether the database can be reached.
 	Ping(ctx context.Context) error
 	// Close releases the database. No method may be called after it.

@@ -42,6 +42,7 @@ type app struct {
 	sched *scheduler.Scheduler
 	host  *integrations.Host
 	self  store.Replica // this process, as its heartbeat row shows it
+	now   func() time.Time
 
 	runners    []integrations.Runner  // long-lived work of the enabled integrations
 	translator *translate.Integration // when translation is on: feeds' and digests' translations
@@ -79,7 +80,7 @@ func newApp(ctx context.Context, cfg config, d deps) (_ *app, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: d.Logger, reg: reg, store: st, self: newSelf(d.Now())}
+	a := &app{cfg: cfg, log: d.Logger, reg: reg, store: st, self: newSelf(d.Now()), now: d.Now}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -108,6 +109,10 @@ func newApp(ctx context.Context, cfg config, d deps) (_ *app, err error) {
 		// replica's connection is dropped there (SQLite is one process,
 		// whose in-memory dedup suffices).
 		rtOpts.Deduper = st
+		// And a replica that dies leaves what it acknowledged and did
+		// not answer in the journal, for the others to replay.
+		rtOpts.Journal = replicaJournal{st: st, self: a.self.ID, deadAfter: cfg.Store.ReplicaDeadAfter()}
+		rtOpts.ReplayInterval = beatEvery(cfg.Store.ReplicaDeadAfter())
 	}
 	a.rt, err = slackapp.New(cfg.Slack, rtOpts)
 	if err != nil {
@@ -359,7 +364,13 @@ func (a *app) run(ctx context.Context) error {
 	}
 	runCtx, stopRunners := context.WithCancel(ctx)
 	var runners sync.WaitGroup
-	hb := &heartbeat{st: a.store, rt: a.rt, log: a.log.With("component", "replicas"), self: a.self, every: heartbeatInterval}
+	hb := &heartbeat{st: a.store, rt: a.rt, log: a.log.With("component", "replicas"), self: a.self,
+		every: heartbeatInterval, now: a.now}
+	if a.cfg.Store.Postgres() {
+		// Others replay this replica's journal once its heartbeat is
+		// TOWNHALL_REPLICA_TIMEOUT old: beat well within it.
+		hb.every, hb.journal = beatEvery(a.cfg.Store.ReplicaDeadAfter()), a.store
+	}
 	if err := hb.beat(ctx); err != nil { // status lists this replica from the start
 		a.log.Warn("replica heartbeat not written; retrying", "error", err)
 	}

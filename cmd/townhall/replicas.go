@@ -17,7 +17,9 @@ import (
 
 const (
 	// heartbeatInterval is how often a replica rewrites its heartbeat row
-	// (and at once whenever its Slack connection changes).
+	// (and at once whenever its Slack connection changes); with
+	// PostgreSQL, every third of TOWNHALL_REPLICA_TIMEOUT when that is
+	// shorter (see beatEvery).
 	heartbeatInterval = 15 * time.Second
 	// replicaWindow is how recent a heartbeat must be for status to list
 	// its replica: a few missed beats, so one slow write does not hide it.
@@ -34,6 +36,10 @@ type heartbeat struct {
 	log   *slog.Logger
 	self  store.Replica // ID, Host, Version and StartedAt; the rest per beat
 	every time.Duration
+	// journal, when replicas share the database, has the entries too old
+	// to replay purged after every beat.
+	journal store.Journal
+	now     func() time.Time
 }
 
 // newSelf describes this process: its host name, a replica ID unique to
@@ -99,6 +105,12 @@ func (h *heartbeat) run(ctx context.Context) {
 		} else if failing && err == nil {
 			h.log.Info("replica heartbeat written again")
 			failing = false
+		}
+		if h.journal != nil && !failing {
+			now := h.now()
+			if _, err := h.journal.PurgeJournal(ctx, now.Add(-journalRetention)); err != nil && ctx.Err() == nil {
+				h.log.Warn("journal not purged; retrying at the next heartbeat", "error", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

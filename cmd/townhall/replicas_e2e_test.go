@@ -101,10 +101,10 @@ type item struct {
 // spreads envelopes over their three connections. Commands and events are
 // sent, a tenth redelivered (to another connection than the first), and
 // halfway through one replica is killed with SIGKILL. Every command and
-// event is answered at most once; every one is answered except, at most,
-// those the killed replica had acknowledged and not yet answered (Socket
-// Mode acknowledges first, and Slack does not redeliver what was
-// acknowledged).
+// event is answered exactly once: what the killed replica had acknowledged
+// and not yet answered (Slack does not redeliver it) is in the shared
+// journal, and a survivor replays it once the killed replica's heartbeat
+// is older than TOWNHALL_REPLICA_TIMEOUT, within replayBound.
 func TestReplicasEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs three processes")
@@ -136,6 +136,12 @@ func TestReplicasEndToEnd(t *testing.T) {
 		cmd.Env = []string{
 			"SLACK_APP_TOKEN=" + ws.AppToken(), "SLACK_BOT_TOKEN=" + ws.BotToken(), "SLACK_API_URL=" + ws.APIURL(),
 			"TOWNHALL_DATABASE_URL=" + dbURL, "TOWNHALL_LOG_LEVEL=info", "TOWNHALL_SHUTDOWN_TIMEOUT=20s",
+			// Dead after 3 s without a heartbeat (beats every second);
+			// a dead replica's claims end 20 s + 3 s after it took them.
+			// (Mentions wait for their channel's pacing, 1 s a post, and
+			// the replays add to it: a shorter handler timeout cuts some
+			// short.)
+			"TOWNHALL_REPLICA_TIMEOUT=3s", "TOWNHALL_HANDLER_TIMEOUT=20s",
 		}
 		r := &replica{cmd: cmd, logs: &lockedBuffer{}, done: make(chan error, 1)}
 		cmd.Stdout, cmd.Stderr = r.logs, r.logs
@@ -238,6 +244,7 @@ func TestReplicasEndToEnd(t *testing.T) {
 		firstErr  error
 		killOnce  sync.Once
 		killed    = replicas[2]
+		killTime  time.Time
 		startTime = time.Now()
 	)
 	for range senders {
@@ -265,6 +272,7 @@ func TestReplicasEndToEnd(t *testing.T) {
 		}
 		if k == killAt {
 			killOnce.Do(func() {
+				killTime = time.Now()
 				if err := killed.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 					t.Error(err)
 				}
@@ -279,6 +287,19 @@ func TestReplicasEndToEnd(t *testing.T) {
 		t.Fatal(firstErr)
 	}
 	<-killed.done
+
+	// Every item is answered, the killed replica's by replay: its
+	// heartbeat ages past the timeout (3 s), a survivor takes its journal
+	// entries over within a beat (1 s) and waits out the claims it held
+	// (handler timeout 20 s + 3 s, checked every beat).
+	const replayBound = 60 * time.Second
+	wctx, wcancel := context.WithTimeout(ctx, replayBound)
+	_, err = ws.WaitPosts(wctx, base+len(items))
+	wcancel()
+	allAnswered := time.Since(killTime)
+	if err != nil {
+		t.Errorf("%d of %d items answered %v after the kill: %v", len(ws.Posts())-base, len(items), allAnswered.Round(time.Millisecond), err)
+	}
 
 	// The survivors stop gracefully: each finishes what it has in hand.
 	for _, r := range replicas[:2] {
@@ -302,45 +323,46 @@ func TestReplicasEndToEnd(t *testing.T) {
 			answers[p.ThreadTS]++
 		}
 	}
-	var lost []*item
-	lostConns := make(map[int]int)
+	// An answer that left the killed replica in the moment between its
+	// sending and the confirmation of its claim (one database round-trip)
+	// is given again by the replay: nothing tells the replay it was
+	// given. A few such items, delivered to the killed replica only, are
+	// the price of losing none; anything else answered twice is a bug.
+	const maxRepeated = 3
+	var lost, repeated []*item
+	killedConn := 0
 	for _, it := range items {
 		switch n := answers[it.id]; {
+		case n == 2 && len(it.conns) == 1:
+			repeated = append(repeated, it)
+			t.Logf("%s answered twice (delivered on connection %d only): the killed replica's answer, then the replay's", it.id, it.conns[0])
+			if killedConn != 0 && killedConn != it.conns[0] {
+				t.Errorf("%s answered twice, delivered on connection %d; another item answered twice was on %d: they cannot both be the killed replica's",
+					it.id, it.conns[0], killedConn)
+			}
+			killedConn = it.conns[0]
 		case n > 1:
 			t.Errorf("%s answered %d times (deliveries on connections %v)", it.id, n, it.conns)
 		case n == 0:
 			lost = append(lost, it)
-			for _, c := range it.conns {
-				lostConns[c]++
-			}
-		}
-	}
-	// What was lost was in the killed replica's hands: every lost item
-	// had a delivery on one connection, the same for all (an item whose
-	// redelivery reached a survivor while the killed replica still held
-	// its claim is lost too: Slack's own retries come a minute later,
-	// after the claim's lease).
-	for c, n := range lostConns {
-		if n != len(lost) {
-			delete(lostConns, c)
-		}
-	}
-	if len(lost) > 0 && len(lostConns) == 0 {
-		for _, it := range lost {
 			t.Errorf("%s unanswered, delivered on connections %v", it.id, it.conns)
 		}
-		t.Error("the unanswered items share no connection: something other than the kill lost them")
 	}
-	if len(lost) > window {
-		t.Errorf("%d of %d unanswered; want at most the %d that can be in flight", len(lost), len(items), window)
+	if len(lost) > 0 {
+		t.Errorf("%d of %d unanswered; want none", len(lost), len(items))
 	}
-	dropped := 0
+	if len(repeated) > maxRepeated {
+		t.Errorf("%d items answered twice; want at most %d (those the killed replica answered as it died)", len(repeated), maxRepeated)
+	}
+	dropped, replayed := 0, 0
 	for _, r := range replicas {
-		dropped += strings.Count(r.logs.String(), "slack redelivery dropped")
+		logs := r.logs.String()
+		dropped += strings.Count(logs, "slack redelivery dropped")
+		replayed += strings.Count(logs, "journal: replaying a request of a dead replica")
 	}
 	t.Logf("%d commands and %d events (a tenth redelivered elsewhere) over 3 replicas in %v, one SIGKILLed halfway: "+
-		"0 answered twice, %d redeliveries dropped, %d unanswered (acknowledged by the killed replica, on connections %v)",
-		commands, events, sent.Round(time.Millisecond), dropped, len(lost), lostConns)
+		"%d redeliveries dropped, %d requests of the killed replica replayed, %d unanswered, %d answered twice; all answered %v after the kill",
+		commands, events, sent.Round(time.Millisecond), dropped, replayed, len(lost), len(repeated), allAnswered.Round(time.Millisecond))
 }
 
 func cmpErr(first, err error) error {

@@ -34,6 +34,11 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
+// journalConns is the size of the journal's own pool: two group writes
+// of new entries and two of finished ones can be in flight at once (see
+// slackapp's journal writer).
+const journalConns = 4
+
 // migrationLock is the advisory lock key under which migrations run: any
 // fixed 64-bit number, the same in every replica ("townhall" in ASCII).
 const migrationLock = 0x746f776e68616c6c
@@ -44,6 +49,10 @@ var _ store.Driver = (*Driver)(nil)
 // it is safe for concurrent use.
 type Driver struct {
 	pool *pgxpool.Pool
+	// journal is a small pool of its own for the journal's writes, which
+	// every acknowledgement waits for: they must never queue behind the
+	// handlers' claims for a connection of pool.
+	journal *pgxpool.Pool
 
 	closeOnce sync.Once
 }
@@ -62,7 +71,19 @@ func Open(ctx context.Context, url string) (*Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(url), err)
 	}
-	d := &Driver{pool: pool}
+	jcfg := cfg.Copy()
+	// Opened ahead (MinConns): connecting (a backend forked) can take
+	// longer than Slack's whole ack deadline on a busy host.
+	jcfg.MaxConns, jcfg.MinConns = journalConns, journalConns
+	// Its commits do not wait for the disk (see journal.go): set for its
+	// sessions at connection time, so each write is one statement.
+	jcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	journal, err := pgxpool.NewWithConfig(ctx, jcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(url), err)
+	}
+	d := &Driver{pool: pool, journal: journal}
 	if err := d.migrate(ctx); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("postgres: %s: %w", Redact(url), err)
@@ -149,12 +170,27 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, lock int64, ms []store.Mig
 // own tables in the same database (the archive).
 func (d *Driver) Pool() *pgxpool.Pool { return d.pool }
 
-// Ping implements store.Driver.
-func (d *Driver) Ping(ctx context.Context) error { return d.pool.Ping(ctx) }
+// Ping implements store.Driver. A connection whose link dropped fails its
+// first use, and a pool after an outage may hold several such idle ones
+// (pgxpool checks only those idle for a second or more): so after a
+// failure both pools drop every connection, and the ping is tried once
+// more on a fresh one.
+func (d *Driver) Ping(ctx context.Context) error {
+	err := d.pool.Ping(ctx)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	d.pool.Reset()
+	d.journal.Reset()
+	return d.pool.Ping(ctx)
+}
 
 // Close implements store.Driver. It is safe to call more than once.
 func (d *Driver) Close() error {
-	d.closeOnce.Do(d.pool.Close)
+	d.closeOnce.Do(func() {
+		d.journal.Close()
+		d.pool.Close()
+	})
 	return nil
 }
 

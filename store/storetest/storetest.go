@@ -59,6 +59,10 @@ func Exercise(t *testing.T, newDriver func(t *testing.T) store.Driver) {
 		t.Parallel()
 		exerciseReplicas(t, setup)
 	})
+	t.Run("Journal", func(t *testing.T) {
+		t.Parallel()
+		exerciseJournal(t, setup)
+	})
 	t.Run("NamespacesAreSeparate", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
