@@ -174,6 +174,12 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, o ImportO
 	// Day files are read and decoded on one goroutine while the archive
 	// stores the previous batch on this one: at most three batches exist
 	// at once (being filled, waiting, being stored).
+	endBulk := func(context.Context) error { return nil }
+	if bk, ok := a.(Bulk); ok {
+		if endBulk, err = bk.BeginBulk(ctx); err != nil {
+			return st, fmt.Errorf("archive: import: %w", err)
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan importedBatch, 1)
@@ -200,6 +206,9 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, o ImportO
 		}
 	}
 	wg.Wait()
+	if err := endBulk(context.WithoutCancel(ctx)); err != nil && putErr == nil {
+		putErr = fmt.Errorf("archive: import: %w", err)
+	}
 	if putErr != nil {
 		return st, putErr
 	}
@@ -237,6 +246,9 @@ type importedBatch struct {
 func (rd *reading) readDays(ctx context.Context, days []*zip.File, root string, dirs map[string]string, known map[string]bool, st *ImportStats, bar *progress, authors map[string]User, out chan<- importedBatch) error {
 	batch := importedBatch{messages: make([]Message, 0, importBatch)}
 	send := func() bool {
+		// In the order the archive stores them (see Archive.PutMessages),
+		// sorted here, on the reader's goroutine, and not by the writer.
+		slices.SortStableFunc(batch.messages, func(x, y Message) int { return strings.Compare(x.TS, y.TS) })
 		select {
 		case out <- batch:
 			batch = importedBatch{messages: make([]Message, 0, importBatch)}

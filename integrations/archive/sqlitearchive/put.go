@@ -158,8 +158,11 @@ func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added 
 		}
 		batch[k] = m
 	}
-	// Stable: two copies of one message keep their order.
-	slices.SortStableFunc(batch, func(x, y archive.Message) int { return strings.Compare(x.TS, y.TS) })
+	// Stable: two copies of one message keep their order. An import's
+	// batches come sorted (archive.Import sorts them on its reader).
+	if !slices.IsSortedFunc(batch, byTS) {
+		slices.SortStableFunc(batch, byTS)
+	}
 	texts := startIndexTexts(batch)
 	defer texts.wait()
 	err = a.writeTx(ctx, fmt.Sprintf("put %d messages", len(ms)), func(tx *sql.Tx) error {
@@ -182,6 +185,8 @@ func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added 
 	a.ckpt.wrote(len(ms))
 	return added, nil
 }
+
+func byTS(x, y archive.Message) int { return strings.Compare(x.TS, y.TS) }
 
 // putter writes one batch of messages in a transaction.
 type putter struct {
