@@ -248,7 +248,7 @@ func (rd *reading) readDays(ctx context.Context, days []*zip.File, root string, 
 	send := func() bool {
 		// In the order the archive stores them (see Archive.PutMessages),
 		// sorted here, on the reader's goroutine, and not by the writer.
-		slices.SortStableFunc(batch.messages, func(x, y Message) int { return strings.Compare(x.TS, y.TS) })
+		batch.messages = sortedByTS(batch.messages)
 		select {
 		case out <- batch:
 			batch = importedBatch{messages: make([]Message, 0, importBatch)}
@@ -315,6 +315,25 @@ func (rd *reading) readDays(ctx context.Context, days []*zip.File, root string, 
 		send()
 	}
 	return nil
+}
+
+// sortedByTS returns ms in ts order, messages with the same ts in their
+// order in ms (a stable sort): by sorting their indexes and then copying
+// each message once, as a message is large to swap around.
+func sortedByTS(ms []Message) []Message {
+	if slices.IsSortedFunc(ms, func(x, y Message) int { return strings.Compare(x.TS, y.TS) }) {
+		return ms
+	}
+	idx := make([]int32, len(ms))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(i, j int32) int { return cmp.Or(strings.Compare(ms[i].TS, ms[j].TS), cmp.Compare(i, j)) })
+	out := make([]Message, len(ms), cap(ms))
+	for k, i := range idx {
+		out[k] = ms[i]
+	}
+	return out
 }
 
 // normalized is e as the archive keeps it, in channel; ok is false for
