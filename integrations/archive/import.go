@@ -171,15 +171,17 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, o ImportO
 		return cmp.Or(strings.Compare(path.Base(x.Name), path.Base(y.Name)), strings.Compare(x.Name, y.Name))
 	})
 
-	// Day files are read and decoded on one goroutine while the archive
-	// stores the previous batch on this one: at most three batches exist
-	// at once (being filled, waiting, being stored).
+	// An archive that writes an import better when told (see Bulk) is
+	// told until the last batch is stored, or the import failed.
 	endBulk := func(context.Context) error { return nil }
 	if bk, ok := a.(Bulk); ok {
 		if endBulk, err = bk.BeginBulk(ctx); err != nil {
 			return st, fmt.Errorf("archive: import: %w", err)
 		}
 	}
+	// Day files are read and decoded on one goroutine while the archive
+	// stores the previous batch on this one: at most three batches exist
+	// at once (being filled, waiting, being stored).
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan importedBatch, 1)
