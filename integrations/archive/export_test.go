@@ -207,6 +207,49 @@ func TestImportStopsAtAStoreError(t *testing.T) {
 	}
 }
 
+// countingBulk counts the Bulk calls around an import's PutMessages.
+type countingBulk struct {
+	failingArchive
+	begun, ended int
+	outside      int // PutMessages calls not between a begin and its end
+}
+
+func (c *countingBulk) BeginBulk(ctx context.Context) (func(context.Context) error, error) {
+	end, err := c.Archive.BeginBulk(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.begun++
+	return func(ctx context.Context) error {
+		c.ended++
+		return end(ctx)
+	}, nil
+}
+
+func (c *countingBulk) PutMessages(ctx context.Context, ms []archive.Message) (int, error) {
+	if c.begun == c.ended {
+		c.outside++
+	}
+	return c.failingArchive.PutMessages(ctx, ms)
+}
+
+// TestImportInBulk: Import tells an archive that implements archive.Bulk
+// before its first batch and after its last, also when it fails.
+func TestImportInBulk(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []int{100, 0} { // every batch stored; the first fails
+		r := sampleExport(t)
+		a := &countingBulk{failingArchive: failingArchive{Archive: openArchive(t), ok: ok}}
+		_, err := archive.Import(t.Context(), a, r, r.Size(), archive.ImportOptions{})
+		if (err == nil) != (ok > 0) {
+			t.Fatalf("ok=%d: import = %v", ok, err)
+		}
+		if a.begun != 1 || a.ended != 1 || a.outside != 0 {
+			t.Errorf("ok=%d: %d begun, %d ended, %d batches outside; want 1, 1, 0", ok, a.begun, a.ended, a.outside)
+		}
+	}
+}
+
 func TestImportRejectsWhatIsNotAnExport(t *testing.T) {
 	t.Parallel()
 	a := openArchive(t)

@@ -171,6 +171,14 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, o ImportO
 		return cmp.Or(strings.Compare(path.Base(x.Name), path.Base(y.Name)), strings.Compare(x.Name, y.Name))
 	})
 
+	// An archive that writes an import better when told (see Bulk) is
+	// told until the last batch is stored, or the import failed.
+	endBulk := func(context.Context) error { return nil }
+	if bk, ok := a.(Bulk); ok {
+		if endBulk, err = bk.BeginBulk(ctx); err != nil {
+			return st, fmt.Errorf("archive: import: %w", err)
+		}
+	}
 	// Day files are read and decoded on one goroutine while the archive
 	// stores the previous batch on this one: at most three batches exist
 	// at once (being filled, waiting, being stored).
@@ -200,6 +208,9 @@ func Import(ctx context.Context, a Archive, r io.ReaderAt, size int64, o ImportO
 		}
 	}
 	wg.Wait()
+	if err := endBulk(context.WithoutCancel(ctx)); err != nil && putErr == nil {
+		putErr = fmt.Errorf("archive: import: %w", err)
+	}
 	if putErr != nil {
 		return st, putErr
 	}
@@ -237,6 +248,9 @@ type importedBatch struct {
 func (rd *reading) readDays(ctx context.Context, days []*zip.File, root string, dirs map[string]string, known map[string]bool, st *ImportStats, bar *progress, authors map[string]User, out chan<- importedBatch) error {
 	batch := importedBatch{messages: make([]Message, 0, importBatch)}
 	send := func() bool {
+		// In the order the archive stores them (see Archive.PutMessages),
+		// sorted here, on the reader's goroutine, and not by the writer.
+		batch.messages = sortedByTS(batch.messages)
 		select {
 		case out <- batch:
 			batch = importedBatch{messages: make([]Message, 0, importBatch)}
@@ -303,6 +317,25 @@ func (rd *reading) readDays(ctx context.Context, days []*zip.File, root string, 
 		send()
 	}
 	return nil
+}
+
+// sortedByTS returns ms in ts order, messages with the same ts in their
+// order in ms (a stable sort): by sorting their indexes and then copying
+// each message once, as a message is large to swap around.
+func sortedByTS(ms []Message) []Message {
+	if slices.IsSortedFunc(ms, func(x, y Message) int { return strings.Compare(x.TS, y.TS) }) {
+		return ms
+	}
+	idx := make([]int32, len(ms))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(i, j int32) int { return cmp.Or(strings.Compare(ms[i].TS, ms[j].TS), cmp.Compare(i, j)) })
+	out := make([]Message, len(ms), cap(ms))
+	for k, i := range idx {
+		out[k] = ms[i]
+	}
+	return out
 }
 
 // normalized is e as the archive keeps it, in channel; ok is false for

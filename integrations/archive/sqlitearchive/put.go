@@ -15,6 +15,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	modernc "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/townhall/townhall/integrations/archive"
 )
 
@@ -158,8 +161,11 @@ func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added 
 		}
 		batch[k] = m
 	}
-	// Stable: two copies of one message keep their order.
-	slices.SortStableFunc(batch, func(x, y archive.Message) int { return strings.Compare(x.TS, y.TS) })
+	// Stable: two copies of one message keep their order. An import's
+	// batches come sorted (archive.Import sorts them on its reader).
+	if !slices.IsSortedFunc(batch, byTS) {
+		slices.SortStableFunc(batch, byTS)
+	}
 	texts := startIndexTexts(batch)
 	defer texts.wait()
 	err = a.writeTx(ctx, fmt.Sprintf("put %d messages", len(ms)), func(tx *sql.Tx) error {
@@ -182,6 +188,8 @@ func (a *Archive) PutMessages(ctx context.Context, ms []archive.Message) (added 
 	a.ckpt.wrote(len(ms))
 	return added, nil
 }
+
+func byTS(x, y archive.Message) int { return strings.Compare(x.TS, y.TS) }
 
 // putter writes one batch of messages in a transaction.
 type putter struct {
@@ -224,12 +232,13 @@ func newPutter(ctx context.Context, tx *sql.Tx, texts *indexTexts) (_ *putter, e
 		return s
 	}
 	p.removed = prepare(`SELECT 1 FROM archive_removed WHERE channel = ? AND ts = ?`)
-	// DO NOTHING on either key: (channel, ts) taken means the message is
-	// stored already, the id taken means another channel's message holds
-	// this microsecond's slot.
+	// DO NOTHING when (channel, ts) is taken: the message is stored
+	// already. The id taken fails the insert instead (a constraint
+	// error, see idTaken): another channel's message holds this
+	// microsecond's slot, which is then known without a look-up.
 	p.insert = prepare(`INSERT INTO archive_messages
 		(id, channel, ts, thread_ts, user, username, bot_id, subtype, text, edited, files, reactions)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, ts) DO NOTHING`)
 	p.find = prepare(`SELECT id, edited, text, thread_ts, subtype, coalesce(files, ''), coalesce(reactions, ''),
 		user, username FROM archive_messages WHERE channel = ? AND ts = ?`)
 	p.update = prepare(`UPDATE archive_messages SET thread_ts = ?, user = ?, username = ?, bot_id = ?,
@@ -272,6 +281,9 @@ func (p *putter) put(k int, m archive.Message) error {
 			continue
 		}
 		res, err := p.insert.ExecContext(p.rowCtx, id, m.Channel, m.TS, m.ThreadTS, m.User, m.Username, m.BotID, m.Subtype, m.Text, m.Edited, files, reactions)
+		if idTaken(err) {
+			continue // the slot is another channel's: try the next
+		}
 		if err != nil {
 			return err
 		}
@@ -295,11 +307,8 @@ func (p *putter) put(k int, m archive.Message) error {
 		}
 		var stored int64
 		var edited, text, threadTS, subtype, oldF, oldR, user, username string
-		switch err := p.find.QueryRowContext(p.rowCtx, m.Channel, m.TS).Scan(&stored, &edited, &text, &threadTS, &subtype, &oldF, &oldR, &user, &username); {
-		case errors.Is(err, sql.ErrNoRows):
-			continue // the slot is another channel's: try the next
-		case err != nil:
-			return err
+		if err := p.find.QueryRowContext(p.rowCtx, m.Channel, m.TS).Scan(&stored, &edited, &text, &threadTS, &subtype, &oldF, &oldR, &user, &username); err != nil {
+			return err // even sql.ErrNoRows: the insert found the message
 		}
 		if m.Edited < edited { // an older copy of a message edited since
 			return nil
@@ -329,6 +338,13 @@ func (p *putter) put(k int, m archive.Message) error {
 		return nil
 	}
 	return fmt.Errorf("more than %d messages of other channels at the same microsecond", idSlots)
+}
+
+// idTaken reports whether err is the insert's failure on the id's
+// uniqueness (archive_messages_id): the id is another message's.
+func idTaken(err error) bool {
+	var se *modernc.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 }
 
 // finish writes what the batch changed besides the messages: the search
