@@ -96,64 +96,34 @@ type item struct {
 	conns   []int // connections its deliveries were written to
 }
 
-// TestReplicasEndToEnd runs three replicas, real processes of the built
-// binary, against one PostgreSQL and the fake Slack workspace, which
-// spreads envelopes over their three connections. Commands and events are
-// sent, a tenth redelivered (to another connection than the first), and
-// halfway through one replica is killed with SIGKILL. Every command and
-// event is answered exactly once: what the killed replica had acknowledged
-// and not yet answered (Slack does not redeliver it) is in the shared
-// journal, and a survivor replays it once the killed replica's heartbeat
-// is older than TOWNHALL_REPLICA_TIMEOUT, within replayBound.
-func TestReplicasEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs three processes")
-	}
-	t.Parallel()
-	dbURL := testPostgresSchema(t)
+// buildTownhall builds the townhall binary for a test that runs it.
+func buildTownhall(t *testing.T) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "townhall")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
 
-	const (
-		commands = 1000
-		events   = 200
-		channels = 50
-	)
-	opts := []slacktest.Option{}
-	for i := range channels {
-		opts = append(opts, slacktest.WithChannel(slacktest.Channel{ID: fmt.Sprintf("C0E2E%03d", i), Name: fmt.Sprintf("e2e-%03d", i), IsMember: true}))
-	}
-	ws := slacktest.New(t, opts...)
-	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
-	defer cancel()
-
-	start := func() *replica {
+// startReplicas starts n processes of bin running against ws, each with
+// env beside the Slack variables. When the test ends, those still running
+// are killed; a token in any one's logs fails the test, and a failed
+// test shows the end of each one's logs.
+func startReplicas(t *testing.T, bin string, ws *slacktest.Server, n int, env ...string) []*replica {
+	t.Helper()
+	var replicas []*replica
+	for range n {
 		cmd := exec.Command(bin, "run")
 		cmd.Dir = t.TempDir()
-		cmd.Env = []string{
-			"SLACK_APP_TOKEN=" + ws.AppToken(), "SLACK_BOT_TOKEN=" + ws.BotToken(), "SLACK_API_URL=" + ws.APIURL(),
-			"TOWNHALL_DATABASE_URL=" + dbURL, "TOWNHALL_LOG_LEVEL=info", "TOWNHALL_SHUTDOWN_TIMEOUT=20s",
-			// Dead after 3 s without a heartbeat (beats every second);
-			// a dead replica's claims end 20 s + 3 s after it took them.
-			// (Mentions wait for their channel's pacing, 1 s a post, and
-			// the replays add to it: a shorter handler timeout cuts some
-			// short.)
-			"TOWNHALL_REPLICA_TIMEOUT=3s", "TOWNHALL_HANDLER_TIMEOUT=20s",
-		}
+		cmd.Env = append([]string{"SLACK_APP_TOKEN=" + ws.AppToken(), "SLACK_BOT_TOKEN=" + ws.BotToken(), "SLACK_API_URL=" + ws.APIURL()}, env...)
 		r := &replica{cmd: cmd, logs: &lockedBuffer{}, done: make(chan error, 1)}
 		cmd.Stdout, cmd.Stderr = r.logs, r.logs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		go func() { r.done <- cmd.Wait() }()
-		return r
-	}
-	var replicas []*replica
-	for range 3 {
-		replicas = append(replicas, start())
+		replicas = append(replicas, r)
 	}
 	t.Cleanup(func() {
 		for i, r := range replicas {
@@ -170,6 +140,48 @@ func TestReplicasEndToEnd(t *testing.T) {
 			}
 		}
 	})
+	return replicas
+}
+
+// TestReplicasEndToEnd runs three replicas, real processes of the built
+// binary, against one PostgreSQL and the fake Slack workspace, which
+// spreads envelopes over their three connections. Commands and events are
+// sent, a tenth redelivered (to another connection than the first), and
+// halfway through one replica is killed with SIGKILL. Every command and
+// event is answered exactly once: what the killed replica had acknowledged
+// and not yet answered (Slack does not redeliver it) is in the shared
+// journal, and a survivor replays it once the killed replica's heartbeat
+// is older than TOWNHALL_REPLICA_TIMEOUT, within replayBound.
+func TestReplicasEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs three processes")
+	}
+	t.Parallel()
+	dbURL := testPostgresSchema(t)
+	bin := buildTownhall(t)
+
+	const (
+		commands = 1000
+		events   = 200
+		channels = 50
+	)
+	opts := []slacktest.Option{}
+	for i := range channels {
+		opts = append(opts, slacktest.WithChannel(slacktest.Channel{ID: fmt.Sprintf("C0E2E%03d", i), Name: fmt.Sprintf("e2e-%03d", i), IsMember: true}))
+	}
+	ws := slacktest.New(t, opts...)
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+
+	replicas := startReplicas(t, bin, ws, 3,
+		"TOWNHALL_DATABASE_URL="+dbURL, "TOWNHALL_LOG_LEVEL=info", "TOWNHALL_SHUTDOWN_TIMEOUT=20s",
+		// Dead after 3 s without a heartbeat (beats every second);
+		// a dead replica's claims end 20 s + 3 s after it took them.
+		// (Mentions wait for their channel's pacing, 1 s a post, and
+		// the replays add to it: a shorter handler timeout cuts some
+		// short.)
+		"TOWNHALL_REPLICA_TIMEOUT=3s", "TOWNHALL_HANDLER_TIMEOUT=20s",
+	)
 	if err := ws.WaitConnected(ctx, 3); err != nil {
 		t.Fatal(err)
 	}

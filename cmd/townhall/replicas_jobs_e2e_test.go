@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -99,10 +97,7 @@ func TestReplicasJobsEndToEnd(t *testing.T) {
 	}
 	t.Parallel()
 	dbURL := testPostgresSchema(t)
-	bin := filepath.Join(t.TempDir(), "townhall")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildTownhall(t)
 	ws := slacktest.New(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
@@ -114,43 +109,17 @@ func TestReplicasJobsEndToEnd(t *testing.T) {
 	srv := httptest.NewServer(src)
 	t.Cleanup(srv.Close)
 
-	run := func() *replica {
-		cmd := exec.Command(bin, "run")
-		cmd.Dir = t.TempDir()
-		cmd.Env = []string{
-			"SLACK_APP_TOKEN=" + ws.AppToken(), "SLACK_BOT_TOKEN=" + ws.BotToken(), "SLACK_API_URL=" + ws.APIURL(),
-			"TOWNHALL_DATABASE_URL=" + dbURL, "TOWNHALL_LOG_LEVEL=info", "TOWNHALL_TIMEZONE=UTC",
-			"TOWNHALL_FEEDS_ENABLED=true", "TOWNHALL_FEEDS_ALLOW_PRIVATE=true", "TOWNHALL_FEEDS_INTERVAL=1m",
-			"TOWNHALL_FEEDS_SOURCES=" + srv.URL + "/feed.xml -> #general",
-			"TOWNHALL_CALENDAR_ENABLED=true", "TOWNHALL_CALENDAR_POLL_INTERVAL=1m", "TOWNHALL_CALENDAR_REMINDERS=2m,1m",
-			"TOWNHALL_CALENDAR_RSVP=false", "TOWNHALL_CALENDAR_SOURCES=ics:" + srv.URL + "/cal.ics=#general",
-		}
-		r := &replica{cmd: cmd, logs: &lockedBuffer{}, done: make(chan error, 1)}
-		cmd.Stdout, cmd.Stderr = r.logs, r.logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { r.done <- cmd.Wait() }()
-		return r
-	}
-	var replicas []*replica
-	for range 3 {
-		replicas = append(replicas, run())
-	}
+	replicas := startReplicas(t, bin, ws, 3,
+		"TOWNHALL_DATABASE_URL="+dbURL, "TOWNHALL_LOG_LEVEL=info", "TOWNHALL_TIMEZONE=UTC",
+		"TOWNHALL_FEEDS_ENABLED=true", "TOWNHALL_FEEDS_ALLOW_PRIVATE=true", "TOWNHALL_FEEDS_INTERVAL=1m",
+		"TOWNHALL_FEEDS_SOURCES="+srv.URL+"/feed.xml -> #general",
+		"TOWNHALL_CALENDAR_ENABLED=true", "TOWNHALL_CALENDAR_POLL_INTERVAL=1m", "TOWNHALL_CALENDAR_REMINDERS=2m,1m",
+		"TOWNHALL_CALENDAR_RSVP=false", "TOWNHALL_CALENDAR_SOURCES=ics:"+srv.URL+"/cal.ics=#general",
+	)
 	t.Cleanup(func() {
-		for i, r := range replicas {
-			if r.cmd.ProcessState == nil {
-				r.cmd.Process.Kill()
-				<-r.done
-			}
-			if t.Failed() {
-				if i == 0 {
-					for _, p := range ws.Posts() {
-						t.Logf("post: %s", slacktest.Render(p))
-					}
-				}
-				logs := r.logs.String()
-				t.Logf("replica %d logs (last 4 KB):\n%s", i+1, logs[max(0, len(logs)-4096):])
+		if t.Failed() {
+			for _, p := range ws.Posts() {
+				t.Logf("post: %s", slacktest.Render(p))
 			}
 		}
 	})
