@@ -88,8 +88,8 @@ func countPosts(posts []slacktest.Post, names ...string) map[string]int {
 // binary) against one PostgreSQL with the feeds and calendar integrations
 // on, every replica scheduling the same feed poll and reminder job each
 // minute, one of them SIGKILLed once connected. Every feed item and every
-// reminder is posted exactly once, in two rounds a minute apart. It takes two to three minutes of wall
-// time: the jobs' shortest interval is a minute.
+// reminder is posted exactly once, in two rounds a minute apart. It takes
+// one to two minutes of wall time: the jobs' shortest interval is a minute.
 func TestReplicasJobsEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs three processes for two minutes")
