@@ -49,8 +49,8 @@ type JournalEntry struct {
 }
 
 const (
-	// journalWriteTimeout bounds one group write. An ack waits for its
-	// entry's write at most this long, well within Slack's 3 s deadline.
+	// journalWriteTimeout bounds one group write (a finish's too); an
+	// ack's wait for its entry is bounded by journalAckWait.
 	journalWriteTimeout = time.Second
 	// journalAckWait is the longest an ack waits for its entry's write,
 	// from the envelope's reading: an ack must leave within Slack's 3 s
@@ -298,13 +298,18 @@ func preWritten(e JournalEntry) *journalRecord {
 	return r
 }
 
+// replayInterval is Options.ReplayInterval, or its default.
+func (rt *Runtime) replayInterval() time.Duration {
+	if rt.opts.ReplayInterval > 0 {
+		return rt.opts.ReplayInterval
+	}
+	return defaultReplayInterval
+}
+
 // replayLoop takes over the entries of dead replicas at once and then
 // every interval until ctx is done, and starts their handlers.
 func (rt *Runtime) replayLoop(ctx, handlerCtx context.Context) {
-	every := rt.opts.ReplayInterval
-	if every <= 0 {
-		every = defaultReplayInterval
-	}
+	every := rt.replayInterval()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	failing := false
@@ -386,10 +391,7 @@ func (rt *Runtime) replay(ctx, handlerCtx context.Context, e JournalEntry) {
 // handler; false when the runtime stops first leaves the entry open for
 // another replica.
 func (rt *Runtime) awaitReplayClaim(ctx context.Context, t *task, keys []string) (run bool, claimed []string) {
-	every := rt.opts.ReplayInterval
-	if every <= 0 {
-		every = defaultReplayInterval
-	}
+	every := rt.replayInterval()
 	// The owner claimed at most a heartbeat before it was seen dead; its
 	// lease (see claimShared) runs HandlerTimeout + ackDeadline from there.
 	until := t.replayed.Add(rt.cfg.HandlerTimeout + ackDeadline + 2*every)
