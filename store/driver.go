@@ -20,10 +20,13 @@ import (
 // conformance suite in store/storetest pins down the behaviour described
 // here; a driver is correct when it passes storetest.Exercise.
 type Driver interface {
-	// ClaimAcquire atomically takes the claim on p.Key, holding it until
-	// p.Until, when no claim exists or the existing one is unconfirmed and
-	// its lease ended at or before p.Now; it reports whether it did. Of
-	// any number of concurrent calls for one key, at most one returns true.
+	// ClaimAcquire atomically takes the claim on p.Key for p.Owner,
+	// holding it until p.Until, when no claim exists or the existing one
+	// is unconfirmed and either its lease ended at or before p.Now or its
+	// owner is dead: not empty, not p.Owner, claimed before
+	// p.OwnerDeadBefore, and with no replica heartbeat at or after
+	// p.OwnerDeadBefore. It reports whether it did. Of any number of
+	// concurrent calls for one key, at most one returns true.
 	ClaimAcquire(ctx context.Context, p ClaimAcquireParams) (bool, error)
 	// ClaimConfirm marks p.Key done at p.Now, creating the claim if it does
 	// not exist. Confirming a confirmed claim keeps its first ConfirmedAt.
@@ -77,6 +80,12 @@ type ClaimAcquireParams struct {
 	Key   string
 	Now   time.Time // a live lease is one whose end is after Now
 	Until time.Time // the end of the new lease
+	// Owner is recorded as the new claim's owner; empty for none.
+	Owner string
+	// OwnerDeadBefore is how old an owner's heartbeat (and its claim) must
+	// be for the owner to count as dead; the zero time (before every
+	// claim) when the caller takes no claims from dead owners.
+	OwnerDeadBefore time.Time
 }
 
 // ClaimConfirmParams are the arguments of Driver.ClaimConfirm.

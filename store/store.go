@@ -28,8 +28,9 @@ import (
 type Claims interface {
 	// Claim reports whether the caller now holds key for lease: true if it
 	// was never claimed, or its earlier claim was never confirmed and its
-	// lease has expired (or was released); false if it is confirmed or
-	// held by a live lease, including one held by the caller.
+	// lease has expired (or was released), or its owner is dead (see
+	// WithOwner); false if it is confirmed or held by a live lease,
+	// including one held by the caller.
 	Claim(ctx context.Context, key string, lease time.Duration) (bool, error)
 	// Confirm marks key done for good: it is never claimed again while the
 	// record is kept (see PurgeClaims). Confirming a key that is not
@@ -95,6 +96,9 @@ var (
 type Store struct {
 	d   Driver
 	now func() time.Time
+	// owner and deadAfter are set by WithOwner.
+	owner     string
+	deadAfter time.Duration
 }
 
 // Option configures a Store.
@@ -104,6 +108,23 @@ type Option func(*Store)
 // tests can move time without sleeping.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
+}
+
+// WithOwner makes the Store's claims record owner, the ID under which this
+// process keeps its heartbeat (Replicas.Beat), and lets Claim take an
+// unconfirmed claim from another owner before its lease ends once that
+// owner is dead: its claim was taken more than deadAfter ago and its
+// heartbeat, if it has one, is older than deadAfter. A replica killed
+// while it holds a job's lock or a reminder's claim then delays that work
+// by deadAfter (TOWNHALL_REPLICA_TIMEOUT), not by the whole lease. A
+// Store never takes its own owner's claims this way, and claims recorded
+// without an owner keep only their lease.
+//
+// The rule trusts heartbeats: a replica that cannot write its heartbeat
+// for deadAfter but still reaches the database and Slack may see a claim
+// it holds taken, and its work done twice.
+func WithOwner(owner string, deadAfter time.Duration) Option {
+	return func(s *Store) { s.owner, s.deadAfter = owner, deadAfter }
 }
 
 // New returns a Store over d. The Store owns d: Store.Close closes it.
@@ -138,7 +159,11 @@ func (s *Store) Claim(ctx context.Context, key string, lease time.Duration) (boo
 		return false, fmt.Errorf("store: claim %q: lease must be at least %v, got %v", key, Precision, lease)
 	}
 	now := s.clock()
-	ok, err := s.d.ClaimAcquire(ctx, ClaimAcquireParams{Key: key, Now: now, Until: now.Add(lease).Truncate(Precision)})
+	p := ClaimAcquireParams{Key: key, Now: now, Until: now.Add(lease).Truncate(Precision), Owner: s.owner}
+	if s.owner != "" && s.deadAfter > 0 {
+		p.OwnerDeadBefore = now.Add(-s.deadAfter).Truncate(Precision)
+	}
+	ok, err := s.d.ClaimAcquire(ctx, p)
 	if err != nil {
 		return false, fmt.Errorf("store: claim %q: %w", key, err)
 	}

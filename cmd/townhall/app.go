@@ -76,11 +76,16 @@ func newApp(ctx context.Context, cfg config, d deps) (_ *app, err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	st, err := openStore(ctx, cfg.Store, store.WithClock(d.Now))
+	// Claims record this replica as their owner, so that when it dies
+	// another replica (or, with SQLite, the restarted process) takes its
+	// unconfirmed ones once its heartbeat is TOWNHALL_REPLICA_TIMEOUT
+	// old, instead of waiting out their leases.
+	self := newSelf(d.Now())
+	st, err := openStore(ctx, cfg.Store, store.WithClock(d.Now), store.WithOwner(self.ID, cfg.Store.ReplicaDeadAfter()))
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: d.Logger, reg: reg, store: st, self: newSelf(d.Now()), now: d.Now}
+	a := &app{cfg: cfg, log: d.Logger, reg: reg, store: st, self: self, now: d.Now}
 	defer func() {
 		if err != nil {
 			a.close()

@@ -196,25 +196,36 @@ func (d *Driver) Close() error {
 
 // ClaimAcquire implements store.Driver: one upsert, which PostgreSQL
 // serialises on the row, so of concurrent callers in any number of
-// processes at most one wins.
+// processes at most one wins. Of two callers taking a dead owner's claim,
+// the second re-checks the row the first updated, whose claimed_at is now,
+// and loses.
 func (d *Driver) ClaimAcquire(ctx context.Context, p store.ClaimAcquireParams) (bool, error) {
-	// A claim that must lose (done, or held by a live lease) inserts no
-	// row, so it locks nothing and writes no WAL: redeliveries and done
-	// scheduler ticks cost a read. A race between two takers is still
-	// settled by the conflict clause.
+	// A claim that must lose (done, or held by a live lease of a live
+	// owner) inserts no row, so it locks nothing and writes no WAL:
+	// redeliveries and done scheduler ticks cost a read. A race between
+	// two takers is still settled by the conflict clause.
 	tag, err := d.pool.Exec(ctx, `
-		INSERT INTO claims (key, claimed_at, lease_until, confirmed_at)
-		SELECT $1, $2, $3, NULL
-		WHERE NOT EXISTS (SELECT 1 FROM claims
-			WHERE key = $1 AND (confirmed_at IS NOT NULL OR lease_until > $2))
+		INSERT INTO claims (key, claimed_at, lease_until, confirmed_at, owner)
+		SELECT $1, $2, $3, NULL, $4
+		WHERE NOT EXISTS (SELECT 1 FROM claims c
+			WHERE c.key = $1 AND (c.confirmed_at IS NOT NULL OR (c.lease_until > $2 AND NOT (`+deadOwner("c")+`))))
 		ON CONFLICT (key) DO UPDATE
-			SET claimed_at = excluded.claimed_at, lease_until = excluded.lease_until
-			WHERE claims.confirmed_at IS NULL AND claims.lease_until <= excluded.claimed_at`,
-		p.Key, p.Now, p.Until)
+			SET claimed_at = excluded.claimed_at, lease_until = excluded.lease_until, owner = excluded.owner
+			WHERE claims.confirmed_at IS NULL
+				AND (claims.lease_until <= excluded.claimed_at OR (`+deadOwner("claims")+`))`,
+		p.Key, p.Now, p.Until, p.Owner, p.OwnerDeadBefore)
 	if err != nil {
 		return false, err
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// deadOwner is the condition under which the claim row c belongs to a dead
+// owner (store.Driver.ClaimAcquire), with $4 the caller and $5
+// OwnerDeadBefore.
+func deadOwner(c string) string {
+	return c + `.owner <> '' AND ` + c + `.owner <> $4 AND ` + c + `.claimed_at < $5
+		AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = ` + c + `.owner AND r.last_beat >= $5)`
 }
 
 // ClaimConfirm implements store.Driver.

@@ -203,12 +203,15 @@ func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 // both win (and the single writer connection serialises them anyway).
 func (d *Driver) ClaimAcquire(ctx context.Context, p store.ClaimAcquireParams) (bool, error) {
 	res, err := d.write.ExecContext(ctx, `
-		INSERT INTO claims (key, claimed_at, lease_until, confirmed_at)
-		VALUES (:key, :now, :until, NULL)
+		INSERT INTO claims (key, claimed_at, lease_until, confirmed_at, owner)
+		VALUES (:key, :now, :until, NULL, :owner)
 		ON CONFLICT (key) DO UPDATE
-			SET claimed_at = excluded.claimed_at, lease_until = excluded.lease_until
-			WHERE claims.confirmed_at IS NULL AND claims.lease_until <= excluded.claimed_at`,
-		sql.Named("key", p.Key), sql.Named("now", micros(p.Now)), sql.Named("until", micros(p.Until)))
+			SET claimed_at = excluded.claimed_at, lease_until = excluded.lease_until, owner = excluded.owner
+			WHERE claims.confirmed_at IS NULL AND (claims.lease_until <= excluded.claimed_at
+				OR (claims.owner <> '' AND claims.owner <> excluded.owner AND claims.claimed_at < :dead
+					AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = claims.owner AND r.last_beat >= :dead)))`,
+		sql.Named("key", p.Key), sql.Named("now", micros(p.Now)), sql.Named("until", micros(p.Until)),
+		sql.Named("owner", p.Owner), sql.Named("dead", micros(p.OwnerDeadBefore)))
 	if err != nil {
 		return false, err
 	}

@@ -30,13 +30,14 @@ func Exercise(t *testing.T, newDriver func(t *testing.T) store.Driver) {
 	setup := func(t *testing.T) *testBundle {
 		t.Helper()
 		clk := &clock{now: epoch}
-		s := store.New(newDriver(t), store.WithClock(clk.Now))
+		d := newDriver(t)
+		s := store.New(d, store.WithClock(clk.Now))
 		t.Cleanup(func() {
 			if err := s.Close(); err != nil {
 				t.Errorf("Close: %v", err)
 			}
 		})
-		return &testBundle{store: s, clock: clk}
+		return &testBundle{store: s, clock: clk, driver: d}
 	}
 
 	t.Run("Claims", func(t *testing.T) {
@@ -97,8 +98,17 @@ var epoch = time.Date(2030, time.January, 2, 3, 4, 5, 0, time.UTC)
 // testBundle is what each subtest works with: a Store over a fresh driver
 // and the clock it reads.
 type testBundle struct {
-	store *store.Store
-	clock *clock
+	store  *store.Store
+	clock  *clock
+	driver store.Driver
+}
+
+// as returns a second Store over the bundle's database and clock whose
+// claims are owner's, taking dead owners' claims after deadAfter (as
+// store.WithOwner), as another replica's would be. It is closed with the
+// bundle's.
+func (b *testBundle) as(owner string, deadAfter time.Duration) *store.Store {
+	return store.New(b.driver, store.WithClock(b.clock.Now), store.WithOwner(owner, deadAfter))
 }
 
 func (b *testBundle) mustClaim(ctx context.Context, t *testing.T, key string, lease time.Duration, want bool) {
@@ -320,6 +330,11 @@ func exerciseClaims(t *testing.T, setup func(*testing.T) *testBundle) {
 		if n := race("k"); n != 0 {
 			t.Fatalf("%d goroutines claimed a confirmed key, %d won; want 0", goroutines, n)
 		}
+	})
+
+	t.Run("DeadOwner", func(t *testing.T) {
+		t.Parallel()
+		exerciseDeadOwner(t, setup)
 	})
 
 	t.Run("ConcurrentManyKeys", func(t *testing.T) {
