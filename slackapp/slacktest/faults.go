@@ -1,9 +1,11 @@
 package slacktest
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -12,6 +14,72 @@ type fault struct {
 	status     int           // HTTP status, when slackError is empty
 	retryAfter time.Duration // for 429
 	slackError string        // an {"ok":false} error with HTTP 200
+	hold       *Hold         // the call waits for Release instead
+}
+
+// Hold is a Web API call held unanswered by HoldNext: Slack being slow at
+// the moment a client dies, say.
+type Hold struct {
+	arrived chan struct{}
+	from    string // the caller's address, set before arrived is closed
+	release chan struct{}
+	once    sync.Once
+	ended   chan struct{}
+	served  bool // set before ended is closed
+}
+
+// HoldNext makes the next call of a Web API method wait, unanswered and
+// unapplied, until Release (or Close). A released call is then served as
+// usual; a call whose caller goes away while it is held (its connection
+// closed, as when its process is killed) is dropped, applied never, as if
+// it had not reached Slack. Holds queue with FailNext's failures.
+func (s *Server) HoldNext(method string) *Hold {
+	h := &Hold{arrived: make(chan struct{}), release: make(chan struct{}), ended: make(chan struct{})}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[method] = append(s.faults[method], fault{hold: h})
+	return h
+}
+
+// Wait waits until the held call has arrived and returns the caller's
+// address (host:port of its end of the connection).
+func (h *Hold) Wait(ctx context.Context) (from string, err error) {
+	select {
+	case <-h.arrived:
+		return h.from, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// Ended waits until the held call has been let through (served is true)
+// or dropped because its caller went away or the server closed.
+func (h *Hold) Ended(ctx context.Context) (served bool, err error) {
+	select {
+	case <-h.ended:
+		return h.served, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// Release lets the held call through. Releasing twice, or a hold whose
+// call has not arrived (it then goes through at once), is allowed.
+func (h *Hold) Release() { h.once.Do(func() { close(h.release) }) }
+
+// wait holds r until Release, the server's Close, or r's caller going
+// away, and reports whether the call should be served.
+func (h *Hold) wait(srv context.Context, r *http.Request) bool {
+	h.from = r.RemoteAddr
+	close(h.arrived)
+	defer close(h.ended)
+	select {
+	case <-h.release:
+		h.served = true
+	case <-srv.Done():
+	case <-r.Context().Done():
+	}
+	return h.served
 }
 
 // FailNext makes the next call of a Web API method (or of any response URL,

@@ -60,7 +60,7 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	f, failed := s.callLocked(MethodResponseURL)
 	s.mu.Unlock()
-	if failed {
+	if failed && f.hold == nil {
 		writeFault(w, MethodResponseURL, f)
 		return
 	}
@@ -70,6 +70,9 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	if err != nil || json.Unmarshal(body, &msg) != nil {
 		writeJSON(w, http.StatusBadRequest, errorBody("invalid_payload"))
 		return
+	}
+	if f.hold != nil && !f.hold.wait(s.ctx, r) {
+		return // its caller went away: dropped, as if never sent
 	}
 	blocks, err := validBlocks(msg.Blocks)
 	if err != nil {

@@ -84,7 +84,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	f, failed := s.callLocked(name)
 	s.mu.Unlock()
-	if failed {
+	if failed && f.hold == nil {
 		s.log.Debug("injected failure", "method", name, "status", f.status, "error", f.slackError)
 		writeFault(w, name, f)
 		return
@@ -103,6 +103,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.authorize(m.token, bearer(r, p)); err != nil {
 		writeJSON(w, http.StatusOK, errorBody(err.Error()))
+		return
+	}
+	// Held after the body is read: only then does the server notice the
+	// caller going away.
+	if f.hold != nil && !f.hold.wait(s.ctx, r) {
+		s.log.Debug("held call dropped: its caller went away", "method", name)
 		return
 	}
 	resp, err := m.serve(p)

@@ -362,6 +362,61 @@ func TestFailNext(t *testing.T) {
 	}
 }
 
+func TestHoldNext(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{noClient: true})
+	ctx := t.Context()
+	post := func(ctx context.Context, text string) error {
+		_, _, err := b.api.PostMessageContext(ctx, slacktest.GeneralID, slack.MsgOptionText(text, false))
+		return err
+	}
+
+	// A released call is served: its message is posted.
+	h := b.srv.HoldNext("chat.postMessage")
+	done := make(chan error, 1)
+	go func() { done <- post(ctx, "released") }()
+	from, err := h.Wait(ctx)
+	if err != nil || !strings.HasPrefix(from, "127.0.0.1:") {
+		t.Fatalf("Wait = %q, %v; want the caller's 127.0.0.1 address", from, err)
+	}
+	if n := len(b.srv.Posts()); n != 0 {
+		t.Fatalf("%d posts while the call is held, want 0", n)
+	}
+	h.Release()
+	if err := <-done; err != nil {
+		t.Fatalf("released call: %v", err)
+	}
+	if served, err := h.Ended(ctx); err != nil || !served {
+		t.Fatalf("Ended = %t, %v; want served", served, err)
+	}
+
+	// A call whose caller gives up while it is held is dropped.
+	h = b.srv.HoldNext("chat.postMessage")
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { done <- post(cctx, "abandoned") }()
+	if _, err := h.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("abandoned call: err = %v, want context.Canceled", err)
+	}
+	if served, err := h.Ended(ctx); err != nil || served {
+		t.Fatalf("Ended = %t, %v; want dropped", served, err)
+	}
+	h.Release() // too late: nothing happens
+	if err := post(ctx, "after"); err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, p := range b.srv.Posts() {
+		texts = append(texts, p.Text)
+	}
+	if strings.Join(texts, ",") != "released,after" {
+		t.Errorf("posts %q, want released, after (the abandoned call dropped)", texts)
+	}
+}
+
 func TestRateLimitBody(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOptions{noClient: true})
