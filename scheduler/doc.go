@@ -24,7 +24,9 @@
 // moves the cursor to the occurrence, confirms the claim and releases the
 // lock. A process killed mid-run leaves both leases to expire, after which
 // the next process (whose cursor is still before the occurrence) runs it
-// again. A run interrupted by [Scheduler.Stop] that returns an error gives
+// again; a store that knows its claims' owners (store.WithOwner) lets the
+// next process take them as soon as the dead one's heartbeat is old, and
+// the scheduler, which looks again every retry interval, then runs it. A run interrupted by [Scheduler.Stop] that returns an error gives
 // its claim back, so the next start runs it again; the cursor never moves
 // past an occurrence that did not run. An occurrence the store still refuses
 // a lease after it first did, while the job's lock is free, was confirmed by

@@ -19,8 +19,15 @@ const (
 	// defaultLease is Options.Lease's default.
 	defaultLease = 10 * time.Minute
 	// retryInterval is how soon a job is looked at again after the store
-	// failed, or while its occurrence is claimed elsewhere.
+	// failed.
 	retryInterval = 30 * time.Second
+	// heldInterval is how soon a job is looked at again while another
+	// process holds its lock or its occurrence: soon, because that
+	// process may have died, and a store that records owners hands a dead
+	// one's claims over after its heartbeat timeout (store.WithOwner), so
+	// a reminder it was posting goes out seconds after that, not 30 s.
+	// Looking costs one read while the lock is held.
+	heldInterval = 5 * time.Second
 	// maxSleep bounds the loop's sleep, so that a wall clock that jumps (a
 	// suspended host, an NTP step) delays an occurrence by at most this much.
 	maxSleep = time.Minute
@@ -443,6 +450,7 @@ func (s *Scheduler) plan(ctx context.Context, e *entry, now time.Time) {
 	}
 	if !held {
 		log.Debug("job is locked by another process; looking again later")
+		next = now.Add(heldInterval)
 		return
 	}
 	defer func() {
@@ -502,6 +510,7 @@ func (s *Scheduler) plan(ctx context.Context, e *entry, now time.Time) {
 			log.Info("occurrence is claimed elsewhere; waiting for it to finish or for its lease to expire",
 				"at", at, "lease", s.lease)
 		}
+		next = now.Add(heldInterval)
 		if n := e.sched.next(at); n.Before(next) {
 			next = n
 		}

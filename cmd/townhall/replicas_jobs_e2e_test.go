@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -84,39 +88,97 @@ func countPosts(posts []slacktest.Post, names ...string) map[string]int {
 	return n
 }
 
+// pidOfPeer returns which of the processes pids holds the TCP connection
+// whose far end, as this process's server saw it, is from: the test's
+// way of knowing which replica made a held call. It reads Linux's /proc:
+// the connection's socket inode in /proc/net/tcp{,6}, then the process
+// with a descriptor on it.
+func pidOfPeer(from string, pids []int) (int, error) {
+	_, portStr, err := net.SplitHostPort(from)
+	if err != nil {
+		return 0, err
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return 0, err
+	}
+	suffix := fmt.Sprintf(":%04X", port)
+	var inode string
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) > 9 && strings.HasSuffix(f[1], suffix) {
+				inode = f[9]
+			}
+		}
+	}
+	if inode == "" {
+		return 0, fmt.Errorf("no socket with local port %d in /proc/net/tcp", port)
+	}
+	want := "socket:[" + inode + "]"
+	for _, pid := range pids {
+		fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		if err != nil {
+			continue // exited
+		}
+		for _, fd := range fds {
+			if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && l == want {
+				return pid, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("no process of %v holds %s (%s)", pids, want, from)
+}
+
 // TestReplicasJobsEndToEnd runs three replicas (real processes of the built
 // binary) against one PostgreSQL with the feeds and calendar integrations
 // on, every replica scheduling the same feed poll and reminder job each
-// minute, one of them SIGKILLed once connected. Every feed item and every
-// reminder is posted exactly once, in two rounds a minute apart. It takes
-// one to two minutes of wall time: the jobs' shortest interval is a minute.
+// minute, and kills two of them mid-job: the workspace holds a job's post
+// unanswered, and the replica making it is SIGKILLed holding the job's
+// lock and the post's claim. A survivor takes those over once the dead
+// replica's heartbeat is TOWNHALL_REPLICA_TIMEOUT old, not when their
+// 10-minute leases end. Every feed item and reminder is posted exactly
+// once, and the reminder before its event starts. Rounds: (1) all alive,
+// the first feed item and the first reminder; (2) the second reminder's
+// post held, its replica killed; (3) new feed items, the first one's post
+// held, its replica killed. It takes three to four minutes of wall time:
+// the jobs run each minute.
 func TestReplicasJobsEndToEnd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary and runs three processes for two minutes")
+		t.Skip("builds the binary and runs three processes for three minutes")
+	}
+	if _, err := os.Stat("/proc/net/tcp"); err != nil {
+		t.Skip("needs Linux's /proc to tell which replica made a call")
 	}
 	t.Parallel()
 	dbURL := testPostgresSchema(t)
 	bin := buildTownhall(t)
 	ws := slacktest.New(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 7*time.Minute)
 	defer cancel()
 
 	src := &jobSources{}
 	// The first poll of a new subscription posts the newest item only
 	// (TOWNHALL_FEEDS_BACKFILL=1): "Old news" never goes out.
 	src.addItems("Old news", "First news")
+	// One event, reminded 2 and 1 minutes before: the first reminder at
+	// the next minute (or the one after, when the next is too near for
+	// the replicas to have started), the second a minute later.
+	start := time.Now().Truncate(time.Minute).Add(3 * time.Minute)
+	if time.Until(start.Add(-2*time.Minute)) < 15*time.Second {
+		start = start.Add(time.Minute)
+	}
+	src.events = []time.Time{start}
 	srv := httptest.NewServer(src)
 	t.Cleanup(srv.Close)
 
-	// The jobs run on the minute. A replica killed while it runs one
-	// holds that job's claim for its 10-minute lease (see the README:
-	// not yet taken over from a dead replica), so the kill below comes
-	// before the first minute: start with at least 10 s of it left.
-	if left := time.Until(time.Now().Truncate(time.Minute).Add(time.Minute)); left < 10*time.Second {
-		time.Sleep(left + time.Second) // the schedule's wall clock, not synchronisation
-	}
 	replicas := startReplicas(t, bin, ws, 3,
 		"TOWNHALL_DATABASE_URL="+dbURL, "TOWNHALL_LOG_LEVEL=info", "TOWNHALL_TIMEZONE=UTC",
+		"TOWNHALL_REPLICA_TIMEOUT=5s",
 		"TOWNHALL_FEEDS_ENABLED=true", "TOWNHALL_FEEDS_ALLOW_PRIVATE=true", "TOWNHALL_FEEDS_INTERVAL=1m",
 		"TOWNHALL_FEEDS_SOURCES="+srv.URL+"/feed.xml -> #general",
 		"TOWNHALL_CALENDAR_ENABLED=true", "TOWNHALL_CALENDAR_POLL_INTERVAL=1m", "TOWNHALL_CALENDAR_REMINDERS=2m,1m",
@@ -132,46 +194,70 @@ func TestReplicasJobsEndToEnd(t *testing.T) {
 	if err := ws.WaitConnected(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
-	// One replica dies before the first minute; the other two share its work.
-	killed := replicas[2]
-	if err := killed.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+	pids := make([]int, len(replicas))
+	for i, r := range replicas {
+		pids[i] = r.cmd.Process.Pid
 	}
-	<-killed.done
-	// One event, reminded 2 and 1 minutes before: the first reminder at
-	// the next minute, the second a minute later, after the kill.
-	src.mu.Lock()
-	src.events = []time.Time{time.Now().Truncate(time.Minute).Add(3 * time.Minute)}
-	src.mu.Unlock()
-
+	alive := slices.Clone(replicas)
+	// killMaker SIGKILLs the replica whose call h holds and checks that
+	// the call was dropped with it.
+	killMaker := func(round string, h *slacktest.Hold) {
+		t.Helper()
+		from, err := h.Wait(ctx)
+		if err != nil {
+			t.Fatalf("%s: the held post never came: %v", round, err)
+		}
+		pid, err := pidOfPeer(from, pids)
+		if err != nil {
+			t.Fatalf("%s: %v", round, err)
+		}
+		i := slices.Index(pids, pid)
+		r := replicas[i]
+		if err := r.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-r.done
+		alive = slices.DeleteFunc(alive, func(a *replica) bool { return a == r })
+		if served, err := h.Ended(ctx); err != nil || served {
+			t.Fatalf("%s: held post served %t, %v; want it dropped with its replica", round, served, err)
+		}
+		t.Logf("%s: replica %d SIGKILLed at %s while its post was held", round, i+1, time.Now().Format(time.TimeOnly))
+	}
 	names := []string{"Old news", "First news", "Second news", "Third news", "Fourth news", "Replica meeting 0"}
-	// Round one: the first poll's item and the first reminder.
-	posts, err := waitPosts(ctx, ws, func(p []slacktest.Post) bool {
-		n := countPosts(p, names...)
-		return n["First news"] > 0 && n["Replica meeting 0"] > 0
-	})
-	if err != nil {
-		t.Fatalf("round one: %v (%d posts)", err, len(posts))
+	wait := func(round string, ok func(n map[string]int) bool) {
+		t.Helper()
+		posts, err := waitPosts(ctx, ws, func(p []slacktest.Post) bool { return ok(countPosts(p, names...)) })
+		if err != nil {
+			t.Fatalf("%s: %v (%d posts)", round, err, len(posts))
+		}
+		t.Logf("%s: done at %s", round, time.Now().Format(time.TimeOnly))
 	}
 
-	// Round two: new items, and the event's second reminder.
-	src.addItems("Second news", "Third news", "Fourth news")
-	posts, err = waitPosts(ctx, ws, func(p []slacktest.Post) bool {
-		n := countPosts(p, names...)
-		return n["Second news"] > 0 && n["Third news"] > 0 && n["Fourth news"] > 0 && n["Replica meeting 0"] > 1
-	})
-	if err != nil {
-		t.Fatalf("round two: %v (%d posts)", err, len(posts))
+	wait("round one", func(n map[string]int) bool { return n["First news"] > 0 && n["Replica meeting 0"] > 0 })
+
+	// Round two: the next post is the second reminder (the feed has
+	// nothing new), held; its maker is killed holding the reminder job.
+	killMaker("round two", ws.HoldNext("chat.postMessage"))
+	wait("round two", func(n map[string]int) bool { return n["Replica meeting 0"] > 1 })
+	if now := time.Now(); !now.Before(start) {
+		t.Errorf("the second reminder came at %s, after its event's start at %s", now.Format(time.TimeOnly), start.Format(time.TimeOnly))
 	}
-	for _, r := range replicas[:2] {
+
+	// Round three: new items; the first one's post is held and its
+	// maker killed mid-poll. The last replica posts all three.
+	h := ws.HoldNext("chat.postMessage")
+	src.addItems("Second news", "Third news", "Fourth news")
+	killMaker("round three", h)
+	wait("round three", func(n map[string]int) bool { return n["Second news"] > 0 && n["Third news"] > 0 && n["Fourth news"] > 0 })
+
+	for _, r := range alive {
 		r.cmd.Process.Signal(syscall.SIGTERM)
 	}
-	for i, r := range replicas[:2] {
+	for _, r := range alive {
 		if err := <-r.done; err != nil {
-			t.Errorf("replica %d: %v", i+1, err)
+			t.Errorf("replica %d: %v", slices.Index(replicas, r)+1, err)
 		}
 	}
-
 	n := countPosts(ws.Posts(), names...)
 	want := map[string]int{"Old news": 0, "First news": 1, "Second news": 1, "Third news": 1, "Fourth news": 1, "Replica meeting 0": 2}
 	for _, name := range names {
@@ -179,5 +265,5 @@ func TestReplicasJobsEndToEnd(t *testing.T) {
 			t.Errorf("%q posted %d times, want %d", name, n[name], want[name])
 		}
 	}
-	t.Logf("3 replicas, one SIGKILLed before the first minute: %d feed items and %d reminders, each posted once", 4, 2)
+	t.Logf("3 replicas, 2 SIGKILLed mid-job: 4 feed items and 2 reminders, each posted once")
 }

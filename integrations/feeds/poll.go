@@ -15,7 +15,9 @@ import (
 )
 
 // claimLease is how long a claimed item may stay unconfirmed before
-// another poll may post it: longer than any post takes, even paced.
+// another poll may post it: longer than any post takes, even paced. (A
+// store that records owners gives a dead replica's claims to the others
+// sooner: store.WithOwner.)
 const claimLease = 10 * time.Minute
 
 // Backoff of a failing source: the first retry after backoffBase, doubling
