@@ -302,8 +302,9 @@ func TestReplicasEndToEnd(t *testing.T) {
 
 	// Every item is answered, the killed replica's by replay: its
 	// heartbeat ages past the timeout (3 s), a survivor takes its journal
-	// entries over within a beat (1 s) and waits out the claims it held
-	// (handler timeout 20 s + 3 s, checked every beat).
+	// entries over within a beat (1 s), and the claims it held by the
+	// same rule (store.WithOwner), not when their leases (handler timeout
+	// 20 s + 3 s) end.
 	const replayBound = 60 * time.Second
 	wctx, wcancel := context.WithTimeout(ctx, replayBound)
 	_, err = ws.WaitPosts(wctx, base+len(items))
