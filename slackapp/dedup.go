@@ -38,6 +38,52 @@ func sharedKeys(keys []string) []string {
 	return keys
 }
 
+// prefixed returns keys with dedupPrefix, as the Deduper holds them.
+func prefixed(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = dedupPrefix + k
+	}
+	return out
+}
+
+// claimLease is the lease of a request's claims: its handler's run, and
+// the ack before it. A replica that dies mid-handler lets a later
+// redelivery through once the lease ends, or once it is counted dead.
+func (rt *Runtime) claimLease() time.Duration { return rt.cfg.HandlerTimeout + ackDeadline }
+
+// recordedClaim reports whether the handler of a live request should run,
+// and the keys to confirm once it has. Its keys were claimed with its
+// journal entry, before its ack: a handler that starts soon after runs on
+// that claim. One that waited for a handler slot long enough for this
+// replica to have been counted dead (a replay interval: the others need
+// three) first asks whether the claims are still its own and, if not,
+// claims again: another replica may have replayed the request meanwhile.
+// Without a journal record (no journal, or its write failed) the keys are
+// claimed now (claimShared).
+func (rt *Runtime) recordedClaim(ctx context.Context, t *task, keys []string) (run bool, claimed []string) {
+	r := t.rec
+	if r != nil {
+		<-r.written // closed within journalWriteTimeout
+	}
+	if r == nil || !r.ok || rt.opts.Deduper == nil {
+		return rt.claimShared(ctx, keys)
+	}
+	if !r.claimed {
+		return false, nil
+	}
+	if time.Since(r.at) < rt.replayInterval() {
+		return true, r.entry.Claim
+	}
+	hctx, cancel := context.WithTimeout(ctx, dedupStoreTimeout)
+	held, err := rt.opts.Journal.Holding(hctx, r.entry.Claim)
+	cancel()
+	if err == nil && held {
+		return true, r.entry.Claim
+	}
+	return rt.claimShared(ctx, keys)
+}
+
 // claimShared claims req's keys in the shared Deduper and reports whether
 // the handler should run, and the keys to confirm once it has. The lease
 // covers the handler's run: a replica that dies mid-handler lets a later
@@ -47,7 +93,7 @@ func (rt *Runtime) claimShared(ctx context.Context, keys []string) (run bool, cl
 	if d == nil {
 		return true, nil
 	}
-	lease := rt.cfg.HandlerTimeout + ackDeadline
+	lease := rt.claimLease()
 	for _, k := range sharedKeys(keys) {
 		cctx, cancel := context.WithTimeout(ctx, dedupStoreTimeout)
 		ok, err := d.Claim(cctx, dedupPrefix+k, lease)

@@ -22,18 +22,31 @@ import (
 // used only with a shared Deduper: a replay is claimed under the same keys
 // as the first delivery, so it never repeats an answer already given.
 //
-// Record durably records entries owned by this replica, in one write.
-// Finish marks envelopes handled (they are never replayed) and confirms,
-// in the same write, the Deduper keys their handlers claimed (so the
-// Journal and the Deduper must be one store; confirmKeys are the keys as
-// the runtime claimed them, prefix and all). TakeOver makes
-// this replica the owner of at most limit unfinished entries whose owner
-// has died and returns them, each to one replica only. All honour ctx; an
-// error means the store could not be asked.
+// Record durably records entries owned by this replica, in one write,
+// and in the same write claims each entry's Claim keys in the Deduper for
+// this replica for lease, reporting for each entry whether it got them
+// all: a request is recorded and claimed in one round-trip before its
+// ack. Finish marks envelopes handled (they are never replayed) and
+// confirms, in the same write, the Deduper keys their handlers claimed (so
+// the Journal and the Deduper must be one store; keys are as the runtime
+// claims them, prefix and all). TakeOver makes this replica the owner of
+// at most limit unfinished entries whose owner has died and returns them,
+// each to one replica only. Holding reports whether this replica still
+// holds every one of keys as Record claimed them (unconfirmed, under a
+// live lease, not taken over by another replica that thought it dead).
+// All honour ctx; an error means the store could not be asked.
+//
+// A handler that starts within a replay interval of its Record runs on
+// the claim Record took, without asking again; one that waited longer
+// asks Holding first. So a Journal must never let another replica take a
+// claim from this one sooner than three replay intervals after it was
+// taken (cmd/townhall's: TOWNHALL_REPLICA_TIMEOUT, three heartbeats, and
+// the store's dead-owner rule counts from the claim's time).
 type Journal interface {
-	Record(ctx context.Context, entries []JournalEntry) error
+	Record(ctx context.Context, entries []JournalEntry, lease time.Duration) (claimed []bool, err error)
 	Finish(ctx context.Context, envelopeIDs, confirmKeys []string) error
 	TakeOver(ctx context.Context, limit int) ([]JournalEntry, error)
+	Holding(ctx context.Context, keys []string) (bool, error)
 }
 
 // JournalEntry is one acknowledged envelope.
@@ -46,6 +59,9 @@ type JournalEntry struct {
 	// Owner is, from TakeOver, the replica that held the entry before; it
 	// is ignored by Record, which records this replica.
 	Owner string
+	// Claim are the Deduper keys Record claims with the entry; TakeOver
+	// returns none.
+	Claim []string
 }
 
 const (
@@ -79,20 +95,24 @@ const (
 )
 
 // journalRecord is one envelope on its way into the journal. written is
-// closed once the write was tried; ok then says whether it succeeded.
+// closed once the write was tried; ok then says whether it succeeded, and
+// claimed whether it won its entry's Claim keys.
 type journalRecord struct {
 	entry   JournalEntry
 	written chan struct{}
 	ok      bool
+	claimed bool
+	at      time.Time // when the write returned
 }
 
 // journalWriter group-commits the journal: whatever entries (and
 // finishes) arrive while a write is in flight go into the next single
 // write, so at any rate an ack waits for about one round-trip.
 type journalWriter struct {
-	j   Journal
-	log *slog.Logger
-	m   *metrics
+	j     Journal
+	log   *slog.Logger
+	m     *metrics
+	lease time.Duration // of the claims Record takes
 
 	// confirm confirms keys in the Deduper when a Finish that should
 	// have failed: the handlers ran, their claims must not lapse.
@@ -114,14 +134,14 @@ type finished struct {
 	keys []string
 }
 
-func newJournalWriter(j Journal, log *slog.Logger, m *metrics, confirm func(context.Context, []string)) *journalWriter {
-	return &journalWriter{j: j, log: log, m: m, confirm: confirm, wake: make(chan struct{}, 1), wakeDone: make(chan struct{}, 1)}
+func newJournalWriter(j Journal, log *slog.Logger, m *metrics, lease time.Duration, confirm func(context.Context, []string)) *journalWriter {
+	return &journalWriter{j: j, log: log, m: m, lease: lease, confirm: confirm, wake: make(chan struct{}, 1), wakeDone: make(chan struct{}, 1)}
 }
 
-// record queues env for the journal and returns its record, or nil when
-// the journal is skipped (the store failed a moment ago, or env does not
-// encode).
-func (w *journalWriter) record(env *socketmode.Request, received time.Time) *journalRecord {
+// record queues env for the journal, with the Deduper keys to claim with
+// it, and returns its record, or nil when the journal is skipped (the
+// store failed a moment ago, or env does not encode).
+func (w *journalWriter) record(env *socketmode.Request, received time.Time, claim []string) *journalRecord {
 	if time.Now().UnixNano() < w.downUntil.Load() {
 		w.m.journalErrors.Inc()
 		return nil
@@ -132,7 +152,7 @@ func (w *journalWriter) record(env *socketmode.Request, received time.Time) *jou
 		w.log.Warn("journal: envelope not recorded", "envelope_id", env.EnvelopeID, "error", err)
 		return nil
 	}
-	r := &journalRecord{entry: JournalEntry{EnvelopeID: env.EnvelopeID, Envelope: b, ReceivedAt: received}, written: make(chan struct{})}
+	r := &journalRecord{entry: JournalEntry{EnvelopeID: env.EnvelopeID, Envelope: b, ReceivedAt: received, Claim: claim}, written: make(chan struct{})}
 	w.mu.Lock()
 	w.records = append(w.records, r)
 	w.mu.Unlock()
@@ -242,10 +262,15 @@ func (w *journalWriter) flushRecords(ctx context.Context, records []*journalReco
 			entries[i] = r.entry
 		}
 		wctx, cancel := context.WithTimeout(ctx, journalWriteTimeout)
-		err := w.j.Record(wctx, entries)
+		claimed, err := w.j.Record(wctx, entries, w.lease)
 		cancel()
-		for _, r := range batch {
-			r.ok = err == nil
+		if err == nil && len(claimed) != len(batch) {
+			err = fmt.Errorf("journal: %d claim results for %d entries", len(claimed), len(batch))
+		}
+		now := time.Now()
+		for i, r := range batch {
+			r.ok, r.at = err == nil, now
+			r.claimed = r.ok && claimed[i]
 			close(r.written)
 		}
 		w.m.journalBatch.Observe(float64(len(batch)))

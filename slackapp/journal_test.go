@@ -29,8 +29,18 @@ type memEntry struct {
 	done  bool
 }
 
-func newMemJournal(claims *sharedClaims) *memJournal {
-	return &memJournal{claims: claims, entries: map[string]*memEntry{}, dead: map[string]bool{}, changed: make(chan struct{})}
+// newMemJournal returns a journal over claims whose replicas, as with
+// cmd/townhall, count as dead three replay intervals after their last
+// beat: a claim is taken from a dead owner once it is that old.
+func newMemJournal(claims *sharedClaims, replayInterval time.Duration) *memJournal {
+	j := &memJournal{claims: claims, entries: map[string]*memEntry{}, dead: map[string]bool{}, changed: make(chan struct{})}
+	claims.deadAfter = 3 * replayInterval
+	claims.dead = func(owner string) bool {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		return j.dead[owner]
+	}
+	return j
 }
 
 func (j *memJournal) changedLocked() {
@@ -70,16 +80,43 @@ type journalView struct {
 	owner string
 }
 
-func (v journalView) Record(_ context.Context, es []slackapp.JournalEntry) error {
+// Record records es and claims their keys for v's owner, as the store's
+// JournalAppend does.
+func (v journalView) Record(_ context.Context, es []slackapp.JournalEntry, lease time.Duration) ([]bool, error) {
+	claimed := make([]bool, len(es))
+	v.j.claims.mu.Lock()
+	for i, e := range es {
+		claimed[i] = true
+		for _, k := range e.Claim {
+			if !v.j.claims.claimLocked(k, v.owner, lease) {
+				claimed[i] = false
+			}
+		}
+	}
+	v.j.claims.mu.Unlock()
 	v.j.mu.Lock()
 	defer v.j.mu.Unlock()
 	for _, e := range es {
 		if _, ok := v.j.entries[e.EnvelopeID]; !ok {
+			e.Claim = nil
 			v.j.entries[e.EnvelopeID] = &memEntry{e: e, owner: v.owner}
 		}
 	}
 	v.j.changedLocked()
-	return nil
+	return claimed, nil
+}
+
+// Holding reports whether v's owner still holds keys.
+func (v journalView) Holding(_ context.Context, keys []string) (bool, error) {
+	v.j.claims.mu.Lock()
+	defer v.j.claims.mu.Unlock()
+	for _, k := range keys {
+		cl, ok := v.j.claims.claims[k]
+		if !ok || cl.confirmed || cl.owner != v.owner || !time.Now().Before(cl.until) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func (v journalView) Finish(ctx context.Context, ids, confirm []string) error {
@@ -129,7 +166,7 @@ func (v journalView) TakeOver(_ context.Context, limit int) ([]slackapp.JournalE
 func TestJournalReplaysWhatADeadReplicaAcknowledged(t *testing.T) {
 	t.Parallel()
 	claims := &sharedClaims{}
-	journal := newMemJournal(claims)
+	journal := newMemJournal(claims, 10*time.Millisecond)
 	release := make(chan struct{})
 	block := slackapp.HandlerFunc(func(ctx context.Context, r *slackapp.Request) error {
 		select {
@@ -217,8 +254,11 @@ type failingJournal struct{}
 
 var errJournalDown = errors.New("database unavailable")
 
-func (failingJournal) Record(context.Context, []slackapp.JournalEntry) error { return errJournalDown }
-func (failingJournal) Finish(context.Context, []string, []string) error      { return errJournalDown }
+func (failingJournal) Record(context.Context, []slackapp.JournalEntry, time.Duration) ([]bool, error) {
+	return nil, errJournalDown
+}
+func (failingJournal) Finish(context.Context, []string, []string) error { return errJournalDown }
+func (failingJournal) Holding(context.Context, []string) (bool, error)  { return false, errJournalDown }
 func (failingJournal) TakeOver(context.Context, int) ([]slackapp.JournalEntry, error) {
 	return nil, errJournalDown
 }

@@ -22,11 +22,18 @@ type sharedClaims struct {
 	mu     sync.Mutex
 	claims map[string]claim
 	fail   bool // every call fails, as with the database away
+	// dead, when set, says which owners are dead: their unconfirmed
+	// claims taken more than deadAfter ago can be taken before their
+	// leases end (store.WithOwner).
+	dead      func(owner string) bool
+	deadAfter time.Duration
 }
 
 type claim struct {
 	until     time.Time
 	confirmed bool
+	owner     string // "" for claims through Claim, which has no owner
+	at        time.Time
 }
 
 func (c *sharedClaims) Claim(_ context.Context, key string, lease time.Duration) (bool, error) {
@@ -35,14 +42,23 @@ func (c *sharedClaims) Claim(_ context.Context, key string, lease time.Duration)
 	if c.fail {
 		return false, errors.New("database unavailable")
 	}
-	if cl, ok := c.claims[key]; ok && (cl.confirmed || time.Now().Before(cl.until)) {
-		return false, nil
+	return c.claimLocked(key, "", lease), nil
+}
+
+// claimLocked takes key for owner unless it is confirmed or held by a
+// live lease of a live owner. c.mu must be held.
+func (c *sharedClaims) claimLocked(key, owner string, lease time.Duration) bool {
+	if cl, ok := c.claims[key]; ok {
+		deadOwner := cl.owner != "" && cl.owner != owner && c.dead != nil && time.Since(cl.at) > c.deadAfter && c.dead(cl.owner)
+		if cl.confirmed || (time.Now().Before(cl.until) && !deadOwner) {
+			return false
+		}
 	}
 	if c.claims == nil {
 		c.claims = make(map[string]claim)
 	}
-	c.claims[key] = claim{until: time.Now().Add(lease)}
-	return true, nil
+	c.claims[key] = claim{until: time.Now().Add(lease), owner: owner, at: time.Now()}
+	return true
 }
 
 func (c *sharedClaims) Confirm(_ context.Context, key string) error {

@@ -135,7 +135,7 @@ func New(cfg Config, opts Options) (*Runtime, error) {
 		connEdge: make(chan struct{}),
 	}
 	if opts.Journal != nil {
-		rt.journal = newJournalWriter(opts.Journal, logger, m, rt.confirmShared)
+		rt.journal = newJournalWriter(opts.Journal, logger, m, rt.claimLease(), rt.confirmShared)
 	}
 	rt.botUserID.Store("")
 	return rt, nil
@@ -517,7 +517,7 @@ func (rt *Runtime) request(ctx, handlerCtx context.Context, sm *socketmode.Clien
 	}
 	var rec *journalRecord
 	if rt.journal != nil {
-		rec = rt.journal.record(env, start)
+		rec = rt.journal.record(env, start, prefixed(sharedKeys(keys)))
 	}
 	rt.ack(ctx, sm, env.EnvelopeID, start, rec)
 	if h == nil {
@@ -605,7 +605,7 @@ func (rt *Runtime) start(ctx context.Context, req *Request, route string, h Hand
 			return
 		}
 		if !replay {
-			if run, claimed = rt.claimShared(ctx, keys); !run {
+			if run, claimed = rt.recordedClaim(ctx, t, keys); !run {
 				rt.m.duplicates.Inc()
 				rt.log.Info("slack redelivery dropped: another replica has it", "envelope_id", req.EnvelopeID)
 				rt.finishJournal(t, nil)

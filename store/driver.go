@@ -38,6 +38,9 @@ type Driver interface {
 	// the unconfirmed ones whose lease ended before p.LeaseEndedBefore, and
 	// returns how many it deleted.
 	ClaimPurge(ctx context.Context, p ClaimPurgeParams) (int, error)
+	// ClaimCountHeld returns how many of p.Keys (unique) are claimed by
+	// p.Owner, unconfirmed, with a lease that ends after p.Now.
+	ClaimCountHeld(ctx context.Context, p ClaimCountHeldParams) (int, error)
 
 	// CursorGet returns the value stored under p.Name; ok is false if there
 	// is none.
@@ -103,6 +106,13 @@ type ClaimReleaseParams struct {
 type ClaimPurgeParams struct {
 	ConfirmedBefore  time.Time // confirmed claims confirmed strictly before this go
 	LeaseEndedBefore time.Time // unconfirmed claims whose lease ended strictly before this go
+}
+
+// ClaimCountHeldParams are the arguments of Driver.ClaimCountHeld.
+type ClaimCountHeldParams struct {
+	Keys  []string
+	Owner string
+	Now   time.Time
 }
 
 // CursorGetParams are the arguments of Driver.CursorGet.

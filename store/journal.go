@@ -20,8 +20,13 @@ import (
 type Journal interface {
 	// JournalAppend records entries (their IDs unique) in one write. An ID
 	// already recorded is left as it is. Entries arrive with Owner,
-	// Envelope and ReceivedAt set.
-	JournalAppend(ctx context.Context, entries []JournalEntry) error
+	// Envelope and ReceivedAt set. In the same write it claims each
+	// entry's Claim keys for its Owner for lease, as Claims.Claim would
+	// (a Store's WithOwner rule included), and reports for each entry
+	// whether it now holds all of them (true for an entry with none; a
+	// key repeated in a later entry of the batch is that entry's loss), so
+	// that a request is recorded and claimed in one round-trip.
+	JournalAppend(ctx context.Context, entries []JournalEntry, lease time.Duration) (claimed []bool, err error)
 	// JournalDone removes the entries with ids, whose handlers have
 	// finished (they are never taken over; unknown IDs are ignored), and
 	// confirms the claims confirm, as Claims.Confirm does, in the same
@@ -48,13 +53,19 @@ type JournalEntry struct {
 	Owner      string    // the replica handling it (a Replica's ID)
 	Envelope   []byte    // the envelope as received, enough to route it again
 	ReceivedAt time.Time // when the owner read it
+	// Claim are keys JournalAppend claims for Owner with the entry (not
+	// stored with it: JournalTakeOver returns none).
+	Claim []string
 }
 
 // JournalDriver is the part of a Driver that keeps the journal.
 type JournalDriver interface {
 	// JournalInsert inserts p.Entries in one statement, skipping IDs that
-	// exist. p.Entries is not empty.
-	JournalInsert(ctx context.Context, p JournalInsertParams) error
+	// exist, and in the same transaction acquires each of p.Claims as
+	// ClaimAcquire would with p.Now, p.Until and p.OwnerDeadBefore,
+	// returning the keys it acquired. p.Entries is not empty; p.Claims'
+	// keys are unique.
+	JournalInsert(ctx context.Context, p JournalInsertParams) (acquired []string, err error)
 	// JournalDelete deletes the rows p.IDs (missing ones are ignored) and
 	// confirms the claims p.Confirm at p.Now as ClaimConfirm does, in one
 	// transaction.
@@ -73,6 +84,15 @@ type JournalDriver interface {
 // JournalInsertParams are the arguments of Driver.JournalInsert.
 type JournalInsertParams struct {
 	Entries []JournalEntry // times at Precision
+	Claims  []JournalClaim
+	// Now, Until and OwnerDeadBefore are as in ClaimAcquireParams, for
+	// every claim.
+	Now, Until, OwnerDeadBefore time.Time
+}
+
+// JournalClaim is a claim JournalInsert acquires: Key for Owner.
+type JournalClaim struct {
+	Key, Owner string
 }
 
 // JournalDeleteParams are the arguments of Driver.JournalDelete.
@@ -96,25 +116,61 @@ type JournalPurgeParams struct {
 }
 
 // JournalAppend implements Journal.
-func (s *Store) JournalAppend(ctx context.Context, entries []JournalEntry) error {
+func (s *Store) JournalAppend(ctx context.Context, entries []JournalEntry, lease time.Duration) ([]bool, error) {
 	if len(entries) == 0 {
-		return nil
+		return nil, nil
 	}
 	es := make([]JournalEntry, len(entries))
+	var claims []JournalClaim
+	first := make(map[string]int) // key → the entry that claims it
 	for i, e := range entries {
 		if e.ID == "" || e.Owner == "" {
-			return fmt.Errorf("store: journal append: entry %d: %w", i, ErrEmptyKey)
+			return nil, fmt.Errorf("store: journal append: entry %d: %w", i, ErrEmptyKey)
 		}
 		if e.Envelope == nil {
 			e.Envelope = []byte{}
 		}
 		e.ReceivedAt = e.ReceivedAt.UTC().Truncate(Precision)
+		for _, k := range e.Claim {
+			if k == "" {
+				return nil, fmt.Errorf("store: journal append: entry %d: claim: %w", i, ErrEmptyKey)
+			}
+			if _, dup := first[k]; !dup {
+				first[k] = i
+				claims = append(claims, JournalClaim{Key: k, Owner: e.Owner})
+			}
+		}
 		es[i] = e
 	}
-	if err := s.d.JournalInsert(ctx, JournalInsertParams{Entries: es}); err != nil {
-		return fmt.Errorf("store: journal append %d entries: %w", len(es), err)
+	now := s.clock()
+	p := JournalInsertParams{Entries: es, Claims: claims, Now: now}
+	if len(claims) > 0 {
+		if lease < Precision {
+			return nil, fmt.Errorf("store: journal append: lease must be at least %v, got %v", Precision, lease)
+		}
+		p.Until = now.Add(lease).Truncate(Precision)
+		if s.deadAfter > 0 {
+			p.OwnerDeadBefore = now.Add(-s.deadAfter).Truncate(Precision)
+		}
 	}
-	return nil
+	acquired, err := s.d.JournalInsert(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("store: journal append %d entries: %w", len(es), err)
+	}
+	won := make(map[string]bool, len(acquired))
+	for _, k := range acquired {
+		won[k] = true
+	}
+	claimed := make([]bool, len(es))
+	for i, e := range es {
+		claimed[i] = true
+		for _, k := range e.Claim {
+			if !won[k] || first[k] != i {
+				claimed[i] = false
+			}
+		}
+	}
+	return claimed, nil
 }
 
 // JournalDone implements Journal.

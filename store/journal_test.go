@@ -6,9 +6,14 @@ import (
 	"github.com/townhall/townhall/store"
 )
 
-func (d *failingDriver) JournalInsert(context.Context, store.JournalInsertParams) error {
+func (d *failingDriver) JournalInsert(context.Context, store.JournalInsertParams) ([]string, error) {
 	d.calls++
-	return errBoom
+	return nil, errBoom
+}
+
+func (d *failingDriver) ClaimCountHeld(context.Context, store.ClaimCountHeldParams) (int, error) {
+	d.calls++
+	return 0, errBoom
 }
 
 func (d *failingDriver) JournalDelete(context.Context, store.JournalDeleteParams) error {

@@ -192,6 +192,36 @@ func (s *Store) Release(ctx context.Context, key string) error {
 	return nil
 }
 
+// ClaimsHeld reports whether owner holds every one of keys: claimed by it
+// (with WithOwner, or by JournalAppend), not confirmed, under a lease that
+// has not ended, and so not taken over by a replica that counted owner
+// dead. A process that was stalled uses it to learn whether what it
+// claimed is still its own.
+func (s *Store) ClaimsHeld(ctx context.Context, owner string, keys []string) (bool, error) {
+	if owner == "" {
+		return false, fmt.Errorf("store: claims held: owner: %w", ErrEmptyKey)
+	}
+	uniq := make([]string, 0, len(keys))
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if k == "" {
+			return false, fmt.Errorf("store: claims held: %w", ErrEmptyKey)
+		}
+		if !seen[k] {
+			seen[k] = true
+			uniq = append(uniq, k)
+		}
+	}
+	if len(uniq) == 0 {
+		return true, nil
+	}
+	n, err := s.d.ClaimCountHeld(ctx, ClaimCountHeldParams{Keys: uniq, Owner: owner, Now: s.clock()})
+	if err != nil {
+		return false, fmt.Errorf("store: claims held by %q: %w", owner, err)
+	}
+	return n == len(uniq), nil
+}
+
 // PurgeClaims implements Claims.
 func (s *Store) PurgeClaims(ctx context.Context, olderThan time.Time) (int, error) {
 	olderThan = olderThan.Truncate(Precision)

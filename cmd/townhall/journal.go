@@ -19,20 +19,31 @@ const journalRetention = time.Hour
 // Its Finish confirms the runtime's claims: the store must be the
 // runtime's Deduper too.
 type replicaJournal struct {
-	st        store.Journal
+	st        journalStore
 	self      string
 	deadAfter time.Duration
+}
+
+// journalStore is what replicaJournal needs of the store.
+type journalStore interface {
+	store.Journal
+	ClaimsHeld(ctx context.Context, owner string, keys []string) (bool, error)
 }
 
 var _ slackapp.Journal = replicaJournal{}
 
 // Record implements slackapp.Journal.
-func (j replicaJournal) Record(ctx context.Context, entries []slackapp.JournalEntry) error {
+func (j replicaJournal) Record(ctx context.Context, entries []slackapp.JournalEntry, lease time.Duration) ([]bool, error) {
 	es := make([]store.JournalEntry, len(entries))
 	for i, e := range entries {
-		es[i] = store.JournalEntry{ID: e.EnvelopeID, Owner: j.self, Envelope: e.Envelope, ReceivedAt: e.ReceivedAt}
+		es[i] = store.JournalEntry{ID: e.EnvelopeID, Owner: j.self, Envelope: e.Envelope, ReceivedAt: e.ReceivedAt, Claim: e.Claim}
 	}
-	return j.st.JournalAppend(ctx, es)
+	return j.st.JournalAppend(ctx, es, lease)
+}
+
+// Holding implements slackapp.Journal.
+func (j replicaJournal) Holding(ctx context.Context, keys []string) (bool, error) {
+	return j.st.ClaimsHeld(ctx, j.self, keys)
 }
 
 // Finish implements slackapp.Journal.

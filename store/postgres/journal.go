@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/townhall/townhall/store"
 )
 
@@ -16,22 +18,40 @@ import (
 // exchange an acknowledgement waits for one round-trip and not for a disk
 // flush shared with every claim.
 
-// JournalInsert implements store.Driver: one INSERT of every entry, as
-// arrays unnested, whatever their number (a group commit), on the
-// journal's own connections.
-func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams) error {
+// JournalInsert implements store.Driver: one statement, inserting every
+// entry and acquiring every claim as arrays unnested, whatever their
+// number (a group commit), on the journal's own connections (so the
+// claims are committed asynchronously too; see JournalDelete for what a
+// crash of the database then costs).
+func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams) ([]string, error) {
 	n := len(p.Entries)
 	ids, owners, received := make([]string, n), make([]string, n), make([]any, n)
 	envelopes := make([][]byte, n)
 	for i, e := range p.Entries {
 		ids[i], owners[i], envelopes[i], received[i] = e.ID, e.Owner, e.Envelope, e.ReceivedAt
 	}
-	_, err := d.journal.Exec(ctx, `
-		INSERT INTO journal (id, owner, envelope, received_at)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::timestamptz[])
-		ON CONFLICT (id) DO NOTHING`,
-		ids, owners, envelopes, received)
-	return err
+	keys, claimOwners := make([]string, len(p.Claims)), make([]string, len(p.Claims))
+	for i, c := range p.Claims {
+		keys[i], claimOwners[i] = c.Key, c.Owner
+	}
+	rows, err := d.journal.Query(ctx, `
+		WITH entries AS (
+			INSERT INTO journal (id, owner, envelope, received_at)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::timestamptz[])
+			ON CONFLICT (id) DO NOTHING
+		)
+		INSERT INTO claims (key, claimed_at, lease_until, confirmed_at, owner)
+		SELECT k, $7::timestamptz, $8::timestamptz, NULL, o FROM unnest($5::text[], $6::text[]) AS c(k, o)
+		ON CONFLICT (key) DO UPDATE
+			SET claimed_at = excluded.claimed_at, lease_until = excluded.lease_until, owner = excluded.owner
+			WHERE claims.confirmed_at IS NULL
+				AND (claims.lease_until <= excluded.claimed_at OR (`+deadOwner("claims", "excluded.owner", "$9::timestamptz")+`))
+		RETURNING key`,
+		ids, owners, envelopes, received, keys, claimOwners, p.Now, p.Until, p.OwnerDeadBefore)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // JournalDelete implements store.Driver: one statement on the journal's

@@ -208,11 +208,11 @@ func (d *Driver) ClaimAcquire(ctx context.Context, p store.ClaimAcquireParams) (
 		INSERT INTO claims (key, claimed_at, lease_until, confirmed_at, owner)
 		SELECT $1, $2, $3, NULL, $4
 		WHERE NOT EXISTS (SELECT 1 FROM claims c
-			WHERE c.key = $1 AND (c.confirmed_at IS NOT NULL OR (c.lease_until > $2 AND NOT (`+deadOwner("c")+`))))
+			WHERE c.key = $1 AND (c.confirmed_at IS NOT NULL OR (c.lease_until > $2 AND NOT (`+deadOwner("c", "$4", "$5")+`))))
 		ON CONFLICT (key) DO UPDATE
 			SET claimed_at = excluded.claimed_at, lease_until = excluded.lease_until, owner = excluded.owner
 			WHERE claims.confirmed_at IS NULL
-				AND (claims.lease_until <= excluded.claimed_at OR (`+deadOwner("claims")+`))`,
+				AND (claims.lease_until <= excluded.claimed_at OR (`+deadOwner("claims", "$4", "$5")+`))`,
 		p.Key, p.Now, p.Until, p.Owner, p.OwnerDeadBefore)
 	if err != nil {
 		return false, err
@@ -221,11 +221,11 @@ func (d *Driver) ClaimAcquire(ctx context.Context, p store.ClaimAcquireParams) (
 }
 
 // deadOwner is the condition under which the claim row c belongs to a dead
-// owner (store.Driver.ClaimAcquire), with $4 the caller and $5
-// OwnerDeadBefore.
-func deadOwner(c string) string {
-	return c + `.owner <> '' AND ` + c + `.owner <> $4 AND ` + c + `.claimed_at < $5
-		AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = ` + c + `.owner AND r.last_beat >= $5)`
+// owner (store.Driver.ClaimAcquire), for the caller owner and the time
+// deadBefore (OwnerDeadBefore), both SQL expressions.
+func deadOwner(c, owner, deadBefore string) string {
+	return c + `.owner <> '' AND ` + c + `.owner <> ` + owner + ` AND ` + c + `.claimed_at < ` + deadBefore + `
+		AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = ` + c + `.owner AND r.last_beat >= ` + deadBefore + `)`
 }
 
 // ClaimConfirm implements store.Driver.
@@ -251,6 +251,16 @@ func (d *Driver) ClaimPurge(ctx context.Context, p store.ClaimPurgeParams) (int,
 		DELETE FROM claims
 		WHERE confirmed_at < $1 OR (confirmed_at IS NULL AND lease_until < $2)`,
 		p.ConfirmedBefore, p.LeaseEndedBefore)
+}
+
+// ClaimCountHeld implements store.Driver.
+func (d *Driver) ClaimCountHeld(ctx context.Context, p store.ClaimCountHeldParams) (int, error) {
+	var n int
+	err := d.pool.QueryRow(ctx, `
+		SELECT count(*) FROM claims
+		WHERE key = ANY($1) AND owner = $2 AND confirmed_at IS NULL AND lease_until > $3`,
+		p.Keys, p.Owner, p.Now).Scan(&n)
+	return n, err
 }
 
 // CursorGet implements store.Driver.

@@ -9,10 +9,11 @@ import (
 	"github.com/townhall/townhall/store"
 )
 
-// JournalInsert implements store.Driver: one INSERT of every entry.
-// townhall keeps no journal on SQLite (one process per file: when it dies
-// no replica is left to replay), but the driver passes the same suite.
-func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams) error {
+// JournalInsert implements store.Driver: one INSERT of every entry and
+// an upsert per claim, in one transaction on the writer. townhall keeps no
+// journal on SQLite (one process per file: when it dies no replica is
+// left to replay), but the driver passes the same suite.
+func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams) (_ []string, err error) {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO journal (id, owner, envelope, received_at) VALUES `)
 	args := make([]any, 0, 4*len(p.Entries))
@@ -24,8 +25,29 @@ func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams)
 		args = append(args, e.ID, e.Owner, e.Envelope, micros(e.ReceivedAt))
 	}
 	q.WriteString(` ON CONFLICT (id) DO NOTHING`)
-	_, err := d.write.ExecContext(ctx, q.String(), args...)
-	return err
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return nil, err
+	}
+	var acquired []string
+	for _, c := range p.Claims {
+		ok, err := claimAcquire(ctx, tx, c.Key, c.Owner, p.Now, p.Until, p.OwnerDeadBefore)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			acquired = append(acquired, c.Key)
+		}
+	}
+	return acquired, tx.Commit()
 }
 
 // JournalDelete implements store.Driver: one transaction on the writer.

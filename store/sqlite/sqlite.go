@@ -202,7 +202,15 @@ func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 // ClaimAcquire implements store.Driver: one upsert, so two callers cannot
 // both win (and the single writer connection serialises them anyway).
 func (d *Driver) ClaimAcquire(ctx context.Context, p store.ClaimAcquireParams) (bool, error) {
-	res, err := d.write.ExecContext(ctx, `
+	return claimAcquire(ctx, d.write, p.Key, p.Owner, p.Now, p.Until, p.OwnerDeadBefore)
+}
+
+// claimAcquire runs ClaimAcquire's upsert on db (the writer, or a
+// transaction on it).
+func claimAcquire(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, key, owner string, now, until, deadBefore time.Time) (bool, error) {
+	res, err := db.ExecContext(ctx, `
 		INSERT INTO claims (key, claimed_at, lease_until, confirmed_at, owner)
 		VALUES (:key, :now, :until, NULL, :owner)
 		ON CONFLICT (key) DO UPDATE
@@ -210,8 +218,8 @@ func (d *Driver) ClaimAcquire(ctx context.Context, p store.ClaimAcquireParams) (
 			WHERE claims.confirmed_at IS NULL AND (claims.lease_until <= excluded.claimed_at
 				OR (claims.owner <> '' AND claims.owner <> excluded.owner AND claims.claimed_at < :dead
 					AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = claims.owner AND r.last_beat >= :dead)))`,
-		sql.Named("key", p.Key), sql.Named("now", micros(p.Now)), sql.Named("until", micros(p.Until)),
-		sql.Named("owner", p.Owner), sql.Named("dead", micros(p.OwnerDeadBefore)))
+		sql.Named("key", key), sql.Named("now", micros(now)), sql.Named("until", micros(until)),
+		sql.Named("owner", owner), sql.Named("dead", micros(deadBefore)))
 	if err != nil {
 		return false, err
 	}
@@ -220,6 +228,21 @@ func (d *Driver) ClaimAcquire(ctx context.Context, p store.ClaimAcquireParams) (
 		return false, err
 	}
 	return n == 1, nil
+}
+
+// ClaimCountHeld implements store.Driver.
+func (d *Driver) ClaimCountHeld(ctx context.Context, p store.ClaimCountHeldParams) (int, error) {
+	args := make([]any, 0, len(p.Keys)+2)
+	for _, k := range p.Keys {
+		args = append(args, k)
+	}
+	args = append(args, p.Owner, micros(p.Now))
+	var n int
+	err := d.read.QueryRowContext(ctx, `
+		SELECT count(*) FROM claims
+		WHERE key IN (`+placeholders(len(p.Keys))+`) AND owner = ? AND confirmed_at IS NULL AND lease_until > ?`,
+		args...).Scan(&n)
+	return n, err
 }
 
 // ClaimConfirm implements store.Driver.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -10,6 +11,14 @@ import (
 
 	"github.com/townhall/townhall/store"
 )
+
+// appendJournal appends es with no claims, failing t on an error.
+func appendJournal(ctx context.Context, t *testing.T, s *store.Store, es []store.JournalEntry) {
+	t.Helper()
+	if _, err := s.JournalAppend(ctx, es, 0); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func exerciseJournal(t *testing.T, setup func(*testing.T) *testBundle) {
 	entry := func(id, owner string, at time.Time) store.JournalEntry {
@@ -33,14 +42,14 @@ func exerciseJournal(t *testing.T, setup func(*testing.T) *testBundle) {
 		must(t, b.store.Beat(ctx, store.Replica{ID: "dead", Host: "h", StartedAt: epoch}))
 		must(t, b.store.Beat(ctx, store.Replica{ID: "taker", Host: "h", StartedAt: epoch}))
 		at := epoch.Add(123 * time.Microsecond)
-		must(t, b.store.JournalAppend(ctx, []store.JournalEntry{
+		appendJournal(ctx, t, b.store, []store.JournalEntry{
 			entry("e1", "dead", at), entry("e2", "dead", at.Add(time.Millisecond)), entry("e3", "alive", at),
 			entry("e4", "gone", at.Add(2*time.Millisecond)), entry("e5", "dead", at),
-		}))
+		})
 		// Appending an ID again changes nothing.
 		again := entry("e1", "alive", at)
 		again.Envelope = []byte("other")
-		must(t, b.store.JournalAppend(ctx, []store.JournalEntry{again}))
+		appendJournal(ctx, t, b.store, []store.JournalEntry{again})
 		must(t, b.store.JournalDone(ctx, []string{"e5", "never-was"}, nil))
 
 		// Everyone is alive except "gone", which never beat.
@@ -94,6 +103,109 @@ func exerciseJournal(t *testing.T, setup func(*testing.T) *testBundle) {
 		}
 	})
 
+	t.Run("AppendClaims", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		ctx := t.Context()
+		withClaims := func(e store.JournalEntry, keys ...string) store.JournalEntry {
+			e.Claim = keys
+			return e
+		}
+		b.mustClaim(ctx, t, "held", time.Hour, true)
+		must(t, b.store.Confirm(ctx, "done"))
+		got, err := b.store.JournalAppend(ctx, []store.JournalEntry{
+			withClaims(entry("e1", "r", epoch), "k1"),
+			withClaims(entry("e2", "r", epoch), "k2", "held"),
+			withClaims(entry("e3", "r", epoch), "done"),
+			withClaims(entry("e4", "r", epoch), "k1"), // k1 is e1's
+			entry("e5", "r", epoch),                   // nothing to claim
+			withClaims(entry("e6", "r", epoch), "k6a", "k6b"),
+		}, time.Minute)
+		must(t, err)
+		if want := []bool{true, false, false, false, true, true}; !slices.Equal(got, want) {
+			t.Fatalf("JournalAppend claimed %v, want %v", got, want)
+		}
+		// What was won is held for the lease, like any claim; what was
+		// lost was left alone; every entry was recorded.
+		b.mustClaim(ctx, t, "k1", time.Minute, false)
+		b.mustClaim(ctx, t, "k6b", time.Minute, false)
+		b.mustClaim(ctx, t, "k2", time.Minute, false) // won, though e2 lost "held"
+		b.clock.Advance(time.Minute)
+		b.mustClaim(ctx, t, "k1", time.Minute, true)
+		b.mustClaim(ctx, t, "held", time.Minute, false)
+		b.mustClaim(ctx, t, "done", time.Minute, false)
+		taken, err := b.store.JournalTakeOver(ctx, "t", deadAfter, 10)
+		must(t, err)
+		if !slices.Equal(ids(taken), []string{"e1", "e2", "e3", "e4", "e5", "e6"}) {
+			t.Fatalf("recorded %v, want e1…e6", ids(taken))
+		}
+		for _, e := range taken {
+			if len(e.Claim) != 0 {
+				t.Errorf("taken %s with claims %v; want none", e.ID, e.Claim)
+			}
+		}
+
+		// The claims are the entries' owner's: once it is dead, another
+		// replica's append takes them, before their lease ends.
+		if _, err := b.store.JournalAppend(ctx, []store.JournalEntry{withClaims(entry("e7", "dying", b.clock.Now()), "k7")}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		b.clock.Advance(deadAfter + time.Microsecond)
+		got, err = b.as("heir", deadAfter).JournalAppend(ctx, []store.JournalEntry{withClaims(entry("e8", "heir", b.clock.Now()), "k7")}, time.Minute)
+		must(t, err)
+		if !slices.Equal(got, []bool{true}) {
+			t.Errorf("append claiming a dead owner's key = %v, want [true]", got)
+		}
+		if _, err := b.store.JournalAppend(ctx, []store.JournalEntry{withClaims(entry("e9", "r", epoch), "k9")}, 0); err == nil {
+			t.Error("JournalAppend claiming with no lease succeeded")
+		}
+	})
+
+	t.Run("AppendClaimsRaceClaims", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		ctx := t.Context()
+		const racers = 16
+		for round := range 3 {
+			key := fmt.Sprintf("k%d", round)
+			var (
+				wg    sync.WaitGroup
+				mu    sync.Mutex
+				wins  int
+				start = make(chan struct{})
+			)
+			for i := range racers {
+				wg.Go(func() {
+					<-start
+					var ok bool
+					var err error
+					if i%2 == 0 {
+						ok, err = b.store.Claim(ctx, key, time.Minute)
+					} else {
+						var got []bool
+						e := entry(fmt.Sprintf("e%d-%d", round, i), "r", epoch)
+						e.Claim = []string{key}
+						got, err = b.store.JournalAppend(ctx, []store.JournalEntry{e}, time.Minute)
+						ok = err == nil && got[0]
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						t.Errorf("racer %d: %v", i, err)
+					}
+					if ok {
+						wins++
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			if wins != 1 {
+				t.Fatalf("round %d: %d racers (half appending, half claiming) won %q %d times; want once", round, racers, key, wins)
+			}
+		}
+	})
+
 	t.Run("TakeOverOnce", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
@@ -103,7 +215,7 @@ func exerciseJournal(t *testing.T, setup func(*testing.T) *testBundle) {
 		for i := range n {
 			es = append(es, entry(fmt.Sprintf("env-%03d", i), "dead", epoch.Add(time.Duration(i)*time.Microsecond)))
 		}
-		must(t, b.store.JournalAppend(ctx, es))
+		appendJournal(ctx, t, b.store, es)
 		for i := range takers {
 			must(t, b.store.Beat(ctx, store.Replica{ID: fmt.Sprintf("taker-%d", i), Host: "h", StartedAt: epoch}))
 		}
@@ -148,9 +260,9 @@ func exerciseJournal(t *testing.T, setup func(*testing.T) *testBundle) {
 		t.Parallel()
 		b := setup(t)
 		ctx := t.Context()
-		must(t, b.store.JournalAppend(ctx, []store.JournalEntry{
+		appendJournal(ctx, t, b.store, []store.JournalEntry{
 			entry("old-done", "r", epoch), entry("old-open", "r", epoch), entry("new-open", "r", epoch.Add(time.Hour)),
-		}))
+		})
 		must(t, b.store.JournalDone(ctx, []string{"old-done"}, nil))
 		n, err := b.store.PurgeJournal(ctx, epoch.Add(time.Minute))
 		must(t, err)
@@ -168,13 +280,13 @@ func exerciseJournal(t *testing.T, setup func(*testing.T) *testBundle) {
 		t.Parallel()
 		b := setup(t)
 		ctx := t.Context()
-		if err := b.store.JournalAppend(ctx, []store.JournalEntry{{Owner: "r"}}); err == nil {
+		if _, err := b.store.JournalAppend(ctx, []store.JournalEntry{{Owner: "r"}}, 0); err == nil {
 			t.Error("JournalAppend of an entry with no ID succeeded")
 		}
 		if _, err := b.store.JournalTakeOver(ctx, "", deadAfter, 1); err == nil {
 			t.Error("JournalTakeOver with no owner succeeded")
 		}
-		must(t, b.store.JournalAppend(ctx, nil))
+		appendJournal(ctx, t, b.store, nil)
 		must(t, b.store.JournalDone(ctx, nil, nil))
 		if err := b.store.JournalDone(ctx, []string{"x"}, []string{""}); err == nil {
 			t.Error("JournalDone confirming an empty key succeeded")
@@ -185,7 +297,7 @@ func exerciseJournal(t *testing.T, setup func(*testing.T) *testBundle) {
 		t.Parallel()
 		b := setup(t)
 		ctx := t.Context()
-		must(t, b.store.JournalAppend(ctx, []store.JournalEntry{entry("env", "dead", epoch)}))
+		appendJournal(ctx, t, b.store, []store.JournalEntry{entry("env", "dead", epoch)})
 		b.mustClaim(ctx, t, "held", time.Minute, true)
 		// The entry goes and its claims are confirmed, held or not.
 		must(t, b.store.JournalDone(ctx, []string{"env"}, []string{"held", "never-claimed"}))

@@ -112,6 +112,40 @@ func exerciseDeadOwner(t *testing.T, setup func(*testing.T) *testBundle) {
 		claim(ctx, t, b, c, "b", "other", true)
 	})
 
+	t.Run("ClaimsHeld", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		ctx := t.Context()
+		a, c := b.as("replica-a", deadAfter), b.as("replica-b", deadAfter)
+		held := func(owner string, want bool, keys ...string) {
+			t.Helper()
+			got, err := b.store.ClaimsHeld(ctx, owner, keys)
+			if err != nil || got != want {
+				t.Fatalf("ClaimsHeld(%s, %v) at %v = %t, %v; want %t", owner, keys, b.clock.Since(), got, err, want)
+			}
+		}
+		claim(ctx, t, b, a, "a", "k1", true)
+		claim(ctx, t, b, a, "a", "k2", true)
+		held("replica-a", true, "k1", "k2", "k1")
+		held("replica-a", true)
+		held("replica-b", false, "k1")
+		held("replica-a", false, "k1", "never")
+		// Taken over from a dead a: no longer a's.
+		b.clock.Advance(deadAfter + time.Microsecond)
+		claim(ctx, t, b, c, "b", "k1", true)
+		held("replica-a", false, "k1")
+		held("replica-a", true, "k2")
+		held("replica-b", true, "k1")
+		// Confirmed, or past its lease: held by no one.
+		must(t, c.Confirm(ctx, "k1"))
+		held("replica-b", false, "k1")
+		b.clock.Advance(lease)
+		held("replica-a", false, "k2")
+		if _, err := b.store.ClaimsHeld(ctx, "", []string{"k"}); err == nil {
+			t.Error("ClaimsHeld with no owner succeeded")
+		}
+	})
+
 	t.Run("ConcurrentTakersOneWinner", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
