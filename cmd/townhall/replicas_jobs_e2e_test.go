@@ -248,7 +248,9 @@ func TestReplicasJobsEndToEnd(t *testing.T) {
 	h := ws.HoldNext("chat.postMessage")
 	src.addItems("Second news", "Third news", "Fourth news")
 	killMaker("round three", h)
-	wait("round three", func(n map[string]int) bool { return n["Second news"] > 0 && n["Third news"] > 0 && n["Fourth news"] > 0 })
+	wait("round three", func(n map[string]int) bool {
+		return n["Second news"] > 0 && n["Third news"] > 0 && n["Fourth news"] > 0
+	})
 
 	for _, r := range alive {
 		r.cmd.Process.Signal(syscall.SIGTERM)
