@@ -78,7 +78,15 @@ func (rt *Runtime) recordedClaim(ctx context.Context, t *task, keys []string) (r
 	hctx, cancel := context.WithTimeout(ctx, dedupStoreTimeout)
 	held, err := rt.opts.Journal.Holding(hctx, r.entry.Claim)
 	cancel()
-	if err == nil && held {
+	switch {
+	case err != nil:
+		// Claiming again would be refused by this replica's own lease:
+		// run, as claimShared does when the store cannot be asked.
+		rt.m.dedupErrors.Inc()
+		rt.log.Warn("shared dedup unavailable; handling the request here (if another replica replayed it, it is answered twice)",
+			"envelope_id", r.entry.EnvelopeID, "error", err)
+		return true, r.entry.Claim
+	case held:
 		return true, r.entry.Claim
 	}
 	return rt.claimShared(ctx, keys)

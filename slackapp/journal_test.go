@@ -296,6 +296,69 @@ func TestJournalUnavailableStillAcks(t *testing.T) {
 	}
 }
 
+// holdingFails is a journal whose Holding cannot be asked, as with the
+// database away for that moment.
+type holdingFails struct{ journalView }
+
+func (holdingFails) Holding(context.Context, []string) (bool, error) { return false, errJournalDown }
+
+// TestQueuedHandlerRunsWhenItsClaimCannotBeChecked: a command that waited
+// for a handler slot longer than a replay interval checks that its claim,
+// taken with its journal entry, is still its own. When the store cannot
+// say, it runs (a possible duplicate, never a lost request): claiming
+// again would only meet its own lease.
+func TestQueuedHandlerRunsWhenItsClaimCannotBeChecked(t *testing.T) {
+	t.Parallel()
+	const interval = 20 * time.Millisecond
+	claims := &sharedClaims{}
+	journal := newMemJournal(claims, interval)
+	started, release := make(chan struct{}), make(chan struct{})
+	block := slackapp.HandlerFunc(func(ctx context.Context, r *slackapp.Request) error {
+		close(started)
+		<-release
+		return nil
+	})
+	b := setup(t, setupOpts{
+		handlers: slackapp.Handlers{Commands: []slackapp.Command{{Name: "/block", Handler: block}, {Name: "/echo", Handler: echo("echo: ")}}},
+		cfg:      func(c *slackapp.Config) { c.MaxConcurrentHandlers = 1 },
+		opts: func(o *slackapp.Options) {
+			o.Deduper, o.Journal, o.ReplayInterval = claims, holdingFails{journal.view("one").(journalView)}, interval
+		},
+	})
+	ctx := waitCtx(t)
+	if _, err := b.ws.SlashCommand(ctx, slacktest.SlashCommand{Command: "/block", UserID: slacktest.MemberID, ChannelID: slacktest.GeneralID}); err != nil {
+		t.Fatal(err)
+	}
+	<-started // the only handler slot is taken
+	env, err := b.ws.SlashCommand(ctx, slacktest.SlashCommand{Command: "/echo", Text: "queued", UserID: slacktest.MemberID, ChannelID: slacktest.GeneralID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ws.WaitAck(ctx, env.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The condition under test is time passing: the queued command
+	// starts more than a replay interval after its journal write.
+	time.Sleep(3 * interval)
+	close(release)
+	posts, err := b.ws.WaitPosts(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(posts[0].Text, "echo: queued") {
+		t.Errorf("answer = %+v; want echo: queued", posts[0])
+	}
+	if err := b.rt.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(b.ws.Posts()); n != 1 {
+		t.Errorf("%d answers, want 1", n)
+	}
+	if !strings.Contains(b.logs.String(), "shared dedup unavailable") {
+		t.Errorf("logs do not say the claim could not be checked:\n%s", b.logs)
+	}
+}
+
 // TestJournalNeedsDeduper: a replay is claimed under the first delivery's
 // keys; without a shared Deduper it could answer twice, so New refuses.
 func TestJournalNeedsDeduper(t *testing.T) {
