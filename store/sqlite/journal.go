@@ -13,7 +13,7 @@ import (
 // an upsert per claim, in one transaction on the writer. townhall keeps no
 // journal on SQLite (one process per file: when it dies no replica is
 // left to replay), but the driver passes the same suite.
-func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams) (_ []string, err error) {
+func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams) ([]string, error) {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO journal (id, owner, envelope, received_at) VALUES `)
 	args := make([]any, 0, 4*len(p.Entries))
@@ -25,76 +25,82 @@ func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams)
 		args = append(args, e.ID, e.Owner, e.Envelope, micros(e.ReceivedAt))
 	}
 	q.WriteString(` ON CONFLICT (id) DO NOTHING`)
-	tx, err := d.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return nil, err
-	}
 	var acquired []string
-	for _, c := range p.Claims {
-		ok, err := claimAcquire(ctx, tx, c.Key, c.Owner, p.Now, p.Until, p.OwnerDeadBefore)
-		if err != nil {
-			return nil, err
+	err := d.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return err
 		}
-		if ok {
-			acquired = append(acquired, c.Key)
+		for _, c := range p.Claims {
+			ok, err := claimAcquire(ctx, tx, c.Key, c.Owner, p.Now, p.Until, p.OwnerDeadBefore)
+			if err != nil {
+				return err
+			}
+			if ok {
+				acquired = append(acquired, c.Key)
+			}
 		}
-	}
-	return acquired, tx.Commit()
+		return nil
+	})
+	return acquired, err
 }
 
-// JournalDelete implements store.Driver: one transaction on the writer.
-func (d *Driver) JournalDelete(ctx context.Context, p store.JournalDeleteParams) (err error) {
+// writeTx runs fn in a transaction on the writer, committed if fn
+// succeeds and rolled back if not.
+func (d *Driver) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	if len(p.IDs) > 0 {
-		args := make([]any, len(p.IDs))
-		for i, id := range p.IDs {
-			args[i] = id
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM journal WHERE id IN (`+placeholders(len(p.IDs))+`)`, args...); err != nil {
-			return err
-		}
-	}
-	for _, k := range p.Confirm {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO claims (key, claimed_at, lease_until, confirmed_at)
-			VALUES (:key, :now, :now, :now)
-			ON CONFLICT (key) DO UPDATE
-				SET confirmed_at = coalesce(claims.confirmed_at, excluded.confirmed_at)`,
-			sql.Named("key", k), sql.Named("now", micros(p.Now))); err != nil {
-			return err
-		}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
 	}
 	return tx.Commit()
 }
 
+// JournalDelete implements store.Driver: one transaction on the writer.
+func (d *Driver) JournalDelete(ctx context.Context, p store.JournalDeleteParams) error {
+	return d.writeTx(ctx, func(tx *sql.Tx) error {
+		if len(p.IDs) > 0 {
+			args := make([]any, len(p.IDs))
+			for i, id := range p.IDs {
+				args[i] = id
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM journal WHERE id IN (`+placeholders(len(p.IDs))+`)`, args...); err != nil {
+				return err
+			}
+		}
+		for _, k := range p.Confirm {
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO claims (key, claimed_at, lease_until, confirmed_at)
+				VALUES (:key, :now, :now, :now)
+				ON CONFLICT (key) DO UPDATE
+					SET confirmed_at = coalesce(claims.confirmed_at, excluded.confirmed_at)`,
+				sql.Named("key", k), sql.Named("now", micros(p.Now))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // JournalTakeOver implements store.Driver: one transaction on the single
 // writer connection, which serialises takers.
-func (d *Driver) JournalTakeOver(ctx context.Context, p store.JournalTakeOverParams) (_ []store.JournalEntry, err error) {
-	tx, err := d.write.BeginTx(ctx, nil)
+func (d *Driver) JournalTakeOver(ctx context.Context, p store.JournalTakeOverParams) ([]store.JournalEntry, error) {
+	var out []store.JournalEntry
+	err := d.writeTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = takeOver(ctx, tx, p)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
+	return out, nil
+}
+
+// takeOver is JournalTakeOver's work in tx.
+func takeOver(ctx context.Context, tx *sql.Tx, p store.JournalTakeOverParams) ([]store.JournalEntry, error) {
 	rows, err := tx.QueryContext(ctx, `
 		SELECT j.id, j.owner, j.envelope, j.received_at FROM journal j
 		WHERE j.owner <> :owner
@@ -127,9 +133,6 @@ func (d *Driver) JournalTakeOver(ctx context.Context, p store.JournalTakeOverPar
 			sql.Named("owner", p.Owner), sql.Named("now", micros(p.Now)), sql.Named("id", e.ID)); err != nil {
 			return nil, fmt.Errorf("take over %s: %w", e.ID, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
 	}
 	return out, nil
 }

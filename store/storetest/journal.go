@@ -168,40 +168,17 @@ func exerciseJournal(t *testing.T, setup func(*testing.T) *testBundle) {
 		const racers = 16
 		for round := range 3 {
 			key := fmt.Sprintf("k%d", round)
-			var (
-				wg    sync.WaitGroup
-				mu    sync.Mutex
-				wins  int
-				start = make(chan struct{})
-			)
-			for i := range racers {
-				wg.Go(func() {
-					<-start
-					var ok bool
-					var err error
-					if i%2 == 0 {
-						ok, err = b.store.Claim(ctx, key, time.Minute)
-					} else {
-						var got []bool
-						e := entry(fmt.Sprintf("e%d-%d", round, i), "r", epoch)
-						e.Claim = []string{key}
-						got, err = b.store.JournalAppend(ctx, []store.JournalEntry{e}, time.Minute)
-						ok = err == nil && got[0]
-					}
-					mu.Lock()
-					defer mu.Unlock()
-					if err != nil {
-						t.Errorf("racer %d: %v", i, err)
-					}
-					if ok {
-						wins++
-					}
-				})
-			}
-			close(start)
-			wg.Wait()
-			if wins != 1 {
-				t.Fatalf("round %d: %d racers (half appending, half claiming) won %q %d times; want once", round, racers, key, wins)
+			n := wins(t, racers, func(i int) (bool, error) {
+				if i%2 == 0 {
+					return b.store.Claim(ctx, key, time.Minute)
+				}
+				e := entry(fmt.Sprintf("e%d-%d", round, i), "r", epoch)
+				e.Claim = []string{key}
+				got, err := b.store.JournalAppend(ctx, []store.JournalEntry{e}, time.Minute)
+				return err == nil && got[0], err
+			})
+			if n != 1 {
+				t.Fatalf("round %d: %d racers (half appending, half claiming) won %q %d times; want once", round, racers, key, n)
 			}
 		}
 	})

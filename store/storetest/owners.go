@@ -3,8 +3,6 @@ package storetest
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -159,26 +157,8 @@ func exerciseDeadOwner(t *testing.T, setup func(*testing.T) *testBundle) {
 			stores[i] = b.as(id, deadAfter)
 			beat(ctx, t, stores[i], id)
 		}
-		var (
-			wg    sync.WaitGroup
-			wins  atomic.Int32
-			start = make(chan struct{})
-		)
-		for i := range stores {
-			wg.Go(func() {
-				<-start
-				ok, err := stores[i].Claim(ctx, "job", lease)
-				if err != nil {
-					t.Errorf("replica-%d: Claim: %v", i, err)
-				}
-				if ok {
-					wins.Add(1)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
-		if n := wins.Load(); n != 1 {
+		n := wins(t, takers, func(i int) (bool, error) { return stores[i].Claim(ctx, "job", lease) })
+		if n != 1 {
 			t.Fatalf("%d replicas took a dead owner's claim, %d won; want exactly 1", takers, n)
 		}
 	})

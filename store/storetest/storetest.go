@@ -145,6 +145,38 @@ func (c *clock) Advance(d time.Duration) {
 // Since returns how far the clock has moved from epoch, for messages.
 func (c *clock) Since() time.Duration { return c.Now().Sub(epoch) }
 
+// wins runs fn(0) … fn(n-1) at once, each in its own goroutine released
+// together, and returns how many returned true; an error fails t.
+func wins(t *testing.T, n int, fn func(i int) (bool, error)) int {
+	t.Helper()
+	var (
+		wg    sync.WaitGroup
+		won   atomic.Int32
+		start = make(chan struct{})
+		errs  = make(chan error, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			ok, err := fn(i)
+			if err != nil {
+				errs <- fmt.Errorf("racer %d: %w", i, err)
+				return
+			}
+			if ok {
+				won.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	return int(won.Load())
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -291,32 +323,7 @@ func exerciseClaims(t *testing.T, setup func(*testing.T) *testBundle) {
 		ctx := t.Context()
 		const goroutines = 64
 		race := func(key string) int {
-			var (
-				wg    sync.WaitGroup
-				wins  atomic.Int32
-				start = make(chan struct{})
-				errs  = make(chan error, goroutines)
-			)
-			for range goroutines {
-				wg.Go(func() {
-					<-start
-					ok, err := b.store.Claim(ctx, key, time.Minute)
-					if err != nil {
-						errs <- err
-						return
-					}
-					if ok {
-						wins.Add(1)
-					}
-				})
-			}
-			close(start)
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Errorf("Claim(%q): %v", key, err)
-			}
-			return int(wins.Load())
+			return wins(t, goroutines, func(int) (bool, error) { return b.store.Claim(ctx, key, time.Minute) })
 		}
 		if n := race("k"); n != 1 {
 			t.Fatalf("%d goroutines claimed a fresh key, %d won; want exactly 1", goroutines, n)
