@@ -317,6 +317,44 @@ END:VEVENT`))
 	}
 }
 
+// TestReminderJustAfterStart: a reminder whose run came only after its
+// event began (the replica posting it died, the database was away for a
+// minute) is still posted within the first minutes, saying so, with the
+// event's Join button; later it is skipped.
+func TestReminderJustAfterStart(t *testing.T) {
+	t.Parallel()
+	srv := icstest.New(t, feed(`BEGIN:VEVENT
+UID:weekly@example.org
+DTSTART:20260310T120000Z
+DTEND:20260310T130000Z
+SUMMARY:Weekly call
+LOCATION:https://meet.example.org/weekly
+END:VEVENT
+BEGIN:VEVENT
+UID:standup@example.org
+DTSTART:20260310T121000Z
+SUMMARY:Stand-up
+END:VEVENT`))
+	cfg := calendar.Config{Reminders: "1m", Sources: "ics:" + srv.URL() + "=" + slacktest.GeneralID}
+	clock := integrationtest.NewClock(time.Time{})
+	b := start(t, clock, time.UTC, cfg, "", nil)
+	if posts := b.run(t, time.Date(2026, 3, 10, 11, 0, 0, 0, time.UTC)); len(posts) != 0 {
+		t.Fatalf("posts before anything was due: %s", texts(posts))
+	}
+	// The 11:59 run never happened; the next is at 12:02.
+	posts := b.run(t, time.Date(2026, 3, 10, 12, 2, 0, 0, time.UTC))
+	if len(posts) != 1 || !strings.HasPrefix(posts[0].Text, "Late reminder: Weekly call started 2 minutes ago") {
+		t.Fatalf("posts at 12:02: %s", texts(posts))
+	}
+	if r := slacktest.Render(posts[0]); !strings.Contains(r, "[Join]") {
+		t.Errorf("late reminder without its Join button:\n%s", r)
+	}
+	// The stand-up (no end time) began at 12:10; at 12:16 it is too late.
+	if posts := b.run(t, time.Date(2026, 3, 10, 12, 16, 0, 0, time.UTC)); len(posts) != 0 {
+		t.Fatalf("posts 6 minutes after the start: %s", texts(posts))
+	}
+}
+
 // TestFailingSourceKeepsLastGoodEvents: a feed that starts failing keeps
 // its events, reminders still go out, and status says what is wrong.
 func TestFailingSourceKeepsLastGoodEvents(t *testing.T) {

@@ -123,6 +123,19 @@ func until(now, start time.Time) string {
 	return plural(int(d.Round(24*time.Hour).Hours()/24), "day")
 }
 
+// ago says how long before now a start was, to the minute: "just now",
+// "1 minute ago", "3 minutes ago".
+func ago(now, start time.Time) string {
+	m := int(now.Sub(start).Round(time.Minute).Minutes())
+	switch m {
+	case 0:
+		return "just now"
+	case 1:
+		return "1 minute ago"
+	}
+	return fmt.Sprintf("%d minutes ago", m)
+}
+
 func plural(n int, unit string) string {
 	if n == 1 {
 		return "in 1 " + unit
@@ -174,7 +187,11 @@ func reminderMessage(c clock, e Event, now time.Time, late bool, dueAt time.Time
 		lead = "📅 *" + name + "* is " + dayWord(c, now, e.Start)
 		text = "Reminder: " + name + " is " + dayWord(c, now, e.Start)
 	}
-	if late {
+	switch {
+	case late && !e.AllDay && !e.Start.After(now):
+		lead = "⏰ *Late reminder:* *" + name + "* started " + ago(now, e.Start)
+		text = "Late reminder: " + name + " started " + ago(now, e.Start)
+	case late:
 		lead = "⏰ *Late reminder:* *" + name + "* starts " + until(now, e.Start)
 		text = "Late reminder: " + name + " starts " + until(now, e.Start)
 	}

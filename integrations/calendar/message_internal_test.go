@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -66,9 +67,19 @@ func TestOwedAllDayAndOffsets(t *testing.T) {
 	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	allDay := Event{InstanceID: "d", Start: now.Add(24 * time.Hour), End: now.Add(48 * time.Hour), AllDay: true}
 	timed := Event{InstanceID: "t", Start: now.Add(15 * time.Minute)}
-	got := i.owed([]Event{allDay, timed, {InstanceID: "past", Start: now.Add(-time.Minute)}}, now)
-	if len(got) != 2 || got[0].event.InstanceID != "d" || got[0].offset != 24*time.Hour || got[1].offset != 15*time.Minute {
-		t.Errorf("owed = %+v", got)
+	// A timed event that began within startedGrace still gets the
+	// reminder that fell due before it; one that began earlier does not,
+	// nor does an all-day event that has begun.
+	started := Event{InstanceID: "started", Start: now.Add(-startedGrace)}
+	past := Event{InstanceID: "past", Start: now.Add(-startedGrace - time.Second)}
+	today := Event{InstanceID: "today", Start: now.Add(-time.Minute), End: now.Add(24 * time.Hour), AllDay: true}
+	got := i.owed([]Event{allDay, timed, started, past, today}, now)
+	var ids []string
+	for _, d := range got {
+		ids = append(ids, fmt.Sprintf("%s/%s", d.event.InstanceID, d.offset))
+	}
+	if want := "d/24h0m0s t/15m0s started/15m0s"; strings.Join(ids, " ") != want {
+		t.Errorf("owed = %v, want %s", ids, want)
 	}
 	if got := i.owed([]Event{{Start: now.Add(15*time.Minute + time.Second), AllDay: true}}, now); len(got) != 0 {
 		t.Errorf("an all-day event got a 15 min reminder: %+v", got)

@@ -18,6 +18,12 @@ const claimLease = 10 * time.Minute
 // runs every minute, so anything older was missed while the app was down.
 const lateAfter = 5 * time.Minute
 
+// startedGrace is how long after a timed event's start a reminder that
+// fell due before it is still posted ("started 2 minutes ago", with its
+// Join button): what a replica that died as it was posting it, or a short
+// outage, delays. Later than that it is noise, and is skipped.
+const startedGrace = 5 * time.Minute
+
 // due is a reminder owed now.
 type due struct {
 	event  Event
@@ -54,8 +60,9 @@ func (i *Integration) remindSource(ctx context.Context, s *sourceState) error {
 	}
 	errs := []error{fetchErr}
 	// Events starting within the longest offset, and those with a
-	// reminder in the catch-up window: both start after now.
-	for _, d := range i.owed(s.f.events(now, now.Add(i.offsets[0]+time.Minute)), now) {
+	// reminder in the catch-up window: both start after now, or began
+	// within startedGrace.
+	for _, d := range i.owed(s.f.events(now.Add(-startedGrace), now.Add(i.offsets[0]+time.Minute)), now) {
 		if d.at.Before(since) {
 			continue // due before this calendar was configured: nothing was missed
 		}
@@ -94,12 +101,13 @@ func (i *Integration) since(ctx context.Context, s *sourceState, now time.Time) 
 
 // owed returns the reminders of events that are due at now: an offset
 // whose time has come, within the catch-up window, for an event that has
-// not started. When several offsets of one event are due (after downtime),
-// only the latest is posted and the others are marked skipped.
+// not started (a timed one: or started within startedGrace). When several
+// offsets of one event are due (after downtime), only the latest is
+// posted and the others are marked skipped.
 func (i *Integration) owed(events []Event, now time.Time) []due {
 	var out []due
 	for _, e := range events {
-		if !e.Start.After(now) {
+		if started := !e.Start.After(now); started && (e.AllDay || now.Sub(e.Start) > startedGrace) {
 			continue
 		}
 		var mine []due
@@ -147,7 +155,7 @@ func (i *Integration) post(ctx context.Context, source, channel string, d due, n
 		log.InfoContext(ctx, "reminder skipped: a later one is due too")
 		return i.confirm(ctx, key)
 	}
-	late := now.Sub(d.at) > lateAfter
+	late := now.Sub(d.at) > lateAfter || !d.event.Start.After(now)
 	_, err = i.poster.Post(ctx, channel, i.withRSVP(ctx, reminderMessage(i.clock, d.event, now, late, d.at), d.event))
 	switch {
 	case err == nil:
