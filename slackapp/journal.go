@@ -410,7 +410,9 @@ func (rt *Runtime) replay(ctx, handlerCtx context.Context, e JournalEntry) {
 }
 
 // awaitReplayClaim claims a replayed request's keys. While the dead owner's
-// lease may still hold them it tries again every replay interval; once the
+// claim may still hold them (until the store counts its owner dead, as
+// cmd/townhall's does after TOWNHALL_REPLICA_TIMEOUT, or at the latest
+// until its lease ends) it tries again every replay interval; once the
 // lease must have ended, a refused claim means the request was answered
 // (confirmed) and the entry is finished. It reports whether to run the
 // handler; false when the runtime stops first leaves the entry open for
