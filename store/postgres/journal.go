@@ -22,7 +22,9 @@ import (
 // entry and acquiring every claim as arrays unnested, whatever their
 // number (a group commit), on the journal's own connections (so the
 // claims are committed asynchronously too; see JournalDelete for what a
-// crash of the database then costs).
+// crash of the database then costs). Rows are written in key order, so
+// two replicas' batches that share keys (a redelivery to each) lock them
+// in the same order and cannot deadlock.
 func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams) ([]string, error) {
 	n := len(p.Entries)
 	ids, owners, received := make([]string, n), make([]string, n), make([]any, n)
@@ -37,11 +39,13 @@ func (d *Driver) JournalInsert(ctx context.Context, p store.JournalInsertParams)
 	rows, err := d.journal.Query(ctx, `
 		WITH entries AS (
 			INSERT INTO journal (id, owner, envelope, received_at)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::timestamptz[])
+			SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::timestamptz[]) AS e(id)
+			ORDER BY id
 			ON CONFLICT (id) DO NOTHING
 		)
 		INSERT INTO claims (key, claimed_at, lease_until, confirmed_at, owner)
 		SELECT k, $7::timestamptz, $8::timestamptz, NULL, o FROM unnest($5::text[], $6::text[]) AS c(k, o)
+		ORDER BY k
 		ON CONFLICT (key) DO UPDATE
 			SET claimed_at = excluded.claimed_at, lease_until = excluded.lease_until, owner = excluded.owner
 			WHERE claims.confirmed_at IS NULL
@@ -66,6 +70,7 @@ func (d *Driver) JournalDelete(ctx context.Context, p store.JournalDeleteParams)
 		WITH confirmed AS (
 			INSERT INTO claims (key, claimed_at, lease_until, confirmed_at)
 			SELECT k, $3, $3, $3 FROM unnest($2::text[]) AS k
+			ORDER BY k
 			ON CONFLICT (key) DO UPDATE
 				SET confirmed_at = coalesce(claims.confirmed_at, excluded.confirmed_at)
 		)
