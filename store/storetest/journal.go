@@ -199,7 +199,7 @@ func exerciseJournal(t *testing.T, setup func(*testing.T) *testBundle) {
 				for j := range keys {
 					k := fmt.Sprintf("r%d-k%d", round, (i+j)%keys)
 					if i%2 == 1 {
-						k = fmt.Sprintf("r%d-k%d", round, (keys-1-(i+j)%keys))
+						k = fmt.Sprintf("r%d-k%d", round, (keys - 1 - (i+j)%keys))
 					}
 					e := entry(fmt.Sprintf("r%d-e%d-%d", round, i, j), "r", epoch)
 					e.Claim = []string{k}
