@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -89,20 +90,28 @@ func countPosts(posts []slacktest.Post, names ...string) map[string]int {
 }
 
 // pidOfPeer returns which of the processes pids holds the TCP connection
-// whose far end, as this process's server saw it, is from: the test's
-// way of knowing which replica made a held call. It reads Linux's /proc:
-// the connection's socket inode in /proc/net/tcp{,6}, then the process
-// with a descriptor on it.
-func pidOfPeer(from string, pids []int) (int, error) {
-	_, portStr, err := net.SplitHostPort(from)
+// from the address from to the server at server (host:port both): the
+// test's way of knowing which replica made a held call. It reads Linux's
+// /proc: the connection's socket inode in /proc/net/tcp{,6}, then the
+// process with a descriptor on it. Sockets without an inode (closed ones
+// in TIME_WAIT, which may share the port) are passed over.
+func pidOfPeer(from, server string, pids []int) (int, error) {
+	hexPort := func(addr string) (string, error) {
+		_, p, err := net.SplitHostPort(addr)
+		if err != nil {
+			return "", err
+		}
+		n, err := strconv.ParseUint(p, 10, 16)
+		return fmt.Sprintf(":%04X", n), err
+	}
+	local, err := hexPort(from)
 	if err != nil {
 		return 0, err
 	}
-	port, err := strconv.ParseUint(portStr, 10, 16)
+	remote, err := hexPort(server)
 	if err != nil {
 		return 0, err
 	}
-	suffix := fmt.Sprintf(":%04X", port)
 	var inode string
 	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		b, err := os.ReadFile(table)
@@ -111,13 +120,13 @@ func pidOfPeer(from string, pids []int) (int, error) {
 		}
 		for _, line := range strings.Split(string(b), "\n")[1:] {
 			f := strings.Fields(line)
-			if len(f) > 9 && strings.HasSuffix(f[1], suffix) {
+			if len(f) > 9 && strings.HasSuffix(f[1], local) && strings.HasSuffix(f[2], remote) && f[9] != "0" {
 				inode = f[9]
 			}
 		}
 	}
 	if inode == "" {
-		return 0, fmt.Errorf("no socket with local port %d in /proc/net/tcp", port)
+		return 0, fmt.Errorf("no open socket from %s to %s in /proc/net/tcp", from, server)
 	}
 	want := "socket:[" + inode + "]"
 	for _, pid := range pids {
@@ -194,6 +203,11 @@ func TestReplicasJobsEndToEnd(t *testing.T) {
 	if err := ws.WaitConnected(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
+	wsURL, err := url.Parse(ws.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsAddr := wsURL.Host
 	pids := make([]int, len(replicas))
 	for i, r := range replicas {
 		pids[i] = r.cmd.Process.Pid
@@ -207,7 +221,7 @@ func TestReplicasJobsEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: the held post never came: %v", round, err)
 		}
-		pid, err := pidOfPeer(from, pids)
+		pid, err := pidOfPeer(from, wsAddr, pids)
 		if err != nil {
 			t.Fatalf("%s: %v", round, err)
 		}
