@@ -137,9 +137,16 @@ type entry struct {
 	failures      int
 
 	// Owned by whoever holds busy: an occurrence that could not be claimed
-	// and since when.
+	// and since when; since when another process has held the job's lock,
+	// and whether that was logged.
 	waitAt, waitSince time.Time
+	lockedSince       time.Time
+	lockedLogged      bool
 }
+
+// lockedTooLong is how long another process may hold a job's lock before
+// the scheduler says so: longer than a run takes, short of a lease.
+const lockedTooLong = 2 * time.Minute
 
 // New returns a scheduler that evaluates specs in cfg's time zone and keeps
 // its claims and cursors in state.
@@ -450,9 +457,20 @@ func (s *Scheduler) plan(ctx context.Context, e *entry, now time.Time) {
 	}
 	if !held {
 		log.Debug("job is locked by another process; looking again later")
+		if e.lockedSince.IsZero() {
+			e.lockedSince = now
+		} else if d := now.Sub(e.lockedSince); d > lockedTooLong && !e.lockedLogged {
+			e.lockedLogged = true
+			log.Warn("job has been locked by another process for long: waiting for it, for its holder to be counted dead, or for its lease to end",
+				"locked_for", d.Round(time.Second), "lease", s.lease)
+		}
 		next = now.Add(heldInterval)
 		return
 	}
+	if e.lockedLogged {
+		log.Info("job lock taken again", "locked_for", now.Sub(e.lockedSince).Round(time.Second))
+	}
+	e.lockedSince, e.lockedLogged = time.Time{}, false
 	defer func() {
 		if !started {
 			s.release(ctx, log, lock)

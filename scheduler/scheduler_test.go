@@ -386,6 +386,40 @@ func TestSecondInstance(t *testing.T) {
 			stop(t, c)
 		})
 	})
+	t.Run("locked for long is logged", func(t *testing.T) {
+		t.Parallel()
+		synctest.Test(t, func(t *testing.T) {
+			b := setup(t, t0)
+			release := make(chan struct{})
+			slow := Job{Name: "poll", Spec: "0 * * * *", Run: func(context.Context, time.Time) error {
+				<-release
+				return nil
+			}}
+			a := b.newScheduler(t, "UTC", Options{})
+			c := b.newScheduler(t, "UTC", Options{})
+			mustAdd(t, a, slow)
+			mustAdd(t, c, slow)
+			b.tickAt(t, a, at(11, 0))
+			for _, m := range []int{0, 1, 2} {
+				b.tickAt(t, c, at(11, m))
+			}
+			if logged(b.logs.String(), "locked by another process for long") {
+				t.Fatalf("logged after 2 minutes, want only past lockedTooLong:\n%s", b.logs)
+			}
+			b.tickAt(t, c, at(11, 2).Add(heldInterval))
+			if !logged(b.logs.String(), "locked by another process for long") {
+				t.Errorf("a lock held past lockedTooLong not logged:\n%s", b.logs)
+			}
+			close(release)
+			synctest.Wait()
+			b.tickAt(t, c, at(12, 0))
+			if !logged(b.logs.String(), "job lock taken again") {
+				t.Errorf("the lock's return not logged:\n%s", b.logs)
+			}
+			stop(t, a)
+			stop(t, c)
+		})
+	})
 	t.Run("both at once", func(t *testing.T) {
 		t.Parallel()
 		synctest.Test(t, func(t *testing.T) {
