@@ -23,8 +23,8 @@ type Driver interface {
 	// ClaimAcquire atomically takes the claim on p.Key for p.Owner,
 	// holding it until p.Until, when no claim exists or the existing one
 	// is unconfirmed and either its lease ended at or before p.Now or its
-	// owner is dead: not empty, not p.Owner, claimed before
-	// p.OwnerDeadBefore, and with no replica heartbeat at or after
+	// owner is dead: not empty, not p.Owner, and with its last heartbeat
+	// (or, with no heartbeat row, the claim's own time) before
 	// p.OwnerDeadBefore. It reports whether it did. Of any number of
 	// concurrent calls for one key, at most one returns true.
 	ClaimAcquire(ctx context.Context, p ClaimAcquireParams) (bool, error)

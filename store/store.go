@@ -113,8 +113,9 @@ func WithClock(now func() time.Time) Option {
 // WithOwner makes the Store's claims record owner, the ID under which this
 // process keeps its heartbeat (Replicas.Beat), and lets Claim take an
 // unconfirmed claim from another owner before its lease ends once that
-// owner is dead: its claim was taken more than deadAfter ago and its
-// heartbeat, if it has one, is older than deadAfter. A replica killed
+// owner is dead: its last heartbeat is older than deadAfter (or, for an
+// owner that never beat, the claim is). Every claim of a dead replica is
+// then free at the same moment, however late in a job it was taken. A replica killed
 // while it holds a job's lock or a reminder's claim then delays that work
 // by deadAfter (TOWNHALL_REPLICA_TIMEOUT), not by the whole lease. A
 // Store never takes its own owner's claims this way, and claims recorded

@@ -222,10 +222,13 @@ func (d *Driver) ClaimAcquire(ctx context.Context, p store.ClaimAcquireParams) (
 
 // deadOwner is the condition under which the claim row c belongs to a dead
 // owner (store.Driver.ClaimAcquire), for the caller owner and the time
-// deadBefore (OwnerDeadBefore), both SQL expressions.
+// deadBefore (OwnerDeadBefore), both SQL expressions: the owner's last
+// sign of life, its heartbeat or, if it never beat, the claim itself, is
+// older than deadBefore. So every claim of a replica that dies becomes
+// takeable at the same moment, whenever it was taken.
 func deadOwner(c, owner, deadBefore string) string {
-	return c + `.owner <> '' AND ` + c + `.owner <> ` + owner + ` AND ` + c + `.claimed_at < ` + deadBefore + `
-		AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = ` + c + `.owner AND r.last_beat >= ` + deadBefore + `)`
+	return c + `.owner <> '' AND ` + c + `.owner <> ` + owner + `
+		AND coalesce((SELECT r.last_beat FROM replicas r WHERE r.id = ` + c + `.owner), ` + c + `.claimed_at) < ` + deadBefore
 }
 
 // ClaimConfirm implements store.Driver.

@@ -216,8 +216,8 @@ func claimAcquire(ctx context.Context, db interface {
 		ON CONFLICT (key) DO UPDATE
 			SET claimed_at = excluded.claimed_at, lease_until = excluded.lease_until, owner = excluded.owner
 			WHERE claims.confirmed_at IS NULL AND (claims.lease_until <= excluded.claimed_at
-				OR (claims.owner <> '' AND claims.owner <> excluded.owner AND claims.claimed_at < :dead
-					AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = claims.owner AND r.last_beat >= :dead)))`,
+				OR (claims.owner <> '' AND claims.owner <> excluded.owner
+					AND coalesce((SELECT r.last_beat FROM replicas r WHERE r.id = claims.owner), claims.claimed_at) < :dead))`,
 		sql.Named("key", key), sql.Named("now", micros(now)), sql.Named("until", micros(until)),
 		sql.Named("owner", owner), sql.Named("dead", micros(deadBefore)))
 	if err != nil {

@@ -48,7 +48,7 @@ func exerciseDeadOwner(t *testing.T, setup func(*testing.T) *testBundle) {
 			beat(ctx, t, c, "replica-b")
 			claim(ctx, t, b, c, "b", "job", false)
 		}
-		// a dies: its last beat is at 2m. At 2m30s it is not yet dead
+		// a dies: its last beat is at 1m. At 1m30s it is not yet dead
 		// (the window is inclusive), a microsecond later it is.
 		b.clock.Advance(deadAfter)
 		claim(ctx, t, b, c, "b", "job", false)
@@ -60,6 +60,25 @@ func exerciseDeadOwner(t *testing.T, setup func(*testing.T) *testBundle) {
 		b.clock.Advance(deadAfter / 2)
 		claim(ctx, t, b, b.as("replica-c", deadAfter), "c", "job", false)
 		b.mustClaim(ctx, t, "job", lease, false)
+	})
+
+	t.Run("AllFreeAtOnce", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		ctx := t.Context()
+		// A job's lock and the claims its run took just before the
+		// replica died are free together: the heartbeat says when it
+		// died, not each claim's age.
+		a, c := b.as("replica-a", deadAfter), b.as("replica-b", deadAfter)
+		beat(ctx, t, a, "replica-a")
+		beat(ctx, t, c, "replica-b")
+		claim(ctx, t, b, a, "a", "lock", true)
+		b.clock.Advance(deadAfter / 3)
+		claim(ctx, t, b, a, "a", "reminder", true) // after a's last beat
+		b.clock.Advance(deadAfter - deadAfter/3 + time.Microsecond)
+		beat(ctx, t, c, "replica-b")
+		claim(ctx, t, b, c, "b", "lock", true)
+		claim(ctx, t, b, c, "b", "reminder", true)
 	})
 
 	t.Run("WithoutAHeartbeat", func(t *testing.T) {
