@@ -353,6 +353,17 @@ func TestLeaseExpiresAfterCrash(t *testing.T) {
 
 // Two schedulers on one state never run an occurrence twice, whether one
 // runs while the other looks or both look at once.
+// slowPair returns two schedulers over b's state, as two processes, each
+// with the hourly job "poll" that runs run.
+func slowPair(t *testing.T, b *testBundle, run func(context.Context, time.Time) error) (a, c *Scheduler) {
+	t.Helper()
+	a, c = b.newScheduler(t, "UTC", Options{}), b.newScheduler(t, "UTC", Options{})
+	slow := Job{Name: "poll", Spec: "0 * * * *", Run: run}
+	mustAdd(t, a, slow)
+	mustAdd(t, c, slow)
+	return a, c
+}
+
 func TestSecondInstance(t *testing.T) {
 	t.Parallel()
 	t.Run("while the other runs", func(t *testing.T) {
@@ -361,16 +372,11 @@ func TestSecondInstance(t *testing.T) {
 			b := setup(t, t0)
 			rec := &recorder{}
 			release := make(chan struct{})
-			slow := Job{Name: "poll", Spec: "0 * * * *", Run: func(_ context.Context, at time.Time) error {
+			a, c := slowPair(t, b, func(_ context.Context, at time.Time) error {
 				rec.record(at)
 				<-release
 				return nil
-			}}
-			a := b.newScheduler(t, "UTC", Options{})
-			c := b.newScheduler(t, "UTC", Options{})
-			mustAdd(t, a, slow)
-			mustAdd(t, c, slow)
-
+			})
 			b.tickAt(t, a, at(11, 0))
 			// c looks again soon: a may have died holding the lock.
 			if next, want := b.tickAt(t, c, at(11, 0)), at(11, 0).Add(heldInterval); !next.Equal(want) {
@@ -391,14 +397,10 @@ func TestSecondInstance(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			b := setup(t, t0)
 			release := make(chan struct{})
-			slow := Job{Name: "poll", Spec: "0 * * * *", Run: func(context.Context, time.Time) error {
+			a, c := slowPair(t, b, func(context.Context, time.Time) error {
 				<-release
 				return nil
-			}}
-			a := b.newScheduler(t, "UTC", Options{})
-			c := b.newScheduler(t, "UTC", Options{})
-			mustAdd(t, a, slow)
-			mustAdd(t, c, slow)
+			})
 			b.tickAt(t, a, at(11, 0))
 			for _, m := range []int{0, 1, 2} {
 				b.tickAt(t, c, at(11, m))

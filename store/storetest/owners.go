@@ -32,14 +32,20 @@ func exerciseDeadOwner(t *testing.T, setup func(*testing.T) *testBundle) {
 		t.Helper()
 		must(t, s.Beat(ctx, store.Replica{ID: id, Host: "host", Version: "test", StartedAt: epoch, State: "connected"}))
 	}
+	// pair returns the stores of two live replicas, a and b.
+	pair := func(ctx context.Context, t *testing.T, b *testBundle) (a, c *store.Store) {
+		t.Helper()
+		a, c = b.as("replica-a", deadAfter), b.as("replica-b", deadAfter)
+		beat(ctx, t, a, "replica-a")
+		beat(ctx, t, c, "replica-b")
+		return a, c
+	}
 
 	t.Run("TakenOnceItsHeartbeatIsOld", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		ctx := t.Context()
-		a, c := b.as("replica-a", deadAfter), b.as("replica-b", deadAfter)
-		beat(ctx, t, a, "replica-a")
-		beat(ctx, t, c, "replica-b")
+		a, c := pair(ctx, t, b)
 		claim(ctx, t, b, a, "a", "job", true)
 		// a keeps beating: its claim is held for the whole lease.
 		for range 4 {
@@ -69,9 +75,7 @@ func exerciseDeadOwner(t *testing.T, setup func(*testing.T) *testBundle) {
 		// A job's lock and the claims its run took just before the
 		// replica died are free together: the heartbeat says when it
 		// died, not each claim's age.
-		a, c := b.as("replica-a", deadAfter), b.as("replica-b", deadAfter)
-		beat(ctx, t, a, "replica-a")
-		beat(ctx, t, c, "replica-b")
+		a, c := pair(ctx, t, b)
 		claim(ctx, t, b, a, "a", "lock", true)
 		b.clock.Advance(deadAfter / 3)
 		claim(ctx, t, b, a, "a", "reminder", true) // after a's last beat
