@@ -55,10 +55,10 @@ func (rt *Runtime) claimLease() time.Duration { return rt.cfg.HandlerTimeout + a
 // recordedClaim reports whether the handler of a live request should run,
 // and the keys to confirm once it has. Its keys were claimed with its
 // journal entry, before its ack: a handler that starts soon after runs on
-// that claim. One that waited for a handler slot long enough for this
-// replica to have been counted dead (a replay interval: the others need
-// three) first asks whether the claims are still its own and, if not,
-// claims again: another replica may have replayed the request meanwhile.
+// that claim. One that waited for a handler slot for half a replay
+// interval or more (see Journal for why that is safe) first asks whether
+// the claims are still its own and, if not, claims again: another replica
+// may have counted this one dead and replayed the request meanwhile.
 // Without a journal record (no journal, or its write failed) the keys are
 // claimed now (claimShared).
 func (rt *Runtime) recordedClaim(ctx context.Context, t *task, keys []string) (run bool, claimed []string) {
@@ -72,7 +72,7 @@ func (rt *Runtime) recordedClaim(ctx context.Context, t *task, keys []string) (r
 	if !r.claimed {
 		return false, nil
 	}
-	if time.Since(r.at) < rt.replayInterval() {
+	if time.Since(r.at) < rt.replayInterval()/2 {
 		return true, r.entry.Claim
 	}
 	hctx, cancel := context.WithTimeout(ctx, dedupStoreTimeout)

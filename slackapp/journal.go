@@ -36,12 +36,16 @@ import (
 // live lease, not taken over by another replica that thought it dead).
 // All honour ctx; an error means the store could not be asked.
 //
-// A handler that starts within a replay interval of its Record runs on
-// the claim Record took, without asking again; one that waited longer
-// asks Holding first. So a Journal must never let another replica take a
-// claim from this one sooner than three replay intervals after it was
-// taken (cmd/townhall's: TOWNHALL_REPLICA_TIMEOUT, three heartbeats, and
-// the store's dead-owner rule counts from the claim's time).
+// A handler that starts within half a replay interval of its Record's
+// return runs on the claim Record took, without asking again; one that
+// waited longer asks Holding first. So a Journal must never let another
+// replica take a claim from this one sooner than that after Record
+// returned. cmd/townhall's takes a claim once its owner's last heartbeat
+// is TOWNHALL_REPLICA_TIMEOUT (three replay intervals) old; the owner beat
+// at most an interval before the claim, and Record returns within
+// journalWriteTimeout (1 s, at most a replay interval), so at least one
+// interval is left. (A replica whose heartbeats fail while its journal
+// writes succeed is outside this: the store trusts heartbeats.)
 type Journal interface {
 	Record(ctx context.Context, entries []JournalEntry, lease time.Duration) (claimed []bool, err error)
 	Finish(ctx context.Context, envelopeIDs, confirmKeys []string) error
