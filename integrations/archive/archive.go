@@ -57,6 +57,9 @@ type Archive interface {
 	User(ctx context.Context, id string) (User, bool, error)
 	// Users lists every known user, by ID.
 	Users(ctx context.Context) ([]User, error)
+	// UsersByID returns the known users among ids, by ID, in one query
+	// (unknown IDs are left out), as a page showing many authors needs.
+	UsersByID(ctx context.Context, ids []string) ([]User, error)
 	// Message returns one message, with its reply count.
 	Message(ctx context.Context, channel, ts string) (Message, bool, error)
 	// Messages lists a channel's messages matching q, oldest first unless
@@ -161,7 +164,8 @@ type MessageQuery struct {
 	Channel  string
 	Since    string // ts, inclusive; "" for no bound
 	Before   string // ts, exclusive; "" for no bound
-	ThreadTS string // only this thread (parent and replies)
+	ThreadTS string   // only this thread (parent and replies)
+	Threads  []string // only these threads (parents and replies), in one query; empty: no such bound
 	TopLevel bool   // only messages not in a thread, and thread parents
 	Replies  bool   // only thread replies (not their parents)
 	Desc     bool   // newest first

@@ -622,6 +622,21 @@ func testThreadsAndDays(t *testing.T, a archive.Archive) {
 	if !thread[1].IsReply() || thread[0].IsReply() || thread[1].ReplyCount != 0 {
 		t.Errorf("thread flags = %+v", thread)
 	}
+	// Several threads in one query: their parents and replies in ts
+	// order; a message that is in no thread, or in another, is not.
+	Put(t, a,
+		archive.Message{Channel: "C3", TS: TS(10), ThreadTS: TS(10), Text: "parent 1"},
+		archive.Message{Channel: "C3", TS: TS(20), Text: "plain"},
+		archive.Message{Channel: "C3", TS: TS(30), ThreadTS: TS(30), Text: "parent 2"},
+		archive.Message{Channel: "C3", TS: TS(40), ThreadTS: TS(10), Text: "reply 1.1"},
+		archive.Message{Channel: "C3", TS: TS(50), ThreadTS: TS(30), Text: "reply 2.1"},
+		archive.Message{Channel: "C3", TS: TS(60), ThreadTS: TS(60), Text: "parent 3"},
+		archive.Message{Channel: "C3", TS: TS(70), ThreadTS: TS(60), Text: "reply 3.1"},
+	)
+	both, err := a.Messages(ctx, archive.MessageQuery{Channel: "C3", Threads: []string{TS(10), TS(30), TS(20)}})
+	if err != nil || !slices.Equal(texts(both), []string{"parent 1", "parent 2", "reply 1.1", "reply 2.1"}) {
+		t.Fatalf("threads 10 and 30 (and 20, in none) = %q, %v", texts(both), err)
+	}
 	replies, err := a.Messages(ctx, archive.MessageQuery{Channel: "C1", Since: TS(15), Replies: true})
 	if err != nil || !slices.Equal(texts(replies), []string{"reply 1", "reply 2", "broadcast"}) {
 		t.Fatalf("replies = %q, %v", texts(replies), err)
@@ -847,6 +862,13 @@ func testChannelsUsersAndStats(t *testing.T, a archive.Archive) {
 	}
 	if !slices.Equal(ids, []string{"B1", "U1", "U2", "U3"}) {
 		t.Fatalf("users by ID = %q", ids)
+	}
+	some, err := a.UsersByID(ctx, []string{"U3", "U404", "B1", "U3"})
+	if err != nil || len(some) != 2 || some[0].ID != "B1" || !some[0].Bot || some[1].ID != "U3" || !some[1].OptedOut {
+		t.Fatalf("UsersByID(U3, U404, B1, U3) = %+v, %v; want B1 and U3 as stored", some, err)
+	}
+	if none, err := a.UsersByID(ctx, nil); err != nil || len(none) != 0 {
+		t.Fatalf("UsersByID(none) = %+v, %v", none, err)
 	}
 	if u, ok, err := a.User(ctx, "U3"); err != nil || !ok || !u.OptedOut || !u.Deleted || u.Name != "cy" {
 		t.Errorf("U3 = %+v, %v, %v; want opted out kept by PutUser", u, ok, err)

@@ -109,6 +109,9 @@ func messagesQuery(q archive.MessageQuery) (string, []any) {
 	if q.ThreadTS != "" {
 		where = append(where, "m.thread_ts = "+arg(q.ThreadTS)+" AND m.thread_ts <> ''")
 	}
+	if len(q.Threads) > 0 {
+		where = append(where, "m.thread_ts = ANY("+arg(q.Threads)+") AND m.thread_ts <> ''")
+	}
 	if q.TopLevel {
 		where = append(where, "(m.thread_ts = '' OR m.thread_ts = m.ts OR m.subtype = 'thread_broadcast')")
 	}
@@ -209,7 +212,19 @@ func (a *Archive) User(ctx context.Context, id string) (archive.User, bool, erro
 
 // Users implements archive.Archive.
 func (a *Archive) Users(ctx context.Context) ([]archive.User, error) {
-	rows, err := a.pool.Query(ctx, `SELECT `+userCols+` FROM archive_users ORDER BY id`)
+	return a.users(ctx, `SELECT `+userCols+` FROM archive_users ORDER BY id`)
+}
+
+// UsersByID implements archive.Archive.
+func (a *Archive) UsersByID(ctx context.Context, ids []string) ([]archive.User, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return a.users(ctx, `SELECT `+userCols+` FROM archive_users WHERE id = ANY($1) ORDER BY id`, ids)
+}
+
+func (a *Archive) users(ctx context.Context, query string, args ...any) ([]archive.User, error) {
+	rows, err := a.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgarchive: users: %w", err)
 	}

@@ -104,11 +104,19 @@ func messagesQuery(q archive.MessageQuery) (string, []any) {
 		where, args = append(where, "m.ts < ?"), append(args, q.Before)
 	}
 	from := messageFrom
-	if q.ThreadTS != "" {
+	if q.ThreadTS != "" || len(q.Threads) > 0 {
 		// Without statistics SQLite would rather read the whole channel in
 		// ts order than the (partial) thread index and sort.
 		from = strings.Replace(from, "archive_messages m", "archive_messages m INDEXED BY archive_messages_thread", 1)
+	}
+	if q.ThreadTS != "" {
 		where, args = append(where, "m.thread_ts = ? AND m.thread_ts <> ''"), append(args, q.ThreadTS)
+	}
+	if len(q.Threads) > 0 {
+		where = append(where, "m.thread_ts IN (?"+strings.Repeat(", ?", len(q.Threads)-1)+") AND m.thread_ts <> ''")
+		for _, ts := range q.Threads {
+			args = append(args, ts)
+		}
 	}
 	if q.TopLevel {
 		where = append(where, "(m.thread_ts = '' OR m.thread_ts = m.ts OR m.subtype = 'thread_broadcast')")
@@ -215,7 +223,23 @@ func (a *Archive) User(ctx context.Context, id string) (archive.User, bool, erro
 
 // Users implements archive.Archive.
 func (a *Archive) Users(ctx context.Context) ([]archive.User, error) {
-	rows, err := a.read.QueryContext(ctx, `SELECT `+userCols+` FROM archive_users ORDER BY id`)
+	return a.users(ctx, `SELECT `+userCols+` FROM archive_users ORDER BY id`)
+}
+
+// UsersByID implements archive.Archive.
+func (a *Archive) UsersByID(ctx context.Context, ids []string) ([]archive.User, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return a.users(ctx, `SELECT `+userCols+` FROM archive_users WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY id`, args...)
+}
+
+func (a *Archive) users(ctx context.Context, query string, args ...any) ([]archive.User, error) {
+	rows, err := a.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitearchive: users: %w", err)
 	}

@@ -326,31 +326,49 @@ func (h *Handler) channelPage(w http.ResponseWriter, r *http.Request) {
 	}
 	rc := h.newRenderCtx(ctx)
 	dp := dayPage{Day: p, Heading: day.Format("Monday 2 January 2006"), Month: monthOf(day)}
+	// The day's threads, all in one query.
+	var threads []string
+	for _, m := range ms {
+		if m.ReplyCount > 0 {
+			threads = append(threads, m.TS)
+		}
+	}
+	replies := map[string][]archive.Message{}
+	if len(threads) > 0 {
+		in, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, Threads: threads})
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		for _, rep := range in {
+			if rep.TS != rep.ThreadTS {
+				replies[rep.ThreadTS] = append(replies[rep.ThreadTS], rep)
+			}
+		}
+	}
+	later, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, Since: archive.FormatTS(day), Before: archive.FormatTS(next), Replies: true})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	all := [][]archive.Message{ms, later}
+	for _, rs := range replies {
+		all = append(all, rs)
+	}
+	rc.prefetch(all...)
 	shown := make(map[string]bool, len(ms))
 	for _, m := range ms {
 		shown[m.TS] = true
 		v := rc.view(c, m, day)
 		if m.ReplyCount > 0 {
-			replies, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, ThreadTS: m.TS})
-			if err != nil {
-				h.fail(w, r, err)
-				return
-			}
-			for _, rep := range replies {
-				if rep.TS != m.TS {
-					v.Replies = append(v.Replies, rc.view(c, rep, day))
-				}
+			for _, rep := range replies[m.TS] {
+				v.Replies = append(v.Replies, rc.view(c, rep, day))
 			}
 			if !m.Hidden && !m.IsReply() {
 				v.Thread = rc.threadPath(c, m)
 			}
 		}
 		dp.Messages = append(dp.Messages, v)
-	}
-	later, err := h.a.Messages(ctx, archive.MessageQuery{Channel: c.ID, Since: archive.FormatTS(day), Before: archive.FormatTS(next), Replies: true})
-	if err != nil {
-		h.fail(w, r, err)
-		return
 	}
 	for _, rep := range later {
 		if shown[rep.ThreadTS] || rep.Subtype == "thread_broadcast" { // in its thread above, or shown as a message

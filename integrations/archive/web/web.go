@@ -314,6 +314,37 @@ func (h *Handler) newRenderCtx(ctx context.Context) *renderCtx {
 	return rc
 }
 
+// prefetch looks up, in one query, the authors of ms not yet known to
+// rc, so a page of many authors does not ask for each. A failed look-up
+// is left to user, one at a time.
+func (rc *renderCtx) prefetch(ms ...[]archive.Message) {
+	var ids []string
+	seen := map[string]bool{}
+	for _, list := range ms {
+		for _, m := range list {
+			if _, known := rc.users[m.User]; m.User != "" && !known && !seen[m.User] {
+				seen[m.User] = true
+				ids = append(ids, m.User)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	us, err := rc.h.a.UsersByID(rc.ctx, ids)
+	if err != nil {
+		return
+	}
+	for _, u := range us {
+		rc.users[u.ID] = u
+	}
+	for _, id := range ids {
+		if _, ok := rc.users[id]; !ok {
+			rc.users[id] = archive.User{ID: id} // not in the archive: as user does
+		}
+	}
+}
+
 func (rc *renderCtx) user(id string) archive.User {
 	if id == "" {
 		return archive.User{}
