@@ -162,14 +162,14 @@ func (u User) Label() string {
 // MessageQuery selects a channel's messages by time.
 type MessageQuery struct {
 	Channel  string
-	Since    string // ts, inclusive; "" for no bound
-	Before   string // ts, exclusive; "" for no bound
+	Since    string   // ts, inclusive; "" for no bound
+	Before   string   // ts, exclusive; "" for no bound
 	ThreadTS string   // only this thread (parent and replies)
 	Threads  []string // only these threads (parents and replies), in one query; empty: no such bound
-	TopLevel bool   // only messages not in a thread, and thread parents
-	Replies  bool   // only thread replies (not their parents)
-	Desc     bool   // newest first
-	Limit    int    // 0: no limit
+	TopLevel bool     // only messages not in a thread, and thread parents
+	Replies  bool     // only thread replies (not their parents)
+	Desc     bool     // newest first
+	Limit    int      // 0: no limit
 }
 
 // Stats is what /townhall archive status shows.
