@@ -434,6 +434,7 @@ func (h *Handler) permalink(w http.ResponseWriter, r *http.Request, c archive.Ch
 			h.fail(w, r, err)
 			return
 		}
+		rc.prefetch(replies)
 		for _, rep := range replies {
 			if rep.TS != parent.TS {
 				v := rc.view(c, rep, pt)

@@ -141,6 +141,7 @@ func (h *Handler) thread(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
+		rc.prefetch(all)
 		for _, rep := range all {
 			if rep.TS != root.TS && !rep.Hidden {
 				replies = append(replies, rep)
