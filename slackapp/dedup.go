@@ -66,7 +66,7 @@ func (rt *Runtime) recordedClaim(ctx context.Context, t *task, keys []string) (r
 	if r != nil {
 		<-r.written // closed within journalWriteTimeout
 	}
-	if r == nil || !r.ok || rt.opts.Deduper == nil {
+	if r == nil || !r.ok { // a record implies a Deduper: New refuses a Journal without one
 		return rt.claimShared(ctx, keys)
 	}
 	if !r.claimed {
